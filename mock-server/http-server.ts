@@ -1,0 +1,93 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MockModel, type MockModelOptions } from './model/model.ts';
+
+export interface MockServerOptions extends MockModelOptions {
+  /** Default 0 (any free port). */
+  port?: number;
+  /** Default 127.0.0.1: the mock is a local stand-in, not a service to expose. */
+  host?: string;
+  /** Serve an existing model instead of building one from the options. */
+  model?: MockModel;
+}
+
+export interface RunningMockServer {
+  /** e.g. http://127.0.0.1:4010 */
+  url: string;
+  /** The SDK's `baseURL`: url + /v1 */
+  baseURL: string;
+  model: MockModel;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/**
+ * node:http over the model. It reads the body, calls `model.handle` and writes the answer;
+ * it deliberately holds no logic of its own, so it answers exactly what msw does.
+ */
+export async function startMockServer(options: MockServerOptions = {}): Promise<RunningMockServer> {
+  const model = options.model ?? new MockModel(options);
+  const maxBody = model.profile.maxBodyBytes;
+  const server = createServer((req, res) => void serve(model, maxBody, req, res));
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port, family } = server.address() as AddressInfo;
+  const host = family === 'IPv6' ? `[${address}]` : address;
+  const url = `http://${host}:${port}`;
+  return {
+    url,
+    baseURL: `${url}/v1`,
+    model,
+    server,
+    close: async () => {
+      model.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function serve(model: MockModel, maxBody: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const gone = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      // Keep reading (and dropping) an oversized body so the client gets its 413.
+      if (size > maxBody) tooLarge = true;
+      else chunks.push(chunk);
+    }
+  } catch {
+    return; // the client aborted mid-body: there is no one to answer
+  }
+  const queryAt = req.url!.indexOf('?');
+  const response = await model.handle({
+    method: req.method ?? 'GET',
+    path: queryAt < 0 ? req.url! : req.url!.slice(0, queryAt),
+    query: queryAt < 0 ? '' : req.url!.slice(queryAt + 1),
+    headers: req.headers as Record<string, string | undefined>,
+    body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+    bodyTooLarge: tooLarge,
+    loopback: LOOPBACK.test(req.socket.remoteAddress ?? ''),
+    signal: gone.signal,
+  });
+  if (res.destroyed) return;
+  if (response.reset) {
+    req.socket.resetAndDestroy();
+    return;
+  }
+  res.writeHead(response.status, response.headers);
+  res.end(response.body);
+}

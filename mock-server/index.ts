@@ -1,0 +1,8 @@
+export { MockModel, type MockModelOptions } from './model/model.ts';
+export { startMockServer, type MockServerOptions, type RunningMockServer } from './http-server.ts';
+export { mockOpenAI, type MockOpenAIOptions, type MockOpenAIHandlers } from './msw.ts';
+export { loadProfile, BUILTIN_PROFILES } from './profiles/index.ts';
+export type { Profile, ProfileInput, Fault, FaultInput } from './profiles/schema.ts';
+export { OUTPUT_TOKENS, SIZES, QUALITIES, FORMATS, type Size, type Quality, type OutputFormat } from './model/catalog.ts';
+export { parseKey, orgIdFor } from './model/accounts.ts';
+export type { MockRequest, MockResponse, OpenAIErrorBody } from './model/types.ts';

@@ -1,0 +1,295 @@
+import { Registry } from 'prom-client';
+import { realClock, type Clock } from '../../src/core/clock.ts';
+import { formatGoDuration } from '../../src/core/duration.ts';
+import { createRng } from '../../src/core/rng.ts';
+import { createTimeScale, type TimeScale } from '../../src/core/time-scale.ts';
+import type { MockReason } from '../../src/metrics/catalogue.ts';
+import { loadProfile, type ProfileInput } from '../profiles/index.ts';
+import type { Profile } from '../profiles/schema.ts';
+import { Accounts, type Account } from './accounts.ts';
+import { handleAdmin } from './admin.ts';
+import { estimatePromptTokens, OUTPUT_TOKENS } from './catalog.ts';
+import { clientClosed, errorResponse, jsonResponse, RequestError, serverError } from './errors.ts';
+import { Faults } from './faults.ts';
+import { ImageStore } from './images.ts';
+import { LatencyModel } from './latency.ts';
+import { DIMENSION_TEXT, type Admission } from './limits.ts';
+import { createMockMetrics, type MockMetrics } from './metrics.ts';
+import { GpuPool } from './pool.ts';
+import { scaleProfile } from './scaled.ts';
+import { MockStats } from './stats.ts';
+import type { MockRequest, MockResponse } from './types.ts';
+import { validateImageRequest, type ImageRequest } from './validate.ts';
+
+export interface MockModelOptions {
+  /** A built-in name (`openai`, `article`, `zero`), a profile file path, or a profile object. Default `openai`. */
+  profile?: string | ProfileInput;
+  /** Seed for latency and fault draws. Default 1. */
+  seed?: number;
+  /** Default: the real clock. Tests and src/sim pass a VirtualClock. */
+  clock?: Clock;
+  /** Multiplies every duration of the profile. Default 1 (real time). */
+  timeScale?: number;
+  /** prom-client registry for /metrics. Default: a new one per model. */
+  registry?: Registry;
+  /** When set, admin routes also need `x-ratelab-admin-token: <token>`. */
+  adminToken?: string;
+}
+
+export interface Outcome {
+  response: MockResponse;
+  reason: MockReason;
+}
+
+const RATE_LIMIT_DOCS = 'Visit https://platform.openai.com/account/rate-limits to learn more.';
+const STALL_RECHECK_MS = 1000;
+
+/**
+ * The stand-in for OpenAI's image API: pure and clock-driven. Adapters (msw, node:http)
+ * turn their requests into `MockRequest`s and call `handle`; both share this one core.
+ */
+export class MockModel {
+  readonly profile: Profile;
+  readonly scaled: Profile;
+  readonly timeScale: TimeScale;
+  readonly clock: Clock;
+  readonly seed: number;
+  readonly stats = new MockStats();
+  readonly metrics: MockMetrics;
+  readonly pool: GpuPool;
+  readonly accounts: Accounts;
+  readonly faults: Faults;
+  readonly images = new ImageStore();
+  readonly startedAt: number;
+  readonly adminToken: string | undefined;
+  private readonly latency: LatencyModel;
+  private readonly models: string[];
+  private inFlight = 0;
+  private requestSeq = 0;
+
+  constructor(options: MockModelOptions = {}) {
+    this.profile = loadProfile(options.profile ?? 'openai');
+    this.timeScale = createTimeScale(options.timeScale ?? 1);
+    this.scaled = scaleProfile(this.profile, this.timeScale.factor);
+    this.clock = options.clock ?? realClock;
+    this.seed = options.seed ?? 1;
+    this.adminToken = options.adminToken;
+    this.startedAt = this.clock.now();
+    const rng = createRng(this.seed);
+    this.latency = new LatencyModel(this.scaled.latency, rng.fork('latency'));
+    this.faults = new Faults(this.scaled.faults, this.startedAt, rng.fork('faults'));
+    this.pool = new GpuPool(this.scaled.pool, this.clock, this.timeScale.toClock(STALL_RECHECK_MS));
+    this.accounts = new Accounts(this.scaled, this.clock);
+    this.models = [this.profile.model, ...this.profile.aliases];
+    this.metrics = createMockMetrics(options.registry ?? new Registry(), this.timeScale.factor, () => this.pool.state(), () => this.inFlight);
+  }
+
+  async handle(req: MockRequest): Promise<MockResponse> {
+    let outcome: Outcome;
+    try {
+      outcome = await this.route(req);
+    } catch (error) {
+      outcome = { response: serverError(500), reason: 'injected_error' };
+      if (!(error instanceof RequestError)) process.emitWarning(`ratelab mock: unexpected error: ${(error as Error).message}`);
+    }
+    const { response, reason } = outcome;
+    if (reason !== 'admin') {
+      const status = response.reset ? 0 : response.status;
+      this.stats.record(status, reason);
+      this.metrics.requests.inc({ status: String(status), reason });
+    }
+    return response;
+  }
+
+  /** Releases timers (tier upgrades); the model answers nothing useful afterwards. */
+  close(): void {
+    this.accounts.dispose();
+  }
+
+  private async route(req: MockRequest): Promise<Outcome> {
+    const { path, method } = req;
+    if (path === '/v1/images/generations') return method === 'POST' ? this.generate(req) : this.methodNotAllowed(req, 'POST');
+    if (path === '/v1/models' || path.startsWith('/v1/models/')) return method === 'GET' ? this.listModels(req) : this.methodNotAllowed(req, 'GET');
+    if (path === '/metrics' && method === 'GET') {
+      return { response: { status: 200, headers: { 'content-type': this.metrics.registry.contentType }, body: await this.metrics.registry.metrics() }, reason: 'admin' };
+    }
+    if (path === '/healthz' && method === 'GET') return { response: jsonResponse(200, { status: 'ok' }), reason: 'admin' };
+    if (path.startsWith('/__admin/')) return { response: await handleAdmin(this, req), reason: 'admin' };
+    const hint = path.startsWith('/v1/images/') ? ': the ratelab mock serves /v1/images/generations only' : '';
+    return {
+      response: errorResponse(404, { message: `Invalid URL (${method} ${path.slice(0, 200)})${hint}`, type: 'invalid_request_error', param: null, code: null }),
+      reason: 'not_found',
+    };
+  }
+
+  private methodNotAllowed(req: MockRequest, allow: string): Outcome {
+    return {
+      response: errorResponse(405, { message: `Invalid method for URL (${req.method} ${req.path})`, type: 'invalid_request_error', param: null, code: null }, { allow }),
+      reason: 'method_not_allowed',
+    };
+  }
+
+  private authenticate(req: MockRequest): Account | Outcome {
+    const header = req.headers.authorization;
+    const key = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    if (!key) {
+      const message =
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY). Use sk-tier1-<anything> with the ratelab mock.";
+      return { response: errorResponse(401, { message, type: 'invalid_request_error', param: null, code: null }), reason: 'unauthorized' };
+    }
+    const account = this.accounts.get(key);
+    if (!account) {
+      const message = 'Incorrect API key provided. The ratelab mock accepts sk-tier<N>-<anything> (tier N) and sk-unverified-<anything>.';
+      return { response: errorResponse(401, { message, type: 'invalid_request_error', param: null, code: 'invalid_api_key' }), reason: 'unauthorized' };
+    }
+    return account;
+  }
+
+  private listModels(req: MockRequest): Outcome {
+    const auth = this.authenticate(req);
+    if ('response' in auth) return auth;
+    const created = 1_745_000_000;
+    const entry = (id: string) => ({ id, object: 'model', created, owned_by: 'system' });
+    if (req.path === '/v1/models') return { response: jsonResponse(200, { object: 'list', data: this.models.map(entry) }), reason: 'ok' };
+    const id = decodeURIComponent(req.path.slice('/v1/models/'.length));
+    if (this.models.includes(id)) return { response: jsonResponse(200, entry(id)), reason: 'ok' };
+    return {
+      response: errorResponse(404, { message: `The model \`${id.slice(0, 100)}\` does not exist or you do not have access to it.`, type: 'invalid_request_error', param: null, code: 'model_not_found' }),
+      reason: 'not_found',
+    };
+  }
+
+  private async generate(req: MockRequest): Promise<Outcome> {
+    const arrivedAt = this.clock.now();
+    const auth = this.authenticate(req);
+    if ('response' in auth) return auth;
+    const account = auth;
+    const requestId = `req_${(++this.requestSeq).toString(16).padStart(24, '0')}`;
+    const baseHeaders = (): Record<string, string> => ({
+      'x-request-id': requestId,
+      'openai-organization': account.org,
+      'openai-version': '2020-10-01',
+      'openai-processing-ms': String(Math.round(this.clock.now() - arrivedAt)),
+      ...(account.limits && !this.profile.limits.omitHeaders ? account.limits.headers(this.clock.now()) : {}),
+    });
+    const fail = (response: MockResponse, reason: MockReason): Outcome => ({
+      response: { ...response, headers: { ...baseHeaders(), ...response.headers } },
+      reason,
+    });
+
+    if (req.bodyTooLarge) {
+      return fail(errorResponse(413, { message: `Request body too large: the limit is ${this.profile.maxBodyBytes} bytes.`, type: 'invalid_request_error', param: null, code: 'payload_too_large' }), 'payload_too_large');
+    }
+    let image: ImageRequest;
+    try {
+      image = validateImageRequest(req.headers['content-type'], req.body, this.models);
+    } catch (error) {
+      if (!(error instanceof RequestError)) throw error;
+      return fail(errorResponse(error.status, error.body), 'invalid_request');
+    }
+    if (!account.hasAccess()) {
+      const message = `Your organization must be verified to use the model \`${image.model}\`. Please go to: https://platform.openai.com/settings/organization/general and click on Verify Organization. If you just verified, it can take up to 15 minutes for access to propagate.`;
+      return fail(errorResponse(403, { message, type: 'invalid_request_error', param: null, code: null }), 'tier_gate');
+    }
+
+    this.noteRetries(req, account, arrivedAt);
+    const outputPerImage = OUTPUT_TOKENS[image.quality][image.size];
+    const promptTokens = estimatePromptTokens(image.prompt);
+    const cost = { rpm: 1, ipm: image.n, tpm: outputPerImage * image.n + promptTokens };
+    const admission = account.limits!.admit(cost, arrivedAt);
+    if (!admission.ok) return fail(this.limitRefusal(account, image, admission, arrivedAt), admission.tooLarge ? 'request_too_large' : 'rate_limit');
+
+    const faults = this.faults.decide(arrivedAt);
+    if (faults.outage !== undefined) return fail(serverError(faults.outage), 'outage');
+    if (faults.reset) return { response: { status: 0, headers: {}, body: '', reset: true }, reason: 'reset' };
+    if (faults.stallMs !== undefined) {
+      await this.clock.sleep(faults.stallMs, req.signal).catch(() => undefined);
+      return { response: { status: 0, headers: {}, body: '', reset: true }, reason: 'stall' };
+    }
+    if (faults.error !== undefined) return fail(serverError(faults.error), 'injected_error');
+
+    const serviceBase = this.latency.sample(image) * faults.latencyFactor;
+    this.inFlight++;
+    try {
+      const slot = await this.pool.acquire(req.signal);
+      this.metrics.queueWaitSeconds.observe(slot.waitedMs / 1000);
+      if (!slot.ok) {
+        if (slot.reason === 'client_closed') return { response: clientClosed(), reason: 'client_closed' };
+        return fail(this.contentionRefusal(account), slot.reason === 'queue_full' ? 'contention' : 'queue_timeout');
+      }
+      const serviceMs = serviceBase * slot.slowdown;
+      try {
+        // The GPU finishes what it started even if the client leaves, so no signal here.
+        if (serviceMs > 0) await this.clock.sleep(serviceMs);
+      } finally {
+        slot.release();
+      }
+      if (req.signal?.aborted) return { response: clientClosed(), reason: 'client_closed' };
+      this.metrics.serviceSeconds.observe({ quality: image.quality, size: image.size }, serviceMs / 1000);
+      this.stats.images += image.n;
+      const b64 = await this.images.get(image.size, image.format, image.background === 'transparent');
+      const body = {
+        created: Math.floor(this.clock.now() / 1000),
+        background: image.background,
+        data: Array.from({ length: image.n }, () => ({ b64_json: b64 })),
+        output_format: image.format,
+        quality: image.quality,
+        size: image.size,
+        usage: {
+          input_tokens: promptTokens,
+          input_tokens_details: { image_tokens: 0, text_tokens: promptTokens },
+          output_tokens: outputPerImage * image.n,
+          total_tokens: promptTokens + outputPerImage * image.n,
+        },
+      };
+      return { response: jsonResponse(200, body, baseHeaders()), reason: 'ok' };
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /** Counts SDK retries (X-Stainless-Retry-Count) and requests that came back too early. */
+  private noteRetries(req: MockRequest, account: Account, now: number): void {
+    const retryCount = Number(req.headers['x-stainless-retry-count'] ?? 0);
+    if (Number.isInteger(retryCount) && retryCount > 0) {
+      const key = String(Math.min(retryCount, 10));
+      this.stats.clientRetries[key] = (this.stats.clientRetries[key] ?? 0) + 1;
+      this.metrics.clientRetries.inc();
+    }
+    if (now < account.notBefore) {
+      this.stats.earlyRetries++;
+      this.metrics.earlyRetries.inc();
+    }
+  }
+
+  private limitRefusal(account: Account, image: ImageRequest, admission: Exclude<Admission, { ok: true }>, now: number): MockResponse {
+    const where = `for ${image.model} in organization ${account.org} on ${DIMENSION_TEXT[admission.dimension]}`;
+    const type = admission.dimension === 'tpm' ? 'tokens' : 'requests';
+    this.stats.limitRejections[admission.dimension] = (this.stats.limitRejections[admission.dimension] ?? 0) + 1;
+    this.metrics.limitRejections.inc({ dimension: admission.dimension });
+    if (admission.tooLarge) {
+      const message = `Request too large ${where}: Limit ${admission.limit}, Requested ${admission.requested}. The input or output tokens must be reduced in order to run successfully. ${RATE_LIMIT_DOCS}`;
+      return errorResponse(429, { message, type, param: null, code: 'rate_limit_exceeded' });
+    }
+    const waitMs = Math.ceil(admission.waitMs);
+    account.notBefore = Math.max(account.notBefore, now + waitMs);
+    const message = `Rate limit reached ${where}: Limit ${admission.limit}, Used ${admission.used}, Requested ${admission.requested}. Please try again in ${formatGoDuration(waitMs)}. ${RATE_LIMIT_DOCS}`;
+    return errorResponse(429, { message, type, param: null, code: 'rate_limit_exceeded' }, retryAfterHeaders(this.profile.limits.retryAfter, waitMs));
+  }
+
+  private contentionRefusal(account: Account): MockResponse {
+    const { status, retryAfter } = this.scaled.pool.contention;
+    const headers = retryAfter === undefined ? {} : retryAfterHeaders('both', retryAfter);
+    if (retryAfter !== undefined) account.notBefore = Math.max(account.notBefore, this.clock.now() + retryAfter);
+    if (status === 503) return serverError(503, headers);
+    return errorResponse(429, { message: 'The engine is currently overloaded, please try again later.', type: 'server_error', param: null, code: null }, headers);
+  }
+}
+
+function retryAfterHeaders(mode: Profile['limits']['retryAfter'], waitMs: number): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (mode === 'seconds' || mode === 'both') headers['retry-after'] = String(Math.max(1, Math.ceil(waitMs / 1000)));
+  if (mode === 'ms' || mode === 'both') headers['retry-after-ms'] = String(Math.ceil(waitMs));
+  return headers;
+}
+

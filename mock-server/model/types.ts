@@ -1,0 +1,32 @@
+/** What an adapter (msw or node:http) hands the model, and what it gets back. */
+export interface MockRequest {
+  method: string;
+  /** Path without the query string, e.g. `/v1/images/generations`. */
+  path: string;
+  /** Query string without `?`. */
+  query?: string;
+  /** Header names in lower case. */
+  headers: Readonly<Record<string, string | undefined>>;
+  body: Uint8Array;
+  /** The adapter stopped buffering because the body passed `maxBodyBytes`. */
+  bodyTooLarge?: boolean;
+  /** The request came from this machine (admin routes are loopback-only). */
+  loopback: boolean;
+  /** Aborts when the client goes away. */
+  signal?: AbortSignal;
+}
+
+export interface MockResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** Drop the connection (ECONNRESET) instead of answering. */
+  reset?: boolean;
+}
+
+export interface OpenAIErrorBody {
+  message: string;
+  type: string;
+  param: string | null;
+  code: string | null;
+}

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, parseOrThrow } from '../../src/core/validation.ts';
+import { articleProfile } from './article.ts';
+import { openaiProfile } from './openai.ts';
+import { profileSchema, type Profile, type ProfileInput } from './schema.ts';
+import { zeroProfile } from './zero.ts';
+
+export const BUILTIN_PROFILES: Readonly<Record<string, ProfileInput>> = {
+  openai: openaiProfile,
+  article: articleProfile,
+  zero: zeroProfile,
+};
+
+type Plain = Record<string, unknown>;
+const isPlain = (value: unknown): value is Plain => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Deep merge for profile overrides: objects merge, arrays and scalars replace. */
+export function mergeProfile(base: Plain, override: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const current = out[key];
+    out[key] = isPlain(current) && isPlain(value) ? mergeProfile(current, value) : value;
+  }
+  return out;
+}
+
+export type ProfileOverrides = { [K in keyof ProfileInput]?: ProfileInput[K] extends object ? Partial<ProfileInput[K]> | ProfileInput[K] : ProfileInput[K] };
+
+/**
+ * Resolves a profile from a built-in name or a YAML/JSON file. A file may say
+ * `extends: openai` and give only what differs.
+ */
+export function loadProfile(nameOrPath: string | ProfileInput, overrides: ProfileOverrides = {}): Profile {
+  let input: Plain;
+  if (typeof nameOrPath !== 'string') {
+    input = nameOrPath as Plain;
+  } else if (nameOrPath in BUILTIN_PROFILES) {
+    input = BUILTIN_PROFILES[nameOrPath] as Plain;
+  } else if (['.yaml', '.yml', '.json'].includes(extname(nameOrPath))) {
+    input = readProfileFile(nameOrPath);
+  } else {
+    throw new ConfigError(
+      `Expected \`profile\` to be one of ${Object.keys(BUILTIN_PROFILES).join(', ')} or a .yaml/.json file, got \`${nameOrPath}\` (string)`,
+    );
+  }
+  const merged = mergeProfile(input, overrides as Plain);
+  return parseOrThrow(profileSchema, merged, `profile "${String(merged.name ?? nameOrPath)}"`);
+}
+
+function readProfileFile(path: string): Plain {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read profile file \`${path}\`: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`Cannot parse profile file \`${path}\`: ${(error as Error).message}`);
+  }
+  if (!isPlain(data)) throw new ConfigError(`Expected profile file \`${path}\` to hold an object, got ${typeof data}`);
+  const { extends: parent, ...rest } = data;
+  if (parent === undefined) return rest;
+  if (typeof parent !== 'string' || !(parent in BUILTIN_PROFILES)) {
+    throw new ConfigError(`Expected \`extends\` in \`${path}\` to be one of ${Object.keys(BUILTIN_PROFILES).join(', ')}, got \`${String(parent)}\``);
+  }
+  return mergeProfile(BUILTIN_PROFILES[parent] as Plain, rest);
+}
+
+export type { Profile, ProfileInput } from './schema.ts';

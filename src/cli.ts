@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerMockCommand } from './cli/mock-command.ts';
+import { CliError } from './cli/options.ts';
+import { ConfigError } from './core/validation.ts';
+
+/** `ratelab`: the npm scripts are thin aliases over these commands. */
+export function buildProgram(): Command {
+  const program = new Command('ratelab').description('Capacity lab for rate-limited, GPU-bound image-generation APIs').exitOverride();
+  registerMockCommand(program);
+  return program;
+}
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode;
+  if (error instanceof ConfigError || error instanceof CliError || error instanceof RangeError) {
+    console.error(`ratelab: ${error.message}`);
+    return 2;
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    console.error(`ratelab: ${(error as Error).message}`);
+    return 2;
+  }
+  throw error;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    process.exitCode = report(error);
+  });

@@ -1,0 +1,22 @@
+import { expectationMessage } from '../core/validation.ts';
+
+/** CLI argument parsers that fail with p-queue-style messages naming the flag. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+export function intOption(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new CliError(expectationMessage(flag, `an integer from ${min} to ${max}`, value));
+    return n;
+  };
+}
+
+export function numberOption(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new CliError(expectationMessage(flag, `a number from ${min} to ${max}`, value));
+    return n;
+  };
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock, VIRTUAL_EPOCH_MS } from './virtual-clock.ts';
+
+describe('VirtualClock', () => {
+  it('starts at the fixed epoch and stands still until advanced', async () => {
+    const clock = new VirtualClock();
+    expect(clock.now()).toBe(VIRTUAL_EPOCH_MS);
+    let fired = false;
+    clock.setTimer(() => (fired = true), 1000);
+    await clock.advance(999);
+    expect(fired).toBe(false);
+    await clock.advance(1);
+    expect(fired).toBe(true);
+    expect(clock.now()).toBe(VIRTUAL_EPOCH_MS + 1000);
+  });
+
+  it('fires timers in time order, ties in insertion order, at their own time', async () => {
+    const clock = new VirtualClock(0);
+    const seen: string[] = [];
+    clock.setTimer(() => seen.push(`b@${clock.now()}`), 20);
+    clock.setTimer(() => seen.push(`a@${clock.now()}`), 10);
+    clock.setTimer(() => seen.push(`c@${clock.now()}`), 20);
+    await clock.advance(100);
+    expect(seen).toEqual(['a@10', 'b@20', 'c@20']);
+    expect(clock.now()).toBe(100);
+  });
+
+  it('runs promise chains woken by one timer before the next timer fires', async () => {
+    const clock = new VirtualClock(0);
+    const seen: number[] = [];
+    const worker = async (): Promise<void> => {
+      await clock.sleep(10);
+      seen.push(clock.now());
+      await clock.sleep(5);
+      seen.push(clock.now());
+    };
+    void worker();
+    clock.setTimer(() => seen.push(-clock.now()), 12);
+    await clock.runAll();
+    expect(seen).toEqual([10, -12, 15]);
+  });
+
+  it('rejects a sleep when its signal aborts and drops the timer', async () => {
+    const clock = new VirtualClock(0);
+    const controller = new AbortController();
+    const sleeping = clock.sleep(1000, controller.signal);
+    expect(clock.pendingTimers()).toBe(1);
+    controller.abort(new Error('gone'));
+    await expect(sleeping).rejects.toThrow('gone');
+    expect(clock.pendingTimers()).toBe(0);
+    await expect(clock.sleep(1, controller.signal)).rejects.toThrow('gone');
+  });
+
+  it('cancelled timers never fire and runAll stops at the limit', async () => {
+    const clock = new VirtualClock(0);
+    let fired = 0;
+    clock.setTimer(() => fired++, 5).cancel();
+    const tick = (): void => void clock.setTimer(() => (fired++, tick()), 1000);
+    tick();
+    const stoppedAt = await clock.runAll(10_500);
+    expect(fired).toBe(10);
+    expect(stoppedAt).toBe(10_000);
+    expect(clock.nextTimerAt()).toBe(11_000);
+  });
+});

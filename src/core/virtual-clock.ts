@@ -1,0 +1,114 @@
+import TinyQueue from 'tinyqueue';
+import { abortReason, type Clock, type TimerHandle } from './clock.ts';
+
+interface Timer {
+  at: number;
+  seq: number;
+  fn: (() => void) | null;
+}
+
+/** 2026-01-01T00:00:00Z: a fixed epoch so seeded runs print identical timestamps. */
+export const VIRTUAL_EPOCH_MS = 1_767_225_600_000;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * A discrete-event clock: time stands still until `advance*` moves it, and timers fire in
+ * (time, insertion) order. Between timers it yields to the event loop so promise chains
+ * woken by one timer run (and may schedule more) before the next one fires.
+ */
+export class VirtualClock implements Clock {
+  private current: number;
+  private seq = 0;
+  private readonly timers = new TinyQueue<Timer>([], (a, b) => a.at - b.at || a.seq - b.seq);
+
+  constructor(startMs: number = VIRTUAL_EPOCH_MS) {
+    this.current = startMs;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimer(fn: () => void, ms: number): TimerHandle {
+    const timer: Timer = { at: this.current + Math.max(0, ms), seq: this.seq++, fn };
+    this.timers.push(timer);
+    return { cancel: () => void (timer.fn = null) };
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        handle.cancel();
+        reject(abortReason(signal!));
+      };
+      const handle = this.setTimer(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Number of live (not cancelled) timers. */
+  pendingTimers(): number {
+    return this.timers.data.filter((t) => t.fn !== null).length;
+  }
+
+  /** Time of the next live timer, or undefined when none is pending. */
+  nextTimerAt(): number | undefined {
+    this.dropCancelled();
+    return this.timers.peek()?.at;
+  }
+
+  /** Fires every timer due up to `this.now() + ms`, then leaves the clock there. */
+  async advance(ms: number): Promise<void> {
+    await this.advanceTo(this.current + ms);
+  }
+
+  async advanceTo(targetMs: number): Promise<void> {
+    await yieldToEventLoop();
+    for (;;) {
+      this.dropCancelled();
+      const next = this.timers.peek();
+      if (next === undefined || next.at > targetMs) break;
+      this.fireDueAt(next.at);
+      await yieldToEventLoop();
+    }
+    this.current = Math.max(this.current, targetMs);
+  }
+
+  /**
+   * Fires timers until none is left or `limitMs` of virtual time has passed. Returns the
+   * virtual time it stopped at. Guards against a chain that reschedules itself forever.
+   */
+  async runAll(limitMs = 365 * 24 * 3600_000): Promise<number> {
+    const stopAt = this.current + limitMs;
+    await yieldToEventLoop();
+    for (;;) {
+      const next = this.nextTimerAt();
+      if (next === undefined || next > stopAt) break;
+      this.fireDueAt(next);
+      await yieldToEventLoop();
+    }
+    return this.current;
+  }
+
+  /** Fires all timers due at exactly `at` (including ones they schedule for the same time). */
+  private fireDueAt(at: number): void {
+    this.current = Math.max(this.current, at);
+    for (;;) {
+      const timer = this.timers.peek();
+      if (timer === undefined || timer.at > at) return;
+      this.timers.pop();
+      const fn = timer.fn;
+      timer.fn = null;
+      fn?.();
+    }
+  }
+
+  private dropCancelled(): void {
+    while (this.timers.length > 0 && this.timers.peek()!.fn === null) this.timers.pop();
+  }
+}

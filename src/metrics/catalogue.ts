@@ -1,0 +1,93 @@
+/**
+ * The one catalogue of metric names, types, help, labels and buckets. Every part registers
+ * its metrics from here; dashboards and alerts are written against it.
+ */
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+
+export interface MetricDef<L extends string = string> {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly help: string;
+  readonly labelNames: readonly L[];
+  /** Histograms only: which bucket set (scaled by the run's time scale). */
+  readonly buckets?: 'latency';
+}
+
+const def = <L extends string>(d: MetricDef<L>): MetricDef<L> => d;
+
+/** Image latencies run from ~0.1 s (cached, low quality) to 180 s (high quality under load). */
+export const LATENCY_BUCKETS_S = [0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 25, 30, 40, 50, 60, 75, 90, 120, 150, 180] as const;
+
+/** Buckets in the client's seconds: at time scale 0.01 a 25 s latency is observed as 0.25 s. */
+export function latencyBuckets(timeScale: number): number[] {
+  return LATENCY_BUCKETS_S.map((b) => Number((b * timeScale).toPrecision(6)));
+}
+
+/** Reasons a mock request ended the way it did; a closed set keeps label cardinality bounded. */
+export const MOCK_REASONS = [
+  'ok',
+  'invalid_request',
+  'unauthorized',
+  'tier_gate',
+  'rate_limit',
+  'request_too_large',
+  'contention',
+  'queue_timeout',
+  'outage',
+  'injected_error',
+  'reset',
+  'stall',
+  'not_found',
+  'method_not_allowed',
+  'payload_too_large',
+  'client_closed',
+  'admin',
+] as const;
+export type MockReason = (typeof MOCK_REASONS)[number];
+
+export const MOCK_METRICS = {
+  requests: def({
+    name: 'ratelab_mock_requests_total',
+    type: 'counter',
+    help: 'Requests the mock answered, by HTTP status and reason.',
+    labelNames: ['status', 'reason'],
+  }),
+  inFlight: def({ name: 'ratelab_mock_in_flight', type: 'gauge', help: 'Image requests inside the mock (queued or generating).', labelNames: [] }),
+  queueDepth: def({ name: 'ratelab_mock_queue_depth', type: 'gauge', help: 'Requests waiting for a GPU slot.', labelNames: [] }),
+  queueCapacity: def({ name: 'ratelab_mock_queue_capacity', type: 'gauge', help: 'Size of the GPU wait queue.', labelNames: [] }),
+  busySlots: def({ name: 'ratelab_mock_busy_slots', type: 'gauge', help: 'GPU slots generating for our clients.', labelNames: [] }),
+  backgroundSlots: def({ name: 'ratelab_mock_background_slots', type: 'gauge', help: 'GPU slots held by background tenants.', labelNames: [] }),
+  slots: def({ name: 'ratelab_mock_slots', type: 'gauge', help: 'GPU slots in the shared pool.', labelNames: [] }),
+  serviceSeconds: def({
+    name: 'ratelab_mock_service_seconds',
+    type: 'histogram',
+    help: 'Generation time of successful requests (client seconds), by quality and size.',
+    labelNames: ['quality', 'size'],
+    buckets: 'latency',
+  }),
+  queueWaitSeconds: def({
+    name: 'ratelab_mock_queue_wait_seconds',
+    type: 'histogram',
+    help: 'Time requests waited for a GPU slot (client seconds).',
+    labelNames: [],
+    buckets: 'latency',
+  }),
+  limitRejections: def({
+    name: 'ratelab_mock_limit_rejections_total',
+    type: 'counter',
+    help: 'Account limit 429s, by the limit that was hit (rpm, ipm, tpm).',
+    labelNames: ['dimension'],
+  }),
+  earlyRetries: def({
+    name: 'ratelab_mock_early_retries_total',
+    type: 'counter',
+    help: 'Requests that arrived before the retry-after (or reset) their account was told to wait.',
+    labelNames: [],
+  }),
+  clientRetries: def({
+    name: 'ratelab_mock_client_retries_total',
+    type: 'counter',
+    help: 'Requests marked as retries by the client (X-Stainless-Retry-Count > 0).',
+    labelNames: [],
+  }),
+} as const;
