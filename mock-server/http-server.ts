@@ -29,6 +29,7 @@ const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
  */
 export async function startMockServer(options: MockServerOptions = {}): Promise<RunningMockServer> {
   const model = options.model ?? new MockModel(options);
+  await model.ready();
   const maxBody = model.profile.maxBodyBytes;
   const server = createServer((req, res) => void serve(model, maxBody, req, res));
   server.headersTimeout = 10_000;

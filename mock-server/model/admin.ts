@@ -55,7 +55,7 @@ function route(model: MockModel, req: MockRequest): MockResponse {
   if (path === '/__admin/stats' && method === 'GET') return jsonResponse(200, statsOf(model));
   if (path === '/__admin/faults') {
     if (method === 'GET') return jsonResponse(200, { faults: model.faults.list(now).map((f) => describeFault(f, now)) });
-    if (method === 'DELETE') return jsonResponse(200, { removed: model.faults.clear(new URLSearchParams(req.query).get('all') === 'true') });
+    if (method === 'DELETE') return jsonResponse(200, { removed: model.faults.clear(now, new URLSearchParams(req.query).get('all') === 'true') });
     if (method === 'POST') {
       const parsed = parseOrThrow(faultsBody, parseJson(req), 'fault');
       const list = Array.isArray(parsed) ? parsed : 'faults' in parsed ? parsed.faults : [parsed];

@@ -4,6 +4,8 @@
  * time until the bucket is full again. Refill is lazy (computed on read), so an idle
  * account costs nothing.
  */
+const EPSILON = 1e-9;
+
 export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
@@ -31,10 +33,10 @@ export class TokenBucket {
     this.tokens = this.available(now) - amount;
   }
 
-  /** Clock ms until `amount` tokens are available (0 if they are now). */
+  /** Clock ms until `amount` tokens are available (0 if they are now, give or take float noise). */
   waitFor(amount: number, now: number): number {
     const missing = amount - this.available(now);
-    return missing <= 0 ? 0 : missing / this.perMs;
+    return missing <= EPSILON ? 0 : missing / this.perMs;
   }
 
   /** Clock ms until the bucket is full: OpenAI's x-ratelimit-reset-*. */

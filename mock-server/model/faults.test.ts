@@ -33,9 +33,9 @@ describe('Faults', () => {
     expect(faults.remove(stall.id)).toBe(true);
     expect(faults.decide(20).stallMs).toBeUndefined();
     faults.inject({ kind: 'outage', at: 0, status: 503 }, 0);
-    expect(faults.clear()).toBe(1);
+    expect(faults.clear(20)).toBe(1);
     expect(faults.decide(20).reset).toBe(true);
-    expect(faults.clear(true)).toBe(1);
+    expect(faults.clear(20, true)).toBe(1);
     expect(faults.decide(20)).toEqual({ reset: false, latencyFactor: 1 });
   });
 });

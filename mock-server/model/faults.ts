@@ -38,11 +38,13 @@ export class Faults {
   }
 
   inject(fault: Fault, now: number): ScheduledFault {
+    this.prune(now);
     return this.add(fault, now, 'admin');
   }
 
-  /** Removes admin faults (and the timeline's too with `includeTimeline`); returns how many. */
-  clear(includeTimeline = false): number {
+  /** Removes admin faults (and the timeline's too with `includeTimeline`); returns how many were not over yet. */
+  clear(now: number, includeTimeline = false): number {
+    this.prune(now);
     const before = this.scheduled.length;
     for (let i = this.scheduled.length - 1; i >= 0; i--) {
       if (includeTimeline || this.scheduled[i]!.source === 'admin') this.scheduled.splice(i, 1);
@@ -58,7 +60,15 @@ export class Faults {
 
   /** Faults not yet over. */
   list(now: number): ScheduledFault[] {
-    return this.scheduled.filter((f) => f.endsAt === undefined || f.endsAt > now);
+    this.prune(now);
+    return [...this.scheduled];
+  }
+
+  private prune(now: number): void {
+    for (let i = this.scheduled.length - 1; i >= 0; i--) {
+      const { endsAt } = this.scheduled[i]!;
+      if (endsAt !== undefined && endsAt <= now) this.scheduled.splice(i, 1);
+    }
   }
 
   decide(now: number): FaultDecision {

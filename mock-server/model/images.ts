@@ -6,15 +6,16 @@ import { sizeDimensions, type OutputFormat, type Size } from './catalog.ts';
  * size × format × transparency and cached as base64 (sharp encodes png/jpeg/webp; writing
  * a webp encoder by hand would be unwise). A horizontal gradient keeps them small.
  */
-export class ImageStore {
-  private readonly cache = new Map<string, Promise<string>>();
+/** Shared by every model in the process: the images do not depend on the profile. */
+const cache = new Map<string, Promise<string>>();
 
+export class ImageStore {
   get(size: Size, format: OutputFormat, transparent: boolean): Promise<string> {
     const key = `${size}/${format}/${transparent}`;
-    let image = this.cache.get(key);
+    let image = cache.get(key);
     if (!image) {
       image = render(size, format, transparent);
-      this.cache.set(key, image);
+      cache.set(key, image);
     }
     return image;
   }

@@ -9,7 +9,7 @@ describe('LatencyModel', () => {
   const profile = loadProfile('article');
   const reference = { quality: 'medium', size: '1024x1024', format: 'png', n: 1 } as const;
 
-  it.each([1, 2, 3])('5000 samples reproduce the profile P50/P95/P99 within 3 %% (seed %i)', (seed) => {
+  it.each([1, 2, 3])('5000 samples reproduce the profile P50/P95/P99 within 3 percent (seed %i)', (seed) => {
     const model = new LatencyModel(profile.latency, createRng(seed));
     const samples = Array.from({ length: 5000 }, () => model.sample(reference)).sort((a, b) => a - b);
     expect(Math.abs(quantile(samples, 0.5) / 25_000 - 1)).toBeLessThan(0.03);

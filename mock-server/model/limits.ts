@@ -1,4 +1,4 @@
-import { formatGoDuration } from '../../src/core/duration.ts';
+import { ceilMs, formatGoDuration } from '../../src/core/duration.ts';
 import type { Profile, TierLimits } from '../profiles/schema.ts';
 import { TokenBucket } from './bucket.ts';
 
@@ -88,6 +88,6 @@ function bucketHeaders(kind: 'requests' | 'tokens', bucket: TokenBucket, now: nu
   return {
     [`x-ratelimit-limit-${kind}`]: String(bucket.capacity),
     [`x-ratelimit-remaining-${kind}`]: String(Math.max(0, Math.floor(bucket.available(now)))),
-    [`x-ratelimit-reset-${kind}`]: formatGoDuration(Math.ceil(bucket.untilFull(now))),
+    [`x-ratelimit-reset-${kind}`]: formatGoDuration(ceilMs(bucket.untilFull(now))),
   };
 }

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { realClock, type Clock } from '../../src/core/clock.ts';
-import { formatGoDuration } from '../../src/core/duration.ts';
+import { ceilMs, formatGoDuration } from '../../src/core/duration.ts';
 import { createRng } from '../../src/core/rng.ts';
 import { createTimeScale, type TimeScale } from '../../src/core/time-scale.ts';
 import type { MockReason } from '../../src/metrics/catalogue.ts';
@@ -99,6 +99,14 @@ export class MockModel {
       this.metrics.requests.inc({ status: String(status), reason });
     }
     return response;
+  }
+
+  /**
+   * Renders the images every response may carry. Adapters await it before serving; tests on
+   * a virtual clock must too, since encoding is real I/O that virtual time cannot wait for.
+   */
+  ready(): Promise<void> {
+    return this.images.warm();
   }
 
   /** Releases timers (tier upgrades); the model answers nothing useful afterwards. */
@@ -271,7 +279,7 @@ export class MockModel {
       const message = `Request too large ${where}: Limit ${admission.limit}, Requested ${admission.requested}. The input or output tokens must be reduced in order to run successfully. ${RATE_LIMIT_DOCS}`;
       return errorResponse(429, { message, type, param: null, code: 'rate_limit_exceeded' });
     }
-    const waitMs = Math.ceil(admission.waitMs);
+    const waitMs = ceilMs(admission.waitMs);
     account.notBefore = Math.max(account.notBefore, now + waitMs);
     const message = `Rate limit reached ${where}: Limit ${admission.limit}, Used ${admission.used}, Requested ${admission.requested}. Please try again in ${formatGoDuration(waitMs)}. ${RATE_LIMIT_DOCS}`;
     return errorResponse(429, { message, type, param: null, code: 'rate_limit_exceeded' }, retryAfterHeaders(this.profile.limits.retryAfter, waitMs));

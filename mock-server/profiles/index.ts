@@ -16,12 +16,16 @@ export const BUILTIN_PROFILES: Readonly<Record<string, ProfileInput>> = {
 type Plain = Record<string, unknown>;
 const isPlain = (value: unknown): value is Plain => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Deep merge for profile overrides: objects merge, arrays and scalars replace. */
+/**
+ * Deep merge for profile overrides: objects merge, arrays and scalars replace, and an
+ * object of another `kind` (background: constant vs diurnal) replaces rather than mixes.
+ */
 export function mergeProfile(base: Plain, override: Plain): Plain {
   const out: Plain = { ...base };
   for (const [key, value] of Object.entries(override)) {
     const current = out[key];
-    out[key] = isPlain(current) && isPlain(value) ? mergeProfile(current, value) : value;
+    const sameKind = isPlain(current) && isPlain(value) && (value.kind === undefined || value.kind === current.kind);
+    out[key] = sameKind ? mergeProfile(current as Plain, value as Plain) : value;
   }
   return out;
 }

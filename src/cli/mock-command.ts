@@ -32,7 +32,6 @@ export function registerMockCommand(program: Command): void {
         seed: opts.seed,
         adminToken: opts.adminToken,
       });
-      await running.model.images.warm();
       console.log(profileSummary(running.model.profile, { url: running.url, timeScale: opts.timeScale, seed: opts.seed }));
       const stop = (): void => {
         void running.close().then(() => process.exit(0));

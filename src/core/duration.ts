@@ -66,3 +66,8 @@ export function formatGoDuration(ms: number): string {
 export function toMs(value: string | number): number {
   return typeof value === 'number' ? value : parseGoDuration(value);
 }
+
+/** Rounds up to whole milliseconds, ignoring float noise (2000.0000001 → 2000, not 2001). */
+export function ceilMs(ms: number): number {
+  return Math.ceil(ms - 1e-6);
+}
