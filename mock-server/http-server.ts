@@ -56,33 +56,32 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 }
 
 async function serve(model: MockModel, maxBody: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const gone = new AbortController();
+  // Most requests never look at their signal, so the AbortController is made on demand.
+  let gone: AbortController | undefined;
+  let closedEarly = false;
   res.on('close', () => {
-    if (!res.writableFinished) gone.abort();
+    if (res.writableFinished) return;
+    closedEarly = true;
+    gone?.abort();
   });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      // Keep reading (and dropping) an oversized body so the client gets its 413.
-      if (size > maxBody) tooLarge = true;
-      else chunks.push(chunk);
-    }
-  } catch {
-    return; // the client aborted mid-body: there is no one to answer
-  }
+  const body = await readBody(req, maxBody);
+  if (body === undefined) return; // the client aborted mid-body: there is no one to answer
   const queryAt = req.url!.indexOf('?');
   const response = await model.handle({
+    get signal(): AbortSignal {
+      if (!gone) {
+        gone = new AbortController();
+        if (closedEarly) gone.abort();
+      }
+      return gone.signal;
+    },
     method: req.method ?? 'GET',
     path: queryAt < 0 ? req.url! : req.url!.slice(0, queryAt),
     query: queryAt < 0 ? '' : req.url!.slice(queryAt + 1),
     headers: req.headers as Record<string, string | undefined>,
-    body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
-    bodyTooLarge: tooLarge,
+    body: body.bytes,
+    bodyTooLarge: body.tooLarge,
     loopback: LOOPBACK.test(req.socket.remoteAddress ?? ''),
-    signal: gone.signal,
   });
   if (res.destroyed) return;
   if (response.reset) {
@@ -91,4 +90,19 @@ async function serve(model: MockModel, maxBody: number, req: IncomingMessage, re
   }
   res.writeHead(response.status, response.headers);
   res.end(response.body);
+}
+
+/** Buffers the body up to `maxBody`, then keeps reading and dropping it so the client gets its 413. */
+function readBody(req: IncomingMessage, maxBody: number): Promise<{ bytes: Buffer; tooLarge: boolean } | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBody) chunks.push(chunk);
+    });
+    req.on('end', () => resolve({ bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), tooLarge: size > maxBody }));
+    req.on('error', () => resolve(undefined));
+    req.on('aborted', () => resolve(undefined));
+  });
 }

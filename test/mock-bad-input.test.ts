@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 afterAll(() => mock.close());
 
-const post = (body: string | Uint8Array, headers: Record<string, string> = {}, path = '/v1/images/generations') =>
+const post = (body: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}, path = '/v1/images/generations') =>
   fetch(`${mock.url}${path}`, {
     method: 'POST',
     headers: { authorization: 'Bearer sk-tier5-bad', 'content-type': 'application/json', ...headers },

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { type APIError, type RateLimitError } from 'openai';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockServer, type RunningMockServer } from '../mock-server/http-server.ts';
@@ -40,8 +40,8 @@ describe('the openai SDK against the HTTP mock', () => {
       .images.generate({ model: 'gpt-image-1', prompt: 'a red fox' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.PermissionDeniedError);
-    expect((error as OpenAI.APIError).status).toBe(403);
-    expect((error as OpenAI.APIError).message).toContain('Your organization must be verified to use the model `gpt-image-1`');
+    expect((error as APIError).status).toBe(403);
+    expect((error as APIError).message).toContain('Your organization must be verified to use the model `gpt-image-1`');
   });
 
   it('raises AuthenticationError for an unknown key', async () => {
@@ -52,7 +52,7 @@ describe('the openai SDK against the HTTP mock', () => {
   it('raises RateLimitError with the x-ratelimit headers when IPM is exceeded', async () => {
     const sdk = client('sk-tier1-ipm');
     for (let i = 0; i < 5; i++) await sdk.images.generate({ model: 'gpt-image-1', prompt: `fox ${i}` });
-    const error = (await sdk.images.generate({ model: 'gpt-image-1', prompt: 'one more' }).catch((e: unknown) => e)) as OpenAI.RateLimitError;
+    const error = (await sdk.images.generate({ model: 'gpt-image-1', prompt: 'one more' }).catch((e: unknown) => e)) as RateLimitError;
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error.code).toBe('rate_limit_exceeded');
     expect(error.type).toBe('requests');
@@ -75,7 +75,7 @@ describe('the openai SDK against the HTTP mock', () => {
         .images.generate({ model: 'gpt-image-1', prompt: 'a red fox' })
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OpenAI.InternalServerError);
-      expect((error as OpenAI.APIError).status).toBe(503);
+      expect((error as APIError).status).toBe(503);
     } finally {
       await fetch(`${mock.url}/__admin/faults`, { method: 'DELETE' });
     }

@@ -66,12 +66,16 @@ export class AccountLimits {
   /** OpenAI's x-ratelimit-* headers (reset as a Go duration, rounded up to whole ms). */
   headers(now: number): Record<string, string> {
     const out: Record<string, string> = {};
+    this.writeHeaders(out, now);
+    return out;
+  }
+
+  writeHeaders(out: Record<string, string>, now: number): void {
     const preferred = this.profileLimits.requestsHeader;
     const requests = this.buckets[preferred] ?? this.buckets[preferred === 'ipm' ? 'rpm' : 'ipm'];
     const tokens = this.buckets.tpm;
-    if (requests) Object.assign(out, bucketHeaders('requests', requests, now));
-    if (tokens) Object.assign(out, bucketHeaders('tokens', tokens, now));
-    return out;
+    if (requests) writeBucketHeaders(out, 'requests', requests, now);
+    if (tokens) writeBucketHeaders(out, 'tokens', tokens, now);
   }
 
   remaining(now: number): Partial<Record<Dimension, number>> {
@@ -84,10 +88,9 @@ export class AccountLimits {
   }
 }
 
-function bucketHeaders(kind: 'requests' | 'tokens', bucket: TokenBucket, now: number): Record<string, string> {
-  return {
-    [`x-ratelimit-limit-${kind}`]: String(bucket.capacity),
-    [`x-ratelimit-remaining-${kind}`]: String(Math.max(0, Math.floor(bucket.available(now)))),
-    [`x-ratelimit-reset-${kind}`]: formatGoDuration(ceilMs(bucket.untilFull(now))),
-  };
+function writeBucketHeaders(out: Record<string, string>, kind: 'requests' | 'tokens', bucket: TokenBucket, now: number): void {
+  const untilFull = bucket.untilFull(now);
+  out[`x-ratelimit-limit-${kind}`] = String(bucket.capacity);
+  out[`x-ratelimit-remaining-${kind}`] = String(Math.max(0, Math.floor(bucket.available(now))));
+  out[`x-ratelimit-reset-${kind}`] = untilFull <= 0 ? '0s' : formatGoDuration(ceilMs(untilFull));
 }

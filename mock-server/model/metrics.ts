@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
-import { MOCK_METRICS } from '../../src/metrics/catalogue.ts';
+import { MOCK_METRICS, type MockReason } from '../../src/metrics/catalogue.ts';
+import type { Quality, Size } from './catalog.ts';
 import { counter, gauge, histogram } from '../../src/metrics/register.ts';
 import type { PoolState } from './pool.ts';
 
@@ -8,6 +9,12 @@ export type MockMetrics = ReturnType<typeof createMockMetrics>;
 /** The mock's metrics, from the catalogue; pool gauges are read at scrape time. */
 export function createMockMetrics(registry: Registry, timeScale: number, pool: () => PoolState, inFlight: () => number) {
   const m = MOCK_METRICS;
+  const requests = counter(registry, m.requests);
+  const serviceSeconds = histogram(registry, m.serviceSeconds, timeScale);
+  const queueWaitSeconds = histogram(registry, m.queueWaitSeconds, timeScale);
+  // prom-client hashes label objects on every call; the label sets here are few and fixed.
+  const requestChildren = new Map<string, { inc(): void }>();
+  const serviceChildren = new Map<string, { observe(v: number): void }>();
   gauge(registry, m.inFlight, (g) => g.set(inFlight()));
   gauge(registry, m.queueDepth, (g) => g.set(pool().queued));
   gauge(registry, m.queueCapacity, (g) => g.set(pool().queueCapacity));
@@ -16,9 +23,21 @@ export function createMockMetrics(registry: Registry, timeScale: number, pool: (
   gauge(registry, m.slots, (g) => g.set(pool().slots));
   return {
     registry,
-    requests: counter(registry, m.requests),
-    serviceSeconds: histogram(registry, m.serviceSeconds, timeScale),
-    queueWaitSeconds: histogram(registry, m.queueWaitSeconds, timeScale),
+    countRequest(status: number, reason: MockReason): void {
+      const key = `${status}/${reason}`;
+      let child = requestChildren.get(key);
+      if (!child) requestChildren.set(key, (child = requests.labels(String(status), reason)));
+      child.inc();
+    },
+    observeService(quality: Quality, size: Size, seconds: number): void {
+      const key = `${quality}/${size}`;
+      let child = serviceChildren.get(key);
+      if (!child) serviceChildren.set(key, (child = serviceSeconds.labels(quality, size)));
+      child.observe(seconds);
+    },
+    observeQueueWait(seconds: number): void {
+      queueWaitSeconds.observe(seconds);
+    },
     limitRejections: counter(registry, m.limitRejections),
     earlyRetries: counter(registry, m.earlyRetries),
     clientRetries: counter(registry, m.clientRetries),

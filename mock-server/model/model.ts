@@ -36,6 +36,12 @@ export interface MockModelOptions {
   adminToken?: string;
 }
 
+interface RequestContext {
+  account: Account;
+  arrivedAt: number;
+  requestId: string;
+}
+
 export interface Outcome {
   response: MockResponse;
   reason: MockReason;
@@ -96,7 +102,7 @@ export class MockModel {
     if (reason !== 'admin') {
       const status = response.reset ? 0 : response.status;
       this.stats.record(status, reason);
-      this.metrics.requests.inc({ status: String(status), reason });
+      this.metrics.countRequest(status, reason);
     }
     return response;
   }
@@ -171,89 +177,77 @@ export class MockModel {
     const arrivedAt = this.clock.now();
     const auth = this.authenticate(req);
     if ('response' in auth) return auth;
-    const account = auth;
-    const requestId = `req_${(++this.requestSeq).toString(16).padStart(24, '0')}`;
-    const baseHeaders = (): Record<string, string> => ({
-      'x-request-id': requestId,
-      'openai-organization': account.org,
-      'openai-version': '2020-10-01',
-      'openai-processing-ms': String(Math.round(this.clock.now() - arrivedAt)),
-      ...(account.limits && !this.profile.limits.omitHeaders ? account.limits.headers(this.clock.now()) : {}),
-    });
-    const fail = (response: MockResponse, reason: MockReason): Outcome => ({
-      response: { ...response, headers: { ...baseHeaders(), ...response.headers } },
-      reason,
-    });
+    const ctx: RequestContext = { account: auth, arrivedAt, requestId: `req_${(++this.requestSeq).toString(16).padStart(24, '0')}` };
 
     if (req.bodyTooLarge) {
-      return fail(errorResponse(413, { message: `Request body too large: the limit is ${this.profile.maxBodyBytes} bytes.`, type: 'invalid_request_error', param: null, code: 'payload_too_large' }), 'payload_too_large');
+      const error = { message: `Request body too large: the limit is ${this.profile.maxBodyBytes} bytes.`, type: 'invalid_request_error', param: null, code: 'payload_too_large' };
+      return this.answer(ctx, errorResponse(413, error), 'payload_too_large');
     }
     let image: ImageRequest;
     try {
       image = validateImageRequest(req.headers['content-type'], req.body, this.models);
     } catch (error) {
       if (!(error instanceof RequestError)) throw error;
-      return fail(errorResponse(error.status, error.body), 'invalid_request');
+      return this.answer(ctx, errorResponse(error.status, error.body), 'invalid_request');
     }
-    if (!account.hasAccess()) {
-      const message = `Your organization must be verified to use the model \`${image.model}\`. Please go to: https://platform.openai.com/settings/organization/general and click on Verify Organization. If you just verified, it can take up to 15 minutes for access to propagate.`;
-      return fail(errorResponse(403, { message, type: 'invalid_request_error', param: null, code: null }), 'tier_gate');
-    }
+    if (!ctx.account.hasAccess()) return this.answer(ctx, tierGate(image.model), 'tier_gate');
 
-    this.noteRetries(req, account, arrivedAt);
+    this.noteRetries(req, ctx.account, arrivedAt);
     const outputPerImage = OUTPUT_TOKENS[image.quality][image.size];
     const promptTokens = estimatePromptTokens(image.prompt);
-    const cost = { rpm: 1, ipm: image.n, tpm: outputPerImage * image.n + promptTokens };
-    const admission = account.limits!.admit(cost, arrivedAt);
-    if (!admission.ok) return fail(this.limitRefusal(account, image, admission, arrivedAt), admission.tooLarge ? 'request_too_large' : 'rate_limit');
+    const admission = ctx.account.limits!.admit({ rpm: 1, ipm: image.n, tpm: outputPerImage * image.n + promptTokens }, arrivedAt);
+    if (!admission.ok) return this.answer(ctx, this.limitRefusal(ctx.account, image, admission, arrivedAt), admission.tooLarge ? 'request_too_large' : 'rate_limit');
 
     const faults = this.faults.decide(arrivedAt);
-    if (faults.outage !== undefined) return fail(serverError(faults.outage), 'outage');
-    if (faults.reset) return { response: { status: 0, headers: {}, body: '', reset: true }, reason: 'reset' };
+    if (faults.outage !== undefined) return this.answer(ctx, serverError(faults.outage), 'outage');
+    if (faults.reset) return { response: connectionReset(), reason: 'reset' };
     if (faults.stallMs !== undefined) {
       await this.clock.sleep(faults.stallMs, req.signal).catch(() => undefined);
-      return { response: { status: 0, headers: {}, body: '', reset: true }, reason: 'stall' };
+      return { response: connectionReset(), reason: 'stall' };
     }
-    if (faults.error !== undefined) return fail(serverError(faults.error), 'injected_error');
+    if (faults.error !== undefined) return this.answer(ctx, serverError(faults.error), 'injected_error');
 
     const serviceBase = this.latency.sample(image) * faults.latencyFactor;
     this.inFlight++;
     try {
-      const slot = await this.pool.acquire(req.signal);
-      this.metrics.queueWaitSeconds.observe(slot.waitedMs / 1000);
+      const slot = await this.pool.acquire(req);
+      this.metrics.observeQueueWait(slot.waitedMs / 1000);
       if (!slot.ok) {
         if (slot.reason === 'client_closed') return { response: clientClosed(), reason: 'client_closed' };
-        return fail(this.contentionRefusal(account), slot.reason === 'queue_full' ? 'contention' : 'queue_timeout');
+        return this.answer(ctx, this.contentionRefusal(ctx.account), slot.reason === 'queue_full' ? 'contention' : 'queue_timeout');
       }
       const serviceMs = serviceBase * slot.slowdown;
-      try {
-        // The GPU finishes what it started even if the client leaves, so no signal here.
-        if (serviceMs > 0) await this.clock.sleep(serviceMs);
-      } finally {
+      if (serviceMs > 0) {
+        try {
+          // The GPU finishes what it started even if the client leaves, so no signal here.
+          await this.clock.sleep(serviceMs);
+        } finally {
+          slot.release();
+        }
+        if (req.signal?.aborted) return { response: clientClosed(), reason: 'client_closed' };
+      } else {
         slot.release();
       }
-      if (req.signal?.aborted) return { response: clientClosed(), reason: 'client_closed' };
-      this.metrics.serviceSeconds.observe({ quality: image.quality, size: image.size }, serviceMs / 1000);
+      this.metrics.observeService(image.quality, image.size, serviceMs / 1000);
       this.stats.images += image.n;
       const b64 = await this.images.get(image.size, image.format, image.background === 'transparent');
-      const body = {
-        created: Math.floor(this.clock.now() / 1000),
-        background: image.background,
-        data: Array.from({ length: image.n }, () => ({ b64_json: b64 })),
-        output_format: image.format,
-        quality: image.quality,
-        size: image.size,
-        usage: {
-          input_tokens: promptTokens,
-          input_tokens_details: { image_tokens: 0, text_tokens: promptTokens },
-          output_tokens: outputPerImage * image.n,
-          total_tokens: promptTokens + outputPerImage * image.n,
-        },
-      };
-      return { response: jsonResponse(200, body, baseHeaders()), reason: 'ok' };
+      const body = imageResponseBody(image, b64, Math.floor(this.clock.now() / 1000), promptTokens, outputPerImage * image.n);
+      return this.answer(ctx, { status: 200, headers: { 'content-type': 'application/json' }, body }, 'ok');
     } finally {
       this.inFlight--;
     }
+  }
+
+  /** Adds what every answer to an account carries: request id, organization, timing, limit headers. */
+  private answer(ctx: RequestContext, response: MockResponse, reason: MockReason): Outcome {
+    const now = this.clock.now();
+    const headers = response.headers;
+    headers['x-request-id'] = ctx.requestId;
+    headers['openai-organization'] = ctx.account.org;
+    headers['openai-version'] = '2020-10-01';
+    headers['openai-processing-ms'] = String(Math.round(now - ctx.arrivedAt));
+    if (ctx.account.limits && !this.profile.limits.omitHeaders) ctx.account.limits.writeHeaders(headers, now);
+    return { response, reason };
   }
 
   /** Counts SDK retries (X-Stainless-Retry-Count) and requests that came back too early. */
@@ -293,6 +287,29 @@ export class MockModel {
     return errorResponse(429, { message: 'The engine is currently overloaded, please try again later.', type: 'server_error', param: null, code: null }, headers);
   }
 }
+
+/**
+ * The 200 body, spliced as text: base64 needs no JSON escaping, and JSON.stringify over a
+ * 100 KB image string was the largest cost of a request (see bench/RESULTS.md).
+ */
+function imageResponseBody(image: ImageRequest, b64: string, created: number, promptTokens: number, outputTokens: number): string {
+  const item = `{"b64_json":"${b64}"}`;
+  const data = image.n === 1 ? item : Array.from({ length: image.n }, () => item).join(',');
+  const usage = JSON.stringify({
+    input_tokens: promptTokens,
+    input_tokens_details: { image_tokens: 0, text_tokens: promptTokens },
+    output_tokens: outputTokens,
+    total_tokens: promptTokens + outputTokens,
+  });
+  return `{"created":${created},"background":"${image.background}","data":[${data}],"output_format":"${image.format}","quality":"${image.quality}","size":"${image.size}","usage":${usage}}`;
+}
+
+function tierGate(model: string): MockResponse {
+  const message = `Your organization must be verified to use the model \`${model}\`. Please go to: https://platform.openai.com/settings/organization/general and click on Verify Organization. If you just verified, it can take up to 15 minutes for access to propagate.`;
+  return errorResponse(403, { message, type: 'invalid_request_error', param: null, code: null });
+}
+
+const connectionReset = (): MockResponse => ({ status: 0, headers: {}, body: '', reset: true });
 
 function retryAfterHeaders(mode: Profile['limits']['retryAfter'], waitMs: number): Record<string, string> {
   const headers: Record<string, string> = {};

@@ -49,7 +49,7 @@ describe('GpuPool', () => {
     const holder = granted(await pool.acquire());
     const timedOut = pool.acquire();
     const controller = new AbortController();
-    const leaving = pool.acquire(controller.signal);
+    const leaving = pool.acquire({ signal: controller.signal });
     await clock.advance(10);
     controller.abort();
     expect(await leaving).toEqual({ ok: false, reason: 'client_closed', waitedMs: 10 });

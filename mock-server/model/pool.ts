@@ -57,7 +57,8 @@ export class GpuPool {
     return this.live;
   }
 
-  acquire(signal?: AbortSignal): Promise<AcquireResult> | AcquireResult {
+  /** `client.signal` is read only if the request has to wait (adapters make signals on demand). */
+  acquire(client?: { readonly signal?: AbortSignal | undefined }): Promise<AcquireResult> | AcquireResult {
     if (this.live === 0 && this.hasFreeSlot()) return this.grant(this.clock.now());
     if (this.live >= this.pool.queue) return { ok: false, reason: 'queue_full', waitedMs: 0 };
     return new Promise((resolve) => {
@@ -70,6 +71,8 @@ export class GpuPool {
         resolve({ ok: false, reason, waitedMs: this.clock.now() - waiter.enqueuedAt });
       };
       if (this.pool.queueTimeout !== undefined) waiter.timeout = this.clock.setTimer(() => leave('queue_timeout'), this.pool.queueTimeout);
+      const signal = client?.signal;
+      if (signal?.aborted) return leave('client_closed');
       signal?.addEventListener('abort', () => leave('client_closed'), { once: true });
       this.waiting.push(waiter);
       this.live++;

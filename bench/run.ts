@@ -1,0 +1,18 @@
+import { benchMockHttp } from './mock-http.ts';
+
+/** `npm run bench [-- name…]`: every benchmark, or the named ones; each rewrites its section of bench/RESULTS.md. */
+const BENCHES: Record<string, () => Promise<unknown>> = {
+  'mock-http': benchMockHttp,
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const name of wanted) {
+  if (!(name in BENCHES)) {
+    console.error(`ratelab bench: Expected a benchmark name (${Object.keys(BENCHES).join(', ')}), got \`${name}\``);
+    process.exit(2);
+  }
+}
+for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
+  console.log(`\n== ${name}`);
+  console.log(await BENCHES[name]!());
+}
