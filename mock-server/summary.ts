@@ -1,5 +1,5 @@
 import { formatGoDuration } from '../src/core/duration.ts';
-import { OUTPUT_TOKENS } from './model/catalog.ts';
+import { OUTPUT_TOKENS } from '../src/core/images-api.ts';
 import type { Profile } from './profiles/schema.ts';
 
 const d = (ms: number): string => formatGoDuration(Math.round(ms));

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { sizeDimensions, type OutputFormat, type Size } from './catalog.ts';
+import { sizeDimensions, type OutputFormat, type Size } from '../../src/core/images-api.ts';
 
 /**
  * Real, decodable images of the requested size and format, made once per

@@ -2,7 +2,7 @@ import { probit } from '../../src/core/probit.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { StratifiedUniform } from '../../src/core/stratified.ts';
 import type { Profile } from '../profiles/schema.ts';
-import { OUTPUT_TOKENS, type OutputFormat, type Quality, type Size } from './catalog.ts';
+import { OUTPUT_TOKENS, type OutputFormat, type Quality, type Size } from '../../src/core/images-api.ts';
 
 /** z-scores of the 95th and 99th percentiles of N(0, 1). */
 export const Z95 = 1.6448536269514722;

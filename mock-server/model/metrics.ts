@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { MOCK_METRICS, type MockReason } from '../../src/metrics/catalogue.ts';
-import type { Quality, Size } from './catalog.ts';
+import type { Quality, Size } from '../../src/core/images-api.ts';
 import { counter, gauge, histogram } from '../../src/metrics/register.ts';
 import type { PoolState } from './pool.ts';
 

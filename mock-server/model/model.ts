@@ -8,7 +8,7 @@ import { loadProfile, type ProfileInput } from '../profiles/index.ts';
 import type { Profile } from '../profiles/schema.ts';
 import { Accounts, type Account } from './accounts.ts';
 import { handleAdmin } from './admin.ts';
-import { estimatePromptTokens, OUTPUT_TOKENS } from './catalog.ts';
+import { estimatePromptTokens, OUTPUT_TOKENS } from '../../src/core/images-api.ts';
 import { clientClosed, errorResponse, jsonResponse, RequestError, serverError } from './errors.ts';
 import { Faults } from './faults.ts';
 import { ImageStore } from './images.ts';

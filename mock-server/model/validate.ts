@@ -8,7 +8,7 @@ import {
   type OutputFormat,
   type Quality,
   type Size,
-} from './catalog.ts';
+} from '../../src/core/images-api.ts';
 import { invalid, quoteList, RequestError } from './errors.ts';
 
 export interface ImageRequest {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseGoDuration } from '../../src/core/duration.ts';
 import { intAtLeast, numberBetween } from '../../src/core/validation.ts';
-import { FORMATS, QUALITIES, SIZES } from '../model/catalog.ts';
+import { FORMATS, QUALITIES, SIZES } from '../../src/core/images-api.ts';
 
 /** Durations in profile files: a Go duration string ("90s", "1m30s") or milliseconds. */
 export const duration = z.union([z.number(), z.string()], { error: 'a Go duration like "90s" or a number of milliseconds' }).transform((value, ctx) => {

@@ -1,6 +1,7 @@
 /**
- * Facts of OpenAI's images API that every profile shares: the accepted values and the
- * output tokens per image by quality × size (OpenAI's image-generation guide).
+ * Facts of OpenAI's images API, shared by the mock, the limiter and the gateway: the
+ * accepted values and the output tokens per image by quality × size (OpenAI's
+ * image-generation guide).
  */
 export const SIZES = ['1024x1024', '1536x1024', '1024x1536'] as const;
 export const QUALITIES = ['low', 'medium', 'high'] as const;
