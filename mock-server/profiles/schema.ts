@@ -1,23 +1,6 @@
 import { z } from 'zod';
-import { parseGoDuration } from '../../src/core/duration.ts';
-import { intAtLeast, numberBetween } from '../../src/core/validation.ts';
+import { duration, intAtLeast, numberBetween } from '../../src/core/validation.ts';
 import { FORMATS, QUALITIES, SIZES } from '../../src/core/images-api.ts';
-
-/** Durations in profile files: a Go duration string ("90s", "1m30s") or milliseconds. */
-export const duration = z.union([z.number(), z.string()], { error: 'a Go duration like "90s" or a number of milliseconds' }).transform((value, ctx) => {
-  if (typeof value === 'number') {
-    if (Number.isFinite(value) && value >= 0) return value;
-  } else {
-    try {
-      const ms = parseGoDuration(value);
-      if (ms >= 0) return ms;
-    } catch {
-      // reported below
-    }
-  }
-  ctx.addIssue({ code: 'custom', message: 'a Go duration like "90s" or a number of milliseconds >= 0', input: value });
-  return z.NEVER;
-});
 
 const fraction = numberBetween(0, 1);
 
@@ -143,6 +126,7 @@ export const profileSchema = z
   })
   .strict();
 
+export { duration };
 export type Profile = z.output<typeof profileSchema>;
 export type ProfileInput = z.input<typeof profileSchema>;
 export type Fault = z.output<typeof faultSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseGoDuration } from './duration.ts';
 
 /**
  * Error messages in p-queue's style: "Expected `pool.slots` to be an integer >= 1, got `0`
@@ -85,3 +86,20 @@ export const intAtLeast = (min: number): z.ZodNumber =>
 
 export const numberBetween = (min: number, max: number): z.ZodNumber =>
   z.number({ error: `a number from ${min} to ${max}` }).min(min, { error: `a number from ${min} to ${max}` }).max(max, { error: `a number from ${min} to ${max}` });
+
+/** Durations in config and profile files: a Go duration string ("90s", "1m30s") or milliseconds. */
+export const duration = z.union([z.number(), z.string()], { error: 'a Go duration like "90s" or a number of milliseconds' }).transform((value, ctx) => {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value) && value >= 0) return value;
+  } else {
+    try {
+      const ms = parseGoDuration(value);
+      if (ms >= 0) return ms;
+    } catch {
+      // reported below
+    }
+  }
+  ctx.addIssue({ code: 'custom', message: 'a Go duration like "90s" or a number of milliseconds >= 0', input: value });
+  return z.NEVER;
+});
+

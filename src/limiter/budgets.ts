@@ -1,0 +1,87 @@
+import type { LimiterConfig } from './config.ts';
+import type { Cost, Dimension } from './cost.ts';
+import { DIMENSIONS } from './cost.ts';
+import { gcraAvailable, gcraClampTo, gcraParams, gcraTake, gcraWait, type GcraParams, type GcraState } from './gcra.ts';
+
+interface Budget {
+  limit: number;
+  params: GcraParams;
+  state: GcraState;
+}
+
+export type BudgetDecision = { ok: true } | { ok: false; waitMs: number; dimension: Dimension };
+
+/**
+ * RPM, IPM and TPM as GCRA budgets at `safety` × the provider's limit. Admission is atomic:
+ * a cost is taken on every budget or on none. Costs are reserved before the call and
+ * reconciled after it (`adjust`), so concurrent calls cannot overshoot the way
+ * charge-after-response limiters do.
+ */
+export class Budgets {
+  private readonly budgets: Partial<Record<Dimension, Budget>> = {};
+
+  constructor(private readonly config: LimiterConfig['budgets'], now: number) {
+    for (const dim of DIMENSIONS) {
+      const c = config[dim];
+      if (c && c.limit !== 'auto') this.setLimit(dim, c.limit, now);
+    }
+  }
+
+  has(dim: Dimension): boolean {
+    return this.budgets[dim] !== undefined;
+  }
+
+  limitOf(dim: Dimension): number | undefined {
+    return this.budgets[dim]?.limit;
+  }
+
+  /** (Re)defines a budget from the provider's limit; keeps what was used. */
+  setLimit(dim: Dimension, providerLimit: number, now: number): void {
+    const limit = Math.max(1, providerLimit * this.config.safety);
+    const burst = this.config[dim]?.burst ?? limit;
+    const params = gcraParams(limit, this.config.window, burst);
+    const old = this.budgets[dim];
+    const state: GcraState = { tat: now };
+    if (old) state.tat = now + Math.max(0, old.state.tat - now) * (params.emission / old.params.emission);
+    this.budgets[dim] = { limit: providerLimit, params, state };
+  }
+
+  /** Takes `cost` on every budget, or says how long until it would fit (Infinity: never). */
+  admit(cost: Cost, now: number): BudgetDecision {
+    let waitMs = 0;
+    let dimension: Dimension = 'rpm';
+    for (const dim of DIMENSIONS) {
+      const b = this.budgets[dim];
+      if (!b || cost[dim] === 0) continue;
+      const w = gcraWait(b.state, b.params, cost[dim], now);
+      if (w > waitMs) {
+        waitMs = w;
+        dimension = dim;
+      }
+    }
+    if (waitMs > 0) return { ok: false, waitMs, dimension };
+    for (const dim of DIMENSIONS) {
+      const b = this.budgets[dim];
+      if (b && cost[dim] !== 0) gcraTake(b.state, b.params, cost[dim], now);
+    }
+    return { ok: true };
+  }
+
+  /** Reconciles a reservation with what the call really cost (negative refunds). */
+  adjust(dim: Dimension, delta: number, now: number): void {
+    const b = this.budgets[dim];
+    if (!b || delta === 0) return;
+    b.state.tat = Math.max(b.state.tat + delta * b.params.emission, delta < 0 ? now - b.params.tolerance : -Infinity);
+  }
+
+  /** The provider says `remaining` is left: never believe we have more. */
+  clampTo(dim: Dimension, remaining: number, now: number): void {
+    const b = this.budgets[dim];
+    if (b) gcraClampTo(b.state, b.params, remaining * this.config.safety, now);
+  }
+
+  available(dim: Dimension, now: number): number | undefined {
+    const b = this.budgets[dim];
+    return b ? gcraAvailable(b.state, b.params, now) : undefined;
+  }
+}

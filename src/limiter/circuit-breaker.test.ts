@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { CircuitBreaker } from './circuit-breaker.ts';
+import { parseLimiterConfig } from './config.ts';
+
+const make = (c: object = {}) => new CircuitBreaker(parseLimiterConfig({ circuit: { window: 10, minimumRequests: 4, failureRate: 0.5, openFor: 1000, halfOpenProbes: 2, ...c } }).circuit);
+
+describe('CircuitBreaker', () => {
+  it('opens at the failure rate, waits, probes, and closes when probes succeed', () => {
+    const cb = make();
+    cb.record(true, 0);
+    cb.record(false, 0);
+    cb.record(true, 0);
+    expect(cb.stateAt(0)).toBe('closed');
+    cb.record(false, 0);
+    expect(cb.stateAt(0)).toBe('open');
+    expect(cb.allow(999)).toBe(false);
+    expect(cb.stateAt(1000)).toBe('half-open');
+    expect(cb.allow(1000)).toBe(true);
+    expect(cb.allow(1000)).toBe(true);
+    expect(cb.allow(1000)).toBe(false);
+    cb.record(true, 1100);
+    expect(cb.stateAt(1100)).toBe('half-open');
+    cb.record(true, 1100);
+    expect(cb.stateAt(1100)).toBe('closed');
+  });
+
+  it('reopens when a probe fails', () => {
+    const cb = make();
+    for (let i = 0; i < 4; i++) cb.record(false, 0);
+    expect(cb.allow(1000)).toBe(true);
+    cb.record(false, 1000);
+    expect(cb.stateAt(1000)).toBe('open');
+    expect(cb.reopensAt()).toBe(2000);
+  });
+
+  it('needs the minimum volume and forgets old outcomes', () => {
+    const cb = make();
+    for (let i = 0; i < 3; i++) cb.record(false, 0);
+    expect(cb.stateAt(0)).toBe('closed');
+    const slow = make({ minimumRequests: 10 });
+    for (let i = 0; i < 20; i++) slow.record(i % 3 !== 0, 0);
+    expect(slow.stateAt(0)).toBe('closed');
+  });
+
+  it('does nothing when disabled', () => {
+    const cb = make({ enabled: false });
+    for (let i = 0; i < 10; i++) cb.record(false, 0);
+    expect(cb.allow(0)).toBe(true);
+  });
+});

@@ -1,0 +1,71 @@
+import type { LimiterConfig } from './config.ts';
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/**
+ * Closed → open when `failureRate` of the last `window` outcomes failed (with at least
+ * `minimumRequests`); open → half-open after `openFor`; half-open lets `halfOpenProbes`
+ * calls through: all succeed → closed, any fails → open again. Only server errors,
+ * timeouts and resets count as failures; limits and contention have their own handling.
+ */
+export class CircuitBreaker {
+  private state: CircuitState = 'closed';
+  private readonly outcomes: boolean[] = [];
+  private failures = 0;
+  private openedAt = 0;
+  private probesOut = 0;
+  private probesOk = 0;
+
+  constructor(private readonly config: LimiterConfig['circuit']) {}
+
+  stateAt(now: number): CircuitState {
+    if (this.state === 'open' && now - this.openedAt >= this.config.openFor) {
+      this.state = 'half-open';
+      this.probesOut = 0;
+      this.probesOk = 0;
+    }
+    return this.state;
+  }
+
+  /** When an open circuit will let probes through. */
+  reopensAt(): number {
+    return this.openedAt + this.config.openFor;
+  }
+
+  /** May a call start now? In half-open, each allowed call is a probe. */
+  allow(now: number): boolean {
+    if (!this.config.enabled) return true;
+    const state = this.stateAt(now);
+    if (state === 'closed') return true;
+    if (state === 'open') return false;
+    if (this.probesOut >= this.config.halfOpenProbes) return false;
+    this.probesOut++;
+    return true;
+  }
+
+  record(success: boolean, now: number): void {
+    if (!this.config.enabled) return;
+    const state = this.stateAt(now);
+    if (state === 'half-open') {
+      if (!success) return this.open(now);
+      if (++this.probesOk >= this.config.halfOpenProbes) this.close();
+      return;
+    }
+    if (state === 'open') return;
+    this.outcomes.push(success);
+    if (!success) this.failures++;
+    if (this.outcomes.length > this.config.window && !this.outcomes.shift()!) this.failures--;
+    if (this.outcomes.length >= this.config.minimumRequests && this.failures / this.outcomes.length >= this.config.failureRate) this.open(now);
+  }
+
+  private open(now: number): void {
+    this.state = 'open';
+    this.openedAt = now;
+  }
+
+  private close(): void {
+    this.state = 'closed';
+    this.outcomes.length = 0;
+    this.failures = 0;
+  }
+}

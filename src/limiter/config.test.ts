@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PRICES, parseLimiterConfig } from './config.ts';
+
+describe('parseLimiterConfig', () => {
+  it('fills documented defaults', () => {
+    const config = parseLimiterConfig({});
+    expect(config.concurrency).toMatchObject({ mode: 'adaptive', limit: 8, min: 1, max: 256 });
+    expect(config.queue).toEqual({ maxSize: 10_000, maxWait: 300_000 });
+    expect(config.retry).toMatchObject({ maxAttempts: 4, budgetRatio: 0.1 });
+    expect(config.spend).toMatchObject({ warnAt: 0.8, highOnlyAt: 0.95, prices: DEFAULT_PRICES });
+    expect(config.budgets).toMatchObject({ safety: 0.9, window: 60_000, syncFromHeaders: true });
+  });
+
+  it('reads durations as Go strings or milliseconds', () => {
+    const config = parseLimiterConfig({ queue: { maxWait: '90s' }, retry: { baseDelay: 250 } });
+    expect(config.queue.maxWait).toBe(90_000);
+    expect(config.retry.baseDelay).toBe(250);
+  });
+
+  it.each([
+    [{ concurrency: { limit: 0 } }, 'Expected `concurrency.limit` to be an integer >= 1, got `0` (number)'],
+    [{ budgets: { ipm: { limit: -5 } } }, 'Expected `budgets.ipm.limit` to be an integer >= 1, got `-5` (number)'],
+    [{ queue: { maxWait: 'soon' } }, 'Expected `queue.maxWait` to be a Go duration'],
+    [{ concurrency: { mode: 'smart' } }, 'Expected `concurrency.mode` to be one of "fixed", "adaptive", got `smart` (string)'],
+    [{ retry: { attempts: 3 } }, 'Unknown field `attempts` in retry'],
+    [{ concurrency: { limit: 300 } }, 'Expected `concurrency.limit` to be min <= limit <= max'],
+  ])('rejects %j naming the field', (input, message) => {
+    expect(() => parseLimiterConfig(input)).toThrow(message);
+  });
+});

@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { QUALITIES, SIZES } from '../core/images-api.ts';
+import { ConfigError, duration, intAtLeast, numberBetween, parseOrThrow } from '../core/validation.ts';
+
+const fraction = numberBetween(0, 1);
+
+const budgetSchema = z
+  .object({
+    /** The provider's limit per window, or `auto` to learn it from x-ratelimit-limit-* headers. */
+    limit: z.union([intAtLeast(1), z.literal('auto')], { error: 'an integer >= 1 or "auto"' }),
+    /**
+     * Units that may pass at once after idle. Default: the whole (safety-scaled) limit, which
+     * is what a provider's token bucket allows; lower it for providers that enforce the limit
+     * over shorter periods. A single cost above the burst can never pass.
+     */
+    burst: z.number().positive({ error: 'a number > 0' }).optional(),
+  })
+  .strict();
+
+/** gpt-image-1 list prices in USD per image (OpenAI pricing page), by quality × size. */
+export const DEFAULT_PRICES = {
+  low: { '1024x1024': 0.011, '1024x1536': 0.016, '1536x1024': 0.016 },
+  medium: { '1024x1024': 0.042, '1024x1536': 0.063, '1536x1024': 0.063 },
+  high: { '1024x1024': 0.167, '1024x1536': 0.25, '1536x1024': 0.25 },
+} as const;
+
+const priceTable = z.object(Object.fromEntries(QUALITIES.map((q) => [q, z.object(Object.fromEntries(SIZES.map((s) => [s, z.number().min(0)]))).strict()]))).strict();
+
+export const limiterConfigSchema = z
+  .object({
+    budgets: z
+      .object({
+        rpm: budgetSchema.optional(),
+        ipm: budgetSchema.optional(),
+        tpm: budgetSchema.optional(),
+        /** Share of each limit the limiter uses, leaving room for clock skew and other clients. */
+        safety: numberBetween(0.1, 1).default(0.9),
+        window: duration.default(60_000),
+        /** Read x-ratelimit-* from responses: lower local budgets to what the provider says remains, and learn `auto` limits. */
+        syncFromHeaders: z.boolean().default(true),
+        /** What x-ratelimit-*-requests counts for the images endpoint: images (IPM) or requests (RPM). */
+        requestsHeader: z.enum(['ipm', 'rpm']).default('ipm'),
+      })
+      .strict()
+      .default({ safety: 0.9, window: 60_000, syncFromHeaders: true, requestsHeader: 'ipm' }),
+    concurrency: z
+      .object({
+        mode: z.enum(['fixed', 'adaptive']).default('adaptive'),
+        /** The fixed limit, or where the adaptive one starts. */
+        limit: intAtLeast(1).default(8),
+        min: intAtLeast(1).default(1),
+        max: intAtLeast(1).default(256),
+        /** Multiplicative decrease on contention (429 without rate_limit_exceeded, 503) and timeouts. */
+        decrease: numberBetween(0.1, 0.99).default(0.9),
+        /** Latency above baseline × tolerance is read as queueing upstream, and shrinks the limit. */
+        tolerance: z.number().min(1, { error: 'a number >= 1' }).default(1.5),
+        /** How far one latency sample moves the limit toward its gradient (0–1). */
+        smoothing: fraction.default(0.2),
+        /** How long the no-load baseline is remembered before it is re-measured. */
+        baselineWindow: duration.default(600_000),
+      })
+      .strict()
+      .refine((c) => c.min <= c.max && c.limit >= c.min && c.limit <= c.max, { message: 'min <= limit <= max', path: ['limit'] })
+      .default({ mode: 'adaptive', limit: 8, min: 1, max: 256, decrease: 0.9, tolerance: 1.5, smoothing: 0.2, baselineWindow: 600_000 }),
+    queue: z
+      .object({
+        maxSize: intAtLeast(0).default(10_000),
+        /** Longest a task may wait for its turn (its deadline unless the call gives one). */
+        maxWait: duration.default(300_000),
+      })
+      .strict()
+      .default({ maxSize: 10_000, maxWait: 300_000 }),
+    retry: z
+      .object({
+        /** Attempts per task, the first included. */
+        maxAttempts: intAtLeast(1).default(4),
+        baseDelay: duration.default(1000),
+        /** Cap of the jittered backoff; a provider's retry-after is honoured at any length. */
+        maxDelay: duration.default(60_000),
+        /** Retries may be at most this share of first attempts (Google SRE: 10 %). */
+        budgetRatio: fraction.default(0.1),
+        /** Retries allowed regardless of the ratio, so a quiet service can still retry. */
+        budgetMinimum: intAtLeast(0).default(10),
+      })
+      .strict()
+      .default({ maxAttempts: 4, baseDelay: 1000, maxDelay: 60_000, budgetRatio: 0.1, budgetMinimum: 10 }),
+    circuit: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Opens when this share of the last `window` outcomes failed (server errors, timeouts, resets). */
+        failureRate: numberBetween(0.01, 1).default(0.5),
+        window: intAtLeast(1).default(20),
+        minimumRequests: intAtLeast(1).default(10),
+        openFor: duration.default(30_000),
+        halfOpenProbes: intAtLeast(1).default(2),
+      })
+      .strict()
+      .default({ enabled: true, failureRate: 0.5, window: 20, minimumRequests: 10, openFor: 30_000, halfOpenProbes: 2 }),
+    spend: z
+      .object({
+        /** USD per period; absent = no spend guard. */
+        budget: z.number().positive().optional(),
+        period: duration.default(86_400_000),
+        warnAt: fraction.default(0.8),
+        /** From here on only high and critical priority is admitted. */
+        highOnlyAt: fraction.default(0.95),
+        prices: priceTable.default(DEFAULT_PRICES as never),
+      })
+      .strict()
+      .default({ period: 86_400_000, warnAt: 0.8, highOnlyAt: 0.95, prices: DEFAULT_PRICES as never }),
+  })
+  .strict();
+
+export type LimiterConfig = z.output<typeof limiterConfigSchema>;
+export type LimiterConfigInput = z.input<typeof limiterConfigSchema>;
+export type BudgetConfig = z.output<typeof budgetSchema>;
+
+export function parseLimiterConfig(input: unknown = {}): LimiterConfig {
+  return parseOrThrow(limiterConfigSchema, input ?? {}, 'limiter config');
+}
+
+export function loadLimiterConfig(path: string): LimiterConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read limiter config \`${path}\`: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`Cannot parse limiter config \`${path}\`: ${(error as Error).message}`);
+  }
+  return parseLimiterConfig(data);
+}

@@ -1,0 +1,109 @@
+/**
+ * What the limiter needs from a finished attempt, read from whatever the task returned or
+ * threw: a fetch `Response`, an `openai` SDK result or `APIError`, a `.withResponse()`
+ * pair, or a network error. Small adapters, so tasks stay plain async calls.
+ */
+export interface HeaderSource {
+  get(name: string): string | null | undefined;
+}
+
+export interface Observed {
+  /** HTTP status, or undefined when no response came back (reset, timeout, DNS). */
+  status: number | undefined;
+  headers: HeaderSource | undefined;
+  /** OpenAI's error.code / error.type when the body or SDK error carries them. */
+  code: string | undefined;
+  type: string | undefined;
+  message: string | undefined;
+  /** `usage` of a successful image response, for reconciling the token reservation. */
+  outputTokens: number | undefined;
+  inputTokens: number | undefined;
+  /** The call failed locally (timeout, reset, refused): no HTTP status. */
+  networkError: boolean;
+  /** The caller aborted. */
+  aborted: boolean;
+}
+
+interface HasHeaders {
+  status?: unknown;
+  headers?: unknown;
+  code?: unknown;
+  type?: unknown;
+  error?: unknown;
+  message?: unknown;
+  name?: unknown;
+  cause?: unknown;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+function headerSource(h: unknown): HeaderSource | undefined {
+  if (!isRecord(h)) return undefined;
+  if (typeof h.get === 'function') return h as unknown as HeaderSource;
+  return { get: (name) => (h[name.toLowerCase()] as string | undefined) ?? null };
+}
+
+function usageOf(value: unknown): { input?: number; output?: number } {
+  if (!isRecord(value) || !isRecord(value.usage)) return {};
+  const u = value.usage;
+  return {
+    input: typeof u.input_tokens === 'number' ? u.input_tokens : undefined,
+    output: typeof u.output_tokens === 'number' ? u.output_tokens : undefined,
+  };
+}
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** Reads a successful return value: a Response (any status), `{ data, response }`, or an SDK result. */
+export function observeValue(value: unknown): Observed {
+  const base: Observed = { status: 200, headers: undefined, code: undefined, type: undefined, message: undefined, outputTokens: undefined, inputTokens: undefined, networkError: false, aborted: false };
+  if (typeof Response !== 'undefined' && value instanceof Response) {
+    return { ...base, status: value.status, headers: value.headers };
+  }
+  if (isRecord(value) && typeof Response !== 'undefined' && value.response instanceof Response) {
+    const usage = usageOf(value.data);
+    return { ...base, status: value.response.status, headers: value.response.headers, outputTokens: usage.output, inputTokens: usage.input };
+  }
+  const usage = usageOf(value);
+  return { ...base, outputTokens: usage.output, inputTokens: usage.input };
+}
+
+/** Reads a thrown error: an SDK APIError (status, headers, code, type) or a network failure. */
+export function observeError(error: unknown): Observed {
+  const e = (isRecord(error) ? error : {}) as HasHeaders;
+  const name = typeof e.name === 'string' ? e.name : '';
+  const aborted = name === 'AbortError' || name === 'APIUserAbortError';
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const inner = isRecord(e.error) ? e.error : undefined;
+  const cause = isRecord(e.cause) ? e.cause : undefined;
+  const errno = (typeof e.code === 'string' && NETWORK_CODES.has(e.code) ? e.code : undefined) ?? (typeof cause?.code === 'string' ? cause.code : undefined);
+  const timeout = name === 'APIConnectionTimeoutError' || name === 'TimeoutError';
+  return {
+    status,
+    headers: headerSource(e.headers),
+    code: typeof e.code === 'string' && !NETWORK_CODES.has(e.code) ? e.code : typeof inner?.code === 'string' ? inner.code : undefined,
+    type: typeof e.type === 'string' ? e.type : typeof inner?.type === 'string' ? inner.type : undefined,
+    message: typeof e.message === 'string' ? e.message : undefined,
+    outputTokens: undefined,
+    inputTokens: undefined,
+    networkError: !aborted && status === undefined && (timeout || errno !== undefined || name === 'APIConnectionError' || name === 'TypeError'),
+    aborted,
+  };
+}
+
+/** For a fetch Response that failed, OpenAI's error code/type/message are in the body: read a clone. */
+export async function withErrorBody(observed: Observed, value: unknown): Promise<Observed> {
+  if (!(typeof Response !== 'undefined' && value instanceof Response) || value.status < 400 || value.bodyUsed) return observed;
+  try {
+    const body = (await value.clone().json()) as { error?: { code?: unknown; type?: unknown; message?: unknown } };
+    const e = body.error ?? {};
+    return {
+      ...observed,
+      code: typeof e.code === 'string' ? e.code : observed.code,
+      type: typeof e.type === 'string' ? e.type : observed.type,
+      message: typeof e.message === 'string' ? e.message : observed.message,
+    };
+  } catch {
+    return observed;
+  }
+}

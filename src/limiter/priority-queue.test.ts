@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../core/rng.ts';
+import { PriorityQueue, type HeapEntry } from './priority-queue.ts';
+
+interface Item extends HeapEntry {
+  name: string;
+}
+let seq = 0;
+const item = (priority: number, name = `${priority}`): Item => ({ priority, seq: seq++, index: -1, name });
+
+describe('PriorityQueue', () => {
+  it('pops by priority, FIFO inside a level', () => {
+    const q = new PriorityQueue<Item>();
+    for (const [p, n] of [[2, 'a'], [0, 'b'], [2, 'c'], [1, 'd'], [0, 'e']] as const) q.push(item(p, n));
+    expect(Array.from({ length: 5 }, () => q.pop()!.name)).toEqual(['b', 'e', 'd', 'a', 'c']);
+    expect(q.pop()).toBeUndefined();
+  });
+
+  it('removes any entry by handle and keeps the order of the rest', () => {
+    const rng = createRng(5);
+    const q = new PriorityQueue<Item>();
+    const all = Array.from({ length: 2000 }, () => item(rng.int(4)));
+    for (const e of all) q.push(e);
+    const removed = new Set(all.filter(() => rng.next() < 0.3));
+    for (const e of removed) expect(q.remove(e)).toBe(true);
+    for (const e of removed) expect(q.remove(e)).toBe(false);
+    const expected = all.filter((e) => !removed.has(e)).sort((a, b) => a.priority - b.priority || a.seq - b.seq);
+    const popped: Item[] = [];
+    for (let e = q.pop(); e; e = q.pop()) popped.push(e);
+    expect(popped).toEqual(expected);
+    expect(popped.every((e) => e.index === -1)).toBe(true);
+  });
+
+  it('counts by priority and drains', () => {
+    const q = new PriorityQueue<Item>();
+    for (const p of [3, 1, 3, 3]) q.push(item(p));
+    expect(q.countByPriority()).toEqual(new Map([[3, 3], [1, 1]]));
+    expect(q.bestPriority()).toBe(1);
+    expect(q.drain()).toHaveLength(4);
+    expect(q.size).toBe(0);
+  });
+});
