@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { QUALITIES, SIZES } from '../core/images-api.ts';
 import { ConfigError, duration, intAtLeast, numberBetween, parseOrThrow } from '../core/validation.ts';
 
 const fraction = numberBetween(0, 1);
@@ -26,7 +25,9 @@ export const DEFAULT_PRICES = {
   high: { '1024x1024': 0.167, '1024x1536': 0.25, '1536x1024': 0.25 },
 } as const;
 
-const priceTable = z.object(Object.fromEntries(QUALITIES.map((q) => [q, z.object(Object.fromEntries(SIZES.map((s) => [s, z.number().min(0)]))).strict()]))).strict();
+const price = z.number().min(0, { error: 'a price in USD >= 0' });
+const sizePrices = z.object({ '1024x1024': price, '1536x1024': price, '1024x1536': price }).strict();
+const priceTable = z.object({ low: sizePrices, medium: sizePrices, high: sizePrices }).strict();
 
 export const limiterConfigSchema = z
   .object({
@@ -106,10 +107,10 @@ export const limiterConfigSchema = z
         warnAt: fraction.default(0.8),
         /** From here on only high and critical priority is admitted. */
         highOnlyAt: fraction.default(0.95),
-        prices: priceTable.default(DEFAULT_PRICES as never),
+        prices: priceTable.default(DEFAULT_PRICES),
       })
       .strict()
-      .default({ period: 86_400_000, warnAt: 0.8, highOnlyAt: 0.95, prices: DEFAULT_PRICES as never }),
+      .default({ period: 86_400_000, warnAt: 0.8, highOnlyAt: 0.95, prices: DEFAULT_PRICES }),
   })
   .strict();
 

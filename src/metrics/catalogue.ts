@@ -91,3 +91,49 @@ export const MOCK_METRICS = {
     labelNames: [],
   }),
 } as const;
+
+/** Why the limiter refused or gave up on a task; a closed set. */
+export const SHED_REASONS = ['queue_full', 'deadline_exceeded', 'deadline_unmeetable', 'cancelled', 'circuit_open', 'budget_exhausted', 'spend_high_only', 'never_fits', 'shutdown'] as const;
+export type ShedReason = (typeof SHED_REASONS)[number];
+
+/** How an attempt ended, as the limiter classified it. */
+export const ATTEMPT_KINDS = ['ok', 'limit', 'contention', 'server', 'fatal', 'cancelled'] as const;
+
+/** Limiter metrics; `upstream` names the provider account (never its key). */
+export const LIMITER_METRICS = {
+  tasks: def({
+    name: 'ratelab_limiter_tasks_total',
+    type: 'counter',
+    help: 'Tasks that ended, by outcome: ok, failed (after retries or not retryable), or shed (see sheds).',
+    labelNames: ['upstream', 'outcome'],
+  }),
+  attempts: def({
+    name: 'ratelab_limiter_attempts_total',
+    type: 'counter',
+    help: 'Upstream attempts, by how they ended (ok, limit, contention, server, fatal, cancelled).',
+    labelNames: ['upstream', 'kind'],
+  }),
+  retries: def({ name: 'ratelab_limiter_retries_total', type: 'counter', help: 'Retries scheduled, by the failure that caused them.', labelNames: ['upstream', 'reason'] }),
+  sheds: def({ name: 'ratelab_limiter_sheds_total', type: 'counter', help: 'Tasks refused or dropped by the limiter, by reason.', labelNames: ['upstream', 'reason'] }),
+  queueDepth: def({ name: 'ratelab_limiter_queue_depth', type: 'gauge', help: 'Tasks waiting, by priority.', labelNames: ['upstream', 'priority'] }),
+  waitSeconds: def({
+    name: 'ratelab_limiter_queue_wait_seconds',
+    type: 'histogram',
+    help: 'Time from schedule to the first attempt (client seconds).',
+    labelNames: ['upstream'],
+    buckets: 'latency',
+  }),
+  inFlight: def({ name: 'ratelab_limiter_in_flight', type: 'gauge', help: 'Attempts running upstream.', labelNames: ['upstream'] }),
+  concurrencyLimit: def({ name: 'ratelab_limiter_concurrency_limit', type: 'gauge', help: 'Current concurrency limit (adaptive or fixed).', labelNames: ['upstream'] }),
+  budgetRemaining: def({
+    name: 'ratelab_limiter_budget_remaining',
+    type: 'gauge',
+    help: 'Units the budget would admit now, by dimension (rpm, ipm, tpm).',
+    labelNames: ['upstream', 'dimension'],
+  }),
+  budgetLimit: def({ name: 'ratelab_limiter_budget_limit', type: 'gauge', help: "The provider's limit per window, by dimension (configured or learned).", labelNames: ['upstream', 'dimension'] }),
+  cooldownSeconds: def({ name: 'ratelab_limiter_cooldown_seconds', type: 'gauge', help: 'Seconds left of an account-wide pause after a limit 429.', labelNames: ['upstream'] }),
+  circuitState: def({ name: 'ratelab_limiter_circuit_state', type: 'gauge', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open.', labelNames: ['upstream'] }),
+  spendUsd: def({ name: 'ratelab_limiter_spend_usd', type: 'gauge', help: 'Spend reserved or billed in the current period (USD).', labelNames: ['upstream'] }),
+  spendBudgetUsd: def({ name: 'ratelab_limiter_spend_budget_usd', type: 'gauge', help: 'Spend budget per period (USD); absent when unset.', labelNames: ['upstream'] }),
+} as const;

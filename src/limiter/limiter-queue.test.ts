@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../core/rng.ts';
+import { VirtualClock } from '../core/virtual-clock.ts';
+import { settle } from '../../test/support/mock-client.ts';
+import { LimiterError } from './errors.ts';
+import { createLimiter, type Execution } from './limiter.ts';
+import { fakeUpstream, ok } from './test-support/fake-upstream.ts';
+
+const fixed = (limit: number, extra: object = {}) => ({ concurrency: { mode: 'fixed' as const, limit }, ...extra });
+
+describe('limiter queue', () => {
+  it('runs by priority, FIFO inside a level, within the concurrency limit', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = createLimiter(fixed(1), { clock });
+    const started: string[] = [];
+    const task = (name: string) => async () => {
+      started.push(name);
+      await clock.sleep(100);
+      return name;
+    };
+    const all = [
+      limiter.schedule(task('first'), { priority: 'low' }),
+      limiter.schedule(task('low-a'), { priority: 'low' }),
+      limiter.schedule(task('normal'), {}),
+      limiter.schedule(task('critical'), { priority: 'critical' }),
+      limiter.schedule(task('low-b'), { priority: 3 }),
+      limiter.schedule(task('high'), { priority: 'high' }),
+    ];
+    expect(limiter.inFlight).toBe(1);
+    await settle(clock, Promise.all(all));
+    expect(started).toEqual(['first', 'critical', 'high', 'normal', 'low-a', 'low-b']);
+  });
+
+  it('sheds with typed errors: queue full, deadline exceeded, deadline that cannot be met', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = createLimiter(fixed(1, { queue: { maxSize: 2, maxWait: '10s' }, budgets: { rpm: { limit: 60, burst: 2 }, safety: 1 } }), { clock });
+    const slow = fakeUpstream(clock, () => ok(), 30_000);
+    const running = limiter.execute(slow.task);
+    const waitingA = limiter.execute(slow.task);
+    const waitingB = limiter.execute(slow.task, { deadline: 5_000 });
+    const full = await limiter.execute(slow.task);
+    expect(full.error).toBeInstanceOf(LimiterError);
+    expect((full.error as LimiterError).reason).toBe('queue_full');
+    await clock.advance(5_000);
+    expect(((await waitingB).error as LimiterError).reason).toBe('deadline_exceeded');
+    await clock.advance(5_000);
+    expect(((await waitingA).error as LimiterError).reason).toBe('deadline_exceeded');
+    await settle(clock, running);
+    // Budget: 2 at once, then one a second. A task whose turn is 2 s away but must start in 1 s is refused now.
+    const quick = createLimiter(fixed(10, { budgets: { rpm: { limit: 60, burst: 2 }, safety: 1 } }), { clock });
+    const fast = fakeUpstream(clock, () => ok(), 10);
+    const admitted = [quick.execute(fast.task), quick.execute(fast.task)];
+    const unmeetable = await quick.execute(fast.task, { deadline: clock.now() + 500 });
+    expect((unmeetable.error as LimiterError).reason).toBe('deadline_unmeetable');
+    expect((unmeetable.error as LimiterError).retryAfterMs).toBeCloseTo(1000);
+    expect((await settle(clock, Promise.all(admitted))).every((e) => e.ok)).toBe(true);
+  });
+
+  it('cancels a queued task at once, and aborts a running one through its signal', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = createLimiter(fixed(1), { clock });
+    const up = fakeUpstream(clock, () => ok(), 1000);
+    const first = new AbortController();
+    const second = new AbortController();
+    const running = limiter.execute(up.task, { signal: first.signal });
+    const queued = limiter.execute(up.task, { signal: second.signal });
+    second.abort();
+    expect(((await queued).error as LimiterError).reason).toBe('cancelled');
+    first.abort(new Error('caller left'));
+    const aborted = await settle(clock, running);
+    expect(aborted.ok).toBe(false);
+    expect((aborted.error as Error).message).toBe('caller left');
+    expect(aborted.attempts).toBe(1);
+    expect(limiter.inFlight).toBe(0);
+  });
+
+  it('close() sheds everything queued with `shutdown` and refuses new work', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = createLimiter(fixed(1), { clock });
+    const up = fakeUpstream(clock, () => ok(), 1000);
+    const running = limiter.execute(up.task);
+    const queued = limiter.execute(up.task);
+    limiter.close();
+    expect(((await queued).error as LimiterError).reason).toBe('shutdown');
+    expect(((await limiter.execute(up.task)).error as LimiterError).reason).toBe('shutdown');
+    expect((await settle(clock, running)).ok).toBe(true);
+  });
+
+  it('rejects a bad priority with a message naming it', () => {
+    const limiter = createLimiter({}, { clock: new VirtualClock(0) });
+    expect(() => limiter.execute(async () => 1, { priority: 'urgent' as never })).toThrow(
+      'Expected `priority` to be one of critical, high, normal, low or an integer 0–9, got `urgent` (string)',
+    );
+  });
+
+  it.each([1, 2, 3, 4, 5])('never leaves a task pending: random load, cancellations and failures (seed %i)', async (seed) => {
+    const rng = createRng(seed);
+    const clock = new VirtualClock(0);
+    const limiter = createLimiter(
+      { concurrency: { mode: 'adaptive', limit: 4, max: 16 }, queue: { maxSize: 50, maxWait: '20s' }, budgets: { rpm: { limit: 120 } }, retry: { maxAttempts: 3, baseDelay: '500ms' } },
+      { clock, seed },
+    );
+    const up = fakeUpstream(clock, () => {
+      const r = rng.next();
+      if (r < 0.1) return new Response('{}', { status: 503 });
+      if (r < 0.15) return new Response('{}', { status: 500 });
+      if (r < 0.18) return new Response('{}', { status: 400 });
+      return ok();
+    }, 700);
+    const executions: Promise<Execution<Response>>[] = [];
+    for (let i = 0; i < 400; i++) {
+      await clock.advance(rng.next() * 300);
+      const controller = new AbortController();
+      executions.push(limiter.execute(up.task, { priority: rng.int(4), signal: controller.signal }));
+      if (rng.next() < 0.05) clock.setTimer(() => controller.abort(), rng.next() * 5000);
+    }
+    const results = await settle(clock, Promise.all(executions));
+    expect(results).toHaveLength(400);
+    expect(limiter.pending).toBe(0);
+    expect(limiter.inFlight).toBe(0);
+    const shed = results.filter((r) => r.error instanceof LimiterError).length;
+    const finished = results.filter((r) => !(r.error instanceof LimiterError)).length;
+    expect(shed + finished).toBe(400);
+  });
+});

@@ -1,0 +1,466 @@
+import type { Registry } from 'prom-client';
+import { realClock, type Clock, type TimerHandle } from '../core/clock.ts';
+import { createRng, type Rng } from '../core/rng.ts';
+import { createTimeScale } from '../core/time-scale.ts';
+import type { ShedReason } from '../metrics/catalogue.ts';
+import { fullJitter, RetryBudget } from './backoff.ts';
+import { CircuitBreaker } from './circuit-breaker.ts';
+import { classify, type FailureKind } from './classify.ts';
+import { ConcurrencyLimit } from './concurrency.ts';
+import { parseLimiterConfig, type LimiterConfig, type LimiterConfigInput } from './config.ts';
+import { imageCost, ONE_REQUEST, priceOf, type Cost, type ImageCostInput } from './cost.ts';
+import { LimiterError } from './errors.ts';
+import { MemoryStore } from './memory-store.ts';
+import { createLimiterMetrics, type LimiterMetrics } from './metrics.ts';
+import { observeError, observeValue, withErrorBody, type Observed } from './outcome.ts';
+import { PriorityQueue, type HeapEntry } from './priority-queue.ts';
+import { scaleLimiterConfig } from './scale.ts';
+import { SpendGuard } from './spend-guard.ts';
+import type { Admission, LimiterStore } from './store.ts';
+
+export const PRIORITIES = { critical: 0, high: 1, normal: 2, low: 3 } as const;
+export type PriorityName = keyof typeof PRIORITIES;
+
+export interface AttemptContext {
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborts when the caller cancels; pass it to fetch or the SDK. */
+  signal: AbortSignal;
+  /**
+   * Tells the limiter what the call really used, when the result is a fetch Response whose
+   * body it does not read (SDK results with `usage` are read without this).
+   */
+  reportUsage(usage: { input_tokens?: number; output_tokens?: number }): void;
+}
+
+export interface ScheduleOptions {
+  /** `critical`, `high`, `normal` (default), `low`, or 0–9 (0 first). */
+  priority?: PriorityName | number;
+  /** What the call costs: an images request (its fields are priced), or an explicit cost. Default: one request. */
+  cost?: Cost | ImageCostInput;
+  /** Absolute clock time by which the task must have started; default now + queue.maxWait. */
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
+/** How a task ended, with where its time went. */
+export interface Execution<T> {
+  ok: boolean;
+  value?: T;
+  error?: unknown;
+  attempts: number;
+  /** ms between schedule and the first attempt. */
+  queueMs: number;
+  /** Status of the last upstream attempt (undefined: none, or no response). */
+  lastStatus: number | undefined;
+  lastKind: FailureKind | undefined;
+}
+
+export interface LimiterDeps {
+  clock?: Clock;
+  store?: LimiterStore;
+  registry?: Registry;
+  /** Multiplies every duration of the config (windows, waits, backoff). Default 1. */
+  timeScale?: number;
+  /** Label for metrics: the upstream account's name, never its key. Default `default`. */
+  name?: string;
+  /** Seed for backoff jitter. Default 1. */
+  seed?: number;
+}
+
+interface Job extends HeapEntry {
+  task: (ctx: AttemptContext) => Promise<unknown>;
+  cost: Cost;
+  price: number;
+  requestClass: string;
+  /** Latest clock time the task may still be waiting to start (first attempt or a retry). */
+  deadline: number;
+  scheduledAt: number;
+  attempts: number;
+  firstStartAt: number | undefined;
+  signal: AbortSignal | undefined;
+  controller: AbortController | undefined;
+  deadlineTimer: TimerHandle | undefined;
+  last: { value?: unknown; error?: unknown; thrown: boolean; status: number | undefined; kind: FailureKind } | undefined;
+  resolve: (e: Execution<unknown>) => void;
+  onAbort: (() => void) | undefined;
+}
+
+const REFUND: Cost = { rpm: 0, ipm: 0, tpm: 0 };
+
+const isCost = (c: Cost | ImageCostInput): c is Cost => typeof (c as Cost).rpm === 'number' && typeof (c as Cost).tpm === 'number';
+
+function priorityOf(p: ScheduleOptions['priority']): number {
+  if (p === undefined) return PRIORITIES.normal;
+  if (typeof p === 'string' && p in PRIORITIES) return PRIORITIES[p as PriorityName];
+  if (typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 9) return p;
+  throw new TypeError(`Expected \`priority\` to be one of critical, high, normal, low or an integer 0–9, got \`${String(p)}\` (${typeof p})`);
+}
+
+/**
+ * The bundled limiter: a priority queue in front of budgets (RPM/IPM/TPM), a concurrency
+ * limit, an account-wide pause, a circuit breaker and a spend guard, with retries that
+ * classify each failure. Every task ends exactly once: a value, the provider's final error,
+ * or a LimiterError saying why it was shed.
+ */
+export class Limiter {
+  readonly config: LimiterConfig;
+  readonly clock: Clock;
+  readonly store: LimiterStore;
+  readonly concurrency: ConcurrencyLimit;
+  readonly circuit: CircuitBreaker;
+  readonly metrics: LimiterMetrics | undefined;
+  readonly name: string;
+  private readonly queue = new PriorityQueue<Job>();
+  private readonly retryBudget: RetryBudget;
+  private readonly rng: Rng;
+  private readonly spend: SpendGuard;
+  private seq = 0;
+  private running = 0;
+  private wake: { at: number; timer: TimerHandle } | undefined;
+  private dispatching = false;
+  private redispatch = false;
+  private closed = false;
+
+  constructor(config: LimiterConfig, deps: LimiterDeps = {}) {
+    this.clock = deps.clock ?? realClock;
+    this.config = scaleLimiterConfig(config, createTimeScale(deps.timeScale ?? 1).factor);
+    this.store = deps.store ?? new MemoryStore(this.config.budgets, this.clock.now());
+    this.concurrency = new ConcurrencyLimit(this.config.concurrency);
+    this.circuit = new CircuitBreaker(this.config.circuit);
+    this.retryBudget = new RetryBudget(this.config.retry.budgetRatio, this.config.retry.budgetMinimum);
+    this.rng = createRng(deps.seed ?? 1).fork('backoff');
+    this.spend = new SpendGuard(this.config.spend);
+    this.name = deps.name ?? 'default';
+    this.metrics = deps.registry ? createLimiterMetrics(deps.registry, this, deps.timeScale ?? 1) : undefined;
+  }
+
+  /** Runs `task` under the limiter and returns its value, or throws its final error / a LimiterError. */
+  async schedule<T>(task: (ctx: AttemptContext) => Promise<T>, options: ScheduleOptions = {}): Promise<T> {
+    const e = await this.execute(task, options);
+    if (e.ok) return e.value as T;
+    throw e.error;
+  }
+
+  /** Like `schedule`, but never throws: says how the task ended and where its time went. */
+  execute<T>(task: (ctx: AttemptContext) => Promise<T>, options: ScheduleOptions = {}): Promise<Execution<T>> {
+    const now = this.clock.now();
+    const priority = priorityOf(options.priority);
+    const input = options.cost ?? ONE_REQUEST;
+    const cost = isCost(input) ? input : imageCost(input);
+    const job: Job = {
+      priority,
+      seq: this.seq++,
+      index: -1,
+      task: task as Job['task'],
+      cost,
+      price: isCost(input) ? 0 : priceOf(input, this.config.spend.prices),
+      requestClass: isCost(input) ? 'default' : `${input.quality ?? 'auto'}/${input.size ?? 'auto'}`,
+      deadline: Math.min(options.deadline ?? Infinity, now + this.config.queue.maxWait),
+      scheduledAt: now,
+      attempts: 0,
+      firstStartAt: undefined,
+      signal: options.signal,
+      controller: undefined,
+      deadlineTimer: undefined,
+      last: undefined,
+      resolve: undefined as unknown as Job['resolve'],
+      onAbort: undefined,
+    };
+    const done = new Promise<Execution<T>>((resolve) => (job.resolve = resolve as Job['resolve']));
+    this.retryBudget.onRequest();
+    const refusal = this.refuseAtEntry(job, now);
+    if (refusal) this.shed(job, refusal.reason, refusal.retryAfterMs);
+    else this.enqueue(job);
+    return done;
+  }
+
+  /** Tasks waiting, and attempts running. */
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  get inFlight(): number {
+    return this.running;
+  }
+
+  queueDepthByPriority(): Map<number, number> {
+    return this.queue.countByPriority();
+  }
+
+  spendUsed(): { usd: number; budget: number | undefined } {
+    return { usd: this.spend.spentUsd(this.clock.now()), budget: this.config.spend.budget };
+  }
+
+  /** Refuses new tasks and sheds every queued one with `shutdown`; running attempts finish. */
+  close(): void {
+    this.closed = true;
+    this.wake?.timer.cancel();
+    this.wake = undefined;
+    for (const job of this.queue.drain()) this.shed(job, 'shutdown');
+  }
+
+  private refuseAtEntry(job: Job, now: number): { reason: ShedReason; retryAfterMs?: number } | undefined {
+    if (this.closed) return { reason: 'shutdown' };
+    if (job.signal?.aborted) return { reason: 'cancelled' };
+    if (this.circuit.stateAt(now) === 'open') return { reason: 'circuit_open', retryAfterMs: this.circuit.reopensAt() - now };
+    if (this.queue.size >= this.config.queue.maxSize) return { reason: 'queue_full', retryAfterMs: undefined };
+    if (this.spend.enabled && job.price > 0) {
+      const used = this.spend.used(now) + job.price / this.config.spend.budget!;
+      if (used > 1 + 1e-12) return { reason: 'budget_exhausted' };
+    }
+    return undefined;
+  }
+
+  private enqueue(job: Job): void {
+    if (job.signal && !job.onAbort) {
+      job.onAbort = () => this.cancel(job);
+      job.signal.addEventListener('abort', job.onAbort, { once: true });
+    }
+    this.queue.push(job);
+    if (job.deadline !== Infinity && !job.deadlineTimer) {
+      job.deadlineTimer = this.clock.setTimer(() => {
+        job.deadlineTimer = undefined;
+        if (this.queue.remove(job)) this.shed(job, 'deadline_exceeded');
+      }, job.deadline - this.clock.now());
+    }
+    this.dispatch();
+  }
+
+  private cancel(job: Job): void {
+    if (this.queue.remove(job)) this.shed(job, 'cancelled');
+    else job.controller?.abort(job.signal?.reason);
+  }
+
+  /** Starts as many queued tasks as the limits allow; re-entrant calls fold into one pass. */
+  private dispatch(): void {
+    if (this.dispatching) {
+      this.redispatch = true;
+      return;
+    }
+    this.dispatching = true;
+    if (this.store.kind !== 'memory') {
+      void this.pump();
+      return;
+    }
+    try {
+      do {
+        this.redispatch = false;
+        for (let job = this.queue.peek(); job; job = this.queue.peek()) {
+          const now = this.clock.now();
+          if (this.circuitBlocks(now)) break;
+          const admission = this.store.admit({ cost: job.cost, priority: job.priority, concurrencyLimit: this.concurrency.current, now }) as Admission;
+          if (!this.admitted(job, admission, now)) break;
+        }
+      } while (this.redispatch);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  /** The same loop for a shared store, whose answers are promises. */
+  private async pump(): Promise<void> {
+    try {
+      do {
+        this.redispatch = false;
+        for (let job = this.queue.peek(); job; job = this.queue.peek()) {
+          if (this.circuitBlocks(this.clock.now())) break;
+          let admission: Admission;
+          try {
+            admission = await this.store.admit({ cost: job.cost, priority: job.priority, concurrencyLimit: this.concurrency.current, now: this.clock.now() });
+          } catch {
+            admission = { ok: false, reason: 'budget', waitMs: 50 };
+          }
+          if (job.index === -1) {
+            // Cancelled or timed out while the store answered: give back what it took.
+            if (admission.ok) await this.store.release(admission.lease, REFUND, job.cost, this.clock.now());
+            continue;
+          }
+          if (!this.admitted(job, admission, this.clock.now())) break;
+        }
+      } while (this.redispatch);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private circuitBlocks(now: number): boolean {
+    if (this.circuit.stateAt(now) !== 'open') return false;
+    this.wakeAt(this.circuit.reopensAt());
+    return true;
+  }
+
+  /** Acts on the store's answer for the head job; returns whether to keep dispatching. */
+  private admitted(job: Job, admission: Admission, now: number): boolean {
+    if (!admission.ok) {
+      if (admission.reason === 'concurrency') return false;
+      const waitMs = admission.waitMs ?? 0;
+      if (waitMs === Infinity) {
+        this.queue.remove(job);
+        this.shed(job, 'never_fits');
+        return true;
+      }
+      if (now + waitMs > job.deadline) {
+        this.queue.remove(job);
+        this.shed(job, 'deadline_unmeetable', waitMs);
+        return true;
+      }
+      this.wakeAt(now + waitMs);
+      return false;
+    }
+    if (this.circuit.stateAt(now) === 'half-open' && !this.circuit.allow(now)) {
+      void this.store.release(admission.lease, REFUND, job.cost, now);
+      return false;
+    }
+    if (this.spend.enabled && job.price > 0) {
+      const spend = this.spend.reserve(job.price, job.priority, now);
+      if (!spend.ok) {
+        void this.store.release(admission.lease, REFUND, job.cost, now);
+        this.queue.remove(job);
+        this.shed(job, spend.reason === 'exhausted' ? 'budget_exhausted' : 'spend_high_only', spend.resetsInMs);
+        return true;
+      }
+    }
+    this.queue.remove(job);
+    void this.attempt(job, admission.lease, now);
+    return true;
+  }
+
+  private wakeAt(at: number): void {
+    if (this.wake && this.wake.at <= at) return;
+    this.wake?.timer.cancel();
+    const timer = this.clock.setTimer(() => {
+      this.wake = undefined;
+      this.dispatch();
+    }, at - this.clock.now());
+    this.wake = { at, timer };
+  }
+
+  private async attempt(job: Job, lease: string, startedAt: number): Promise<void> {
+    job.attempts++;
+    this.running++;
+    if (job.firstStartAt === undefined) {
+      job.firstStartAt = startedAt;
+      this.metrics?.observeWait((startedAt - job.scheduledAt) / 1000);
+    }
+    const controller = new AbortController();
+    job.controller = controller;
+    if (job.signal?.aborted) controller.abort(job.signal.reason);
+    let observed: Observed;
+    let value: unknown;
+    let error: unknown;
+    let thrown = false;
+    let reported: { input_tokens?: number; output_tokens?: number } | undefined;
+    try {
+      value = await job.task({ attempt: job.attempts, signal: controller.signal, reportUsage: (u) => void (reported = u) });
+      observed = await withErrorBody(observeValue(value), value);
+    } catch (e) {
+      thrown = true;
+      error = e;
+      observed = observeError(e);
+    }
+    if (reported?.output_tokens !== undefined) {
+      observed.outputTokens = reported.output_tokens;
+      observed.inputTokens = reported.input_tokens;
+    }
+    const now = this.clock.now();
+    this.running--;
+    if (job.signal?.aborted) observed.aborted = true;
+    const { kind, retryAfterMs } = classify(observed, now);
+    this.metrics?.countAttempt(kind);
+    job.last = { value, error, thrown, status: observed.status, kind };
+    const actual = observed.outputTokens !== undefined ? { tpm: observed.outputTokens + (observed.inputTokens ?? 0) } : undefined;
+    if (observed.headers && this.config.budgets.syncFromHeaders) void this.store.syncFromHeaders(observed.headers, now);
+    void this.store.release(lease, actual, job.cost, now);
+    if (kind !== 'ok' && job.price > 0) this.spend.release(job.price, now);
+    this.learn(kind, now - startedAt, job, now);
+    if (kind === 'limit') void this.store.pause(now + (retryAfterMs ?? 1000));
+    const retry = this.retryDelay(job, kind, retryAfterMs, now);
+    if (retry === undefined) this.finish(job);
+    else this.retryLater(job, retry, kind);
+    this.dispatch();
+  }
+
+  private learn(kind: FailureKind, latencyMs: number, job: Job, now: number): void {
+    if (kind === 'ok') {
+      this.concurrency.onSuccess(latencyMs, job.requestClass, this.running + 1, now);
+      this.circuit.record(true, now);
+    } else if (kind === 'contention') {
+      this.concurrency.onContention();
+    } else if (kind === 'server') {
+      this.circuit.record(false, now);
+      this.concurrency.onContention();
+    }
+  }
+
+  /** ms to wait before the next attempt, or undefined to stop here. */
+  private retryDelay(job: Job, kind: FailureKind, retryAfterMs: number | undefined, now: number): number | undefined {
+    if (kind === 'ok' || kind === 'fatal' || kind === 'cancelled' || this.closed) return undefined;
+    if (job.signal?.aborted || job.attempts >= this.config.retry.maxAttempts) return undefined;
+    const { baseDelay, maxDelay } = this.config.retry;
+    // A limit 429 waits for the account's pause (at any length); others back off with jitter.
+    const jitter = kind === 'limit' ? 0 : fullJitter(this.rng, job.attempts - 1, baseDelay, maxDelay);
+    const delay = Math.max(retryAfterMs ?? 0, jitter);
+    // A wait longer than any task may wait is not worth holding the caller for.
+    if (delay > this.config.queue.maxWait) return undefined;
+    if (!this.retryBudget.tryRetry()) return undefined;
+    return delay;
+  }
+
+  private retryLater(job: Job, delayMs: number, kind: FailureKind): void {
+    this.metrics?.countRetry(kind);
+    // The retry keeps its place in line (same priority and sequence) and may wait maxWait again.
+    job.deadline = this.clock.now() + delayMs + this.config.queue.maxWait;
+    job.deadlineTimer?.cancel();
+    job.deadlineTimer = undefined;
+    if (delayMs <= 0) return this.enqueue(job);
+    this.clock.setTimer(() => {
+      if (job.signal?.aborted) return this.finish(job);
+      if (this.closed) return this.shed(job, 'shutdown');
+      this.enqueue(job);
+    }, delayMs);
+  }
+
+  private finish(job: Job): void {
+    this.cleanup(job);
+    const last = job.last!;
+    const ok = last.kind === 'ok';
+    this.metrics?.countTask(ok ? 'ok' : 'failed');
+    job.resolve({
+      // A fetch Response is the caller's to read even when it failed; a thrown error is rethrown.
+      ok: ok || !last.thrown,
+      value: last.value,
+      error: last.error,
+      attempts: job.attempts,
+      queueMs: (job.firstStartAt ?? this.clock.now()) - job.scheduledAt,
+      lastStatus: last.status,
+      lastKind: last.kind,
+    });
+  }
+
+  private shed(job: Job, reason: ShedReason, retryAfterMs?: number): void {
+    this.cleanup(job);
+    this.metrics?.countShed(reason);
+    this.metrics?.countTask('shed');
+    const error = job.last?.thrown && reason === 'cancelled' ? job.last.error : new LimiterError(reason, retryAfterMs);
+    job.resolve({
+      ok: false,
+      error,
+      attempts: job.attempts,
+      queueMs: (job.firstStartAt ?? this.clock.now()) - job.scheduledAt,
+      lastStatus: job.last?.status,
+      lastKind: job.last?.kind,
+    });
+  }
+
+  private cleanup(job: Job): void {
+    job.deadlineTimer?.cancel();
+    job.deadlineTimer = undefined;
+    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+  }
+}
+
+/** `createLimiter(config, { clock, store, registry, timeScale })`: config is validated (zod). */
+export function createLimiter(config: LimiterConfigInput | LimiterConfig = {}, deps: LimiterDeps = {}): Limiter {
+  return new Limiter(parseLimiterConfig(config), deps);
+}

@@ -1,0 +1,69 @@
+import { Budgets } from './budgets.ts';
+import type { LimiterConfig } from './config.ts';
+import { DIMENSIONS, type Cost, type Dimension } from './cost.ts';
+import { readRateLimitHeaders } from './header-sync.ts';
+import type { HeaderSource } from './outcome.ts';
+import type { Admission, AdmitRequest, LimiterStore, StoreSnapshot } from './store.ts';
+
+/** One process's budgets, leases and pause, answered synchronously. */
+export class MemoryStore implements LimiterStore {
+  readonly kind = 'memory';
+  private readonly budgets: Budgets;
+  private inFlight = 0;
+  private pausedUntil = 0;
+  private nextLease = 0;
+
+  constructor(
+    private readonly config: LimiterConfig['budgets'],
+    now: number,
+  ) {
+    this.budgets = new Budgets(config, now);
+  }
+
+  admit(req: AdmitRequest): Admission {
+    if (req.now < this.pausedUntil) return { ok: false, reason: 'cooldown', waitMs: this.pausedUntil - req.now };
+    if (this.inFlight >= req.concurrencyLimit) return { ok: false, reason: 'concurrency', waitMs: undefined };
+    const budget = this.budgets.admit(req.cost, req.now);
+    if (!budget.ok) return { ok: false, reason: 'budget', waitMs: budget.waitMs };
+    this.inFlight++;
+    return { ok: true, lease: String(++this.nextLease) };
+  }
+
+  release(_lease: string, actual: Partial<Cost> | undefined, reserved: Cost, now: number): void {
+    this.inFlight--;
+    if (!actual) return;
+    for (const dim of DIMENSIONS) {
+      const value = actual[dim];
+      if (value !== undefined) this.budgets.adjust(dim, value - reserved[dim], now);
+    }
+  }
+
+  pause(untilMs: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, untilMs);
+  }
+
+  syncFromHeaders(headers: HeaderSource, now: number): void {
+    for (const { dim, limit, remaining } of readRateLimitHeaders(headers, this.config.requestsHeader)) {
+      if (limit !== undefined && this.config[dim]?.limit !== undefined && this.config[dim]?.limit !== 'auto') {
+        // A configured limit wins; the header only lowers what remains.
+      } else if (limit !== undefined && this.budgets.limitOf(dim) !== limit) {
+        this.budgets.setLimit(dim, limit, now);
+      }
+      if (remaining !== undefined) this.budgets.clampTo(dim, remaining, now);
+    }
+  }
+
+  snapshot(now: number): StoreSnapshot {
+    const remaining: Partial<Record<Dimension, number>> = {};
+    const limits: Partial<Record<Dimension, number>> = {};
+    for (const dim of DIMENSIONS) {
+      const available = this.budgets.available(dim, now);
+      if (available !== undefined) remaining[dim] = available;
+      const limit = this.budgets.limitOf(dim);
+      if (limit !== undefined) limits[dim] = limit;
+    }
+    return { inFlight: this.inFlight, pausedUntil: this.pausedUntil, remaining, limits };
+  }
+
+  close(): void {}
+}
