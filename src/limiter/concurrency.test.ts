@@ -8,7 +8,7 @@ describe('ConcurrencyLimit', () => {
   it('stays put when fixed', () => {
     const l = make({ mode: 'fixed', limit: 5 });
     l.onContention();
-    l.onSuccess(10, 'a', 5, 0);
+    l.onSuccess(10, 'a', 5);
     expect(l.current).toBe(5);
   });
 
@@ -20,30 +20,32 @@ describe('ConcurrencyLimit', () => {
     expect(l.current).toBe(60);
   });
 
-  it('grows additively while in use and not slower than the baseline', () => {
+  it('grows additively while in use, and not when idle', () => {
     const l = make({ limit: 10, max: 12 });
-    for (let i = 0; i < 11; i++) l.onSuccess(1000, 'a', 10, i);
+    for (let i = 0; i < 11; i++) l.onSuccess(1000, 'a', 10);
     expect(l.current).toBe(11);
-    for (let i = 0; i < 100; i++) l.onSuccess(1000, 'a', 12, i);
+    for (let i = 0; i < 100; i++) l.onSuccess(1000, 'a', 12);
     expect(l.current).toBe(12);
     const idle = make({ limit: 10 });
-    for (let i = 0; i < 100; i++) idle.onSuccess(1000, 'a', 2, i);
+    for (let i = 0; i < 100; i++) idle.onSuccess(1000, 'a', 2);
     expect(idle.current).toBe(10);
   });
 
-  it('shrinks on latency above baseline × tolerance, per request class', () => {
-    const l = make({ limit: 40, tolerance: 1.5, smoothing: 0.5 });
-    l.onSuccess(1000, 'low', 40, 0);
-    l.onSuccess(4000, 'high', 40, 0);
-    expect(l.current).toBe(40);
-    l.onSuccess(3000, 'low', 40, 1);
-    expect(l.current).toBe(30);
+  it('ignores the natural spread of latencies around their mean', () => {
+    const l = make({ limit: 20, max: 20 });
+    for (let i = 0; i < 1000; i++) l.onSuccess([400, 1000, 2500, 900, 1200][i % 5]!, 'a', 20);
+    expect(l.current).toBe(20);
   });
 
-  it('forgets the baseline after its window', () => {
-    const l = make({ limit: 40, tolerance: 1.5, baselineWindow: 1000 });
-    l.onSuccess(1000, 'a', 40, 0);
-    l.onSuccess(2000, 'a', 40, 2000);
+  it('shrinks when latency climbs above the long-term average × tolerance, per request class', () => {
+    const l = make({ limit: 40, max: 40, tolerance: 1.5, smoothing: 0.5 });
+    for (let i = 0; i < 200; i++) {
+      l.onSuccess(1000, 'low', 40);
+      l.onSuccess(4000, 'high', 40);
+    }
     expect(l.current).toBe(40);
+    for (let i = 0; i < 10; i++) l.onSuccess(3000, 'low', 40);
+    expect(l.current).toBeLessThan(40);
+    expect(l.current).toBeLessThan(35);
   });
 });

@@ -1,18 +1,26 @@
 import type { LimiterConfig } from './config.ts';
 
+interface LatencyTrack {
+  short: number;
+  long: number;
+  samples: number;
+}
+
 /**
  * The concurrency limit: fixed, or adaptive —
  * - multiplicative decrease on contention (429 without a limit code, 503) and timeouts;
- * - a latency gradient: each success compares its latency with the no-load baseline of its
- *   request class (quality × size; a high-quality image is not a slow low-quality one), and
- *   latency above baseline × tolerance pulls the limit down by baseline·tolerance / latency;
+ * - a latency gradient per request class (quality × size: a high-quality image is not a
+ *   slow low-quality one): the short-term average latency against the long-term one. When
+ *   short > long × tolerance, requests are queueing upstream, and the limit moves toward
+ *   limit × tolerance·long/short. Comparing averages, not the minimum, matters here: image
+ *   latencies spread 2–3× around their median with no load at all;
  * - additive increase (+1 per limit's worth of successes) while the limit is in use;
  * - bounds [min, max].
  * Unlike Netflix's Gradient2 (which ignores drops), a contention 429 always lowers it.
  */
 export class ConcurrencyLimit {
   private limit: number;
-  private readonly baselines = new Map<string, { value: number; at: number }>();
+  private readonly tracks = new Map<string, LatencyTrack>();
 
   constructor(private readonly config: LimiterConfig['concurrency']) {
     this.limit = config.limit;
@@ -31,25 +39,29 @@ export class ConcurrencyLimit {
     this.limit = Math.max(this.config.min, this.limit * this.config.decrease);
   }
 
-  onSuccess(latencyMs: number, requestClass: string, inFlight: number, now: number): void {
+  onSuccess(latencyMs: number, requestClass: string, inFlight: number): void {
     if (!this.adaptive) return;
-    const baseline = this.baseline(requestClass, latencyMs, now);
-    const allowed = baseline * this.config.tolerance;
-    if (latencyMs > allowed) {
-      const gradient = Math.max(0.5, allowed / latencyMs);
+    const gradient = this.gradient(requestClass, latencyMs);
+    if (gradient < 1) {
       this.limit = Math.max(this.config.min, this.limit * (1 - this.config.smoothing * (1 - gradient)));
     } else if (inFlight * 2 >= this.limit) {
       this.limit = Math.min(this.config.max, this.limit + 1 / Math.max(1, this.limit));
     }
   }
 
-  /** The lowest latency seen for the class, forgotten after `baselineWindow` so it re-measures. */
-  private baseline(requestClass: string, latencyMs: number, now: number): number {
-    const b = this.baselines.get(requestClass);
-    if (!b || latencyMs <= b.value || now - b.at > this.config.baselineWindow) {
-      this.baselines.set(requestClass, { value: latencyMs, at: now });
-      return latencyMs;
+  private gradient(requestClass: string, latencyMs: number): number {
+    const { shortSamples, longSamples, tolerance } = this.config;
+    let t = this.tracks.get(requestClass);
+    if (!t) {
+      t = { short: latencyMs, long: latencyMs, samples: 0 };
+      this.tracks.set(requestClass, t);
     }
-    return b.value;
+    t.samples++;
+    t.short += (latencyMs - t.short) / Math.min(t.samples, shortSamples);
+    t.long += (latencyMs - t.long) / Math.min(t.samples, longSamples);
+    // After load drops, let the long average come back down quickly (as Gradient2 does).
+    if (t.long > 2 * t.short) t.long *= 0.95;
+    if (t.samples < shortSamples) return 1;
+    return Math.max(0.5, Math.min(1, (tolerance * t.long) / t.short));
   }
 }

@@ -55,16 +55,18 @@ export const limiterConfigSchema = z
         max: intAtLeast(1).default(256),
         /** Multiplicative decrease on contention (429 without rate_limit_exceeded, 503) and timeouts. */
         decrease: numberBetween(0.1, 0.99).default(0.9),
-        /** Latency above baseline × tolerance is read as queueing upstream, and shrinks the limit. */
+        /** Short-term latency above long-term × tolerance is read as queueing upstream, and shrinks the limit. */
         tolerance: z.number().min(1, { error: 'a number >= 1' }).default(1.5),
         /** How far one latency sample moves the limit toward its gradient (0–1). */
         smoothing: fraction.default(0.2),
-        /** How long the no-load baseline is remembered before it is re-measured. */
-        baselineWindow: duration.default(600_000),
+        /** Samples in the short-term latency average. */
+        shortSamples: intAtLeast(1).default(10),
+        /** Samples in the long-term latency average (the no-load reference). */
+        longSamples: intAtLeast(2).default(500),
       })
       .strict()
       .refine((c) => c.min <= c.max && c.limit >= c.min && c.limit <= c.max, { message: 'min <= limit <= max', path: ['limit'] })
-      .default({ mode: 'adaptive', limit: 8, min: 1, max: 256, decrease: 0.9, tolerance: 1.5, smoothing: 0.2, baselineWindow: 600_000 }),
+      .default({ mode: 'adaptive', limit: 8, min: 1, max: 256, decrease: 0.9, tolerance: 1.5, smoothing: 0.2, shortSamples: 10, longSamples: 500 }),
     queue: z
       .object({
         maxSize: intAtLeast(0).default(10_000),

@@ -383,7 +383,7 @@ export class Limiter {
 
   private learn(kind: FailureKind, latencyMs: number, job: Job, now: number): void {
     if (kind === 'ok') {
-      this.concurrency.onSuccess(latencyMs, job.requestClass, this.running + 1, now);
+      this.concurrency.onSuccess(latencyMs, job.requestClass, this.running + 1);
       this.circuit.record(true, now);
     } else if (kind === 'contention') {
       this.concurrency.onContention();

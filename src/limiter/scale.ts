@@ -6,7 +6,6 @@ export function scaleLimiterConfig(c: LimiterConfig, s: number): LimiterConfig {
   return {
     ...c,
     budgets: { ...c.budgets, window: c.budgets.window * s },
-    concurrency: { ...c.concurrency, baselineWindow: c.concurrency.baselineWindow * s },
     queue: { ...c.queue, maxWait: c.queue.maxWait * s },
     retry: { ...c.retry, baseDelay: c.retry.baseDelay * s, maxDelay: c.retry.maxDelay * s },
     circuit: { ...c.circuit, openFor: c.circuit.openFor * s },
