@@ -20,11 +20,24 @@ export type BudgetDecision = { ok: true } | { ok: false; waitMs: number; dimensi
 export class Budgets {
   private readonly budgets: Partial<Record<Dimension, Budget>> = {};
 
-  constructor(private readonly config: LimiterConfig['budgets'], now: number) {
+  /**
+   * `initiallyFull: false` starts every budget spent, so it paces from the first request
+   * (the Redis store's fallback uses it: the shared budget may already be used up).
+   */
+  constructor(
+    private readonly config: LimiterConfig['budgets'],
+    now: number,
+    private readonly initiallyFull = true,
+  ) {
     for (const dim of DIMENSIONS) {
       const c = config[dim];
       if (c && c.limit !== 'auto') this.setLimit(dim, c.limit, now);
     }
+  }
+
+  /** GCRA parameters of a budget, for stores that keep the state elsewhere. */
+  params(dim: Dimension): GcraParams | undefined {
+    return this.budgets[dim]?.params;
   }
 
   has(dim: Dimension): boolean {
@@ -41,7 +54,7 @@ export class Budgets {
     const burst = this.config[dim]?.burst ?? limit;
     const params = gcraParams(limit, this.config.window, burst);
     const old = this.budgets[dim];
-    const state: GcraState = { tat: now };
+    const state: GcraState = { tat: this.initiallyFull ? now : now + params.tolerance };
     if (old) state.tat = now + Math.max(0, old.state.tat - now) * (params.emission / old.params.emission);
     this.budgets[dim] = { limit: providerLimit, params, state };
   }

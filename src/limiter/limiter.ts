@@ -56,9 +56,13 @@ export interface Execution<T> {
   lastKind: FailureKind | undefined;
 }
 
+/** Builds a store from the limiter's budgets (already time-scaled) and clock. */
+export type StoreFactory = (budgets: LimiterConfig['budgets'], clock: Clock) => LimiterStore;
+
 export interface LimiterDeps {
   clock?: Clock;
-  store?: LimiterStore;
+  /** Default: a MemoryStore. Pass a factory (e.g. for RedisStore) so it gets the scaled budgets. */
+  store?: LimiterStore | StoreFactory;
   registry?: Registry;
   /** Multiplies every duration of the config (windows, waits, backoff). Default 1. */
   timeScale?: number;
@@ -125,7 +129,8 @@ export class Limiter {
   constructor(config: LimiterConfig, deps: LimiterDeps = {}) {
     this.clock = deps.clock ?? realClock;
     this.config = scaleLimiterConfig(config, createTimeScale(deps.timeScale ?? 1).factor);
-    this.store = deps.store ?? new MemoryStore(this.config.budgets, this.clock.now());
+    const store = deps.store ?? ((budgets: LimiterConfig['budgets'], clock: Clock) => new MemoryStore(budgets, clock.now()));
+    this.store = typeof store === 'function' ? store(this.config.budgets, this.clock) : store;
     this.concurrency = new ConcurrencyLimit(this.config.concurrency);
     this.circuit = new CircuitBreaker(this.config.circuit);
     this.retryBudget = new RetryBudget(this.config.retry.budgetRatio, this.config.retry.budgetMinimum);
@@ -258,7 +263,7 @@ export class Limiter {
     }
   }
 
-  /** The same loop for a shared store, whose answers are promises. */
+  /** The same loop for a shared store, whose answers are promises; it also tells the store what waits here. */
   private async pump(): Promise<void> {
     try {
       do {
@@ -281,6 +286,7 @@ export class Limiter {
       } while (this.redispatch);
     } finally {
       this.dispatching = false;
+      this.store.noteWaiting?.(this.queue.bestPriority());
     }
   }
 
@@ -293,7 +299,11 @@ export class Limiter {
   /** Acts on the store's answer for the head job; returns whether to keep dispatching. */
   private admitted(job: Job, admission: Admission, now: number): boolean {
     if (!admission.ok) {
-      if (admission.reason === 'concurrency') return false;
+      if (admission.reason === 'concurrency') {
+        // A local store says when a slot frees (a release); a shared one asks to poll.
+        if (admission.waitMs !== undefined) this.wakeAt(now + admission.waitMs);
+        return false;
+      }
       const waitMs = admission.waitMs ?? 0;
       if (waitMs === Infinity) {
         this.queue.remove(job);

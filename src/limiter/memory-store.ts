@@ -16,8 +16,9 @@ export class MemoryStore implements LimiterStore {
   constructor(
     private readonly config: LimiterConfig['budgets'],
     now: number,
+    initiallyFull = true,
   ) {
-    this.budgets = new Budgets(config, now);
+    this.budgets = new Budgets(config, now, initiallyFull);
   }
 
   admit(req: AdmitRequest): Admission {

@@ -37,5 +37,7 @@ export interface LimiterStore {
   /** Learns limits and lowers budgets to what the provider's x-ratelimit-* headers say. */
   syncFromHeaders(headers: HeaderSource, now: number): void | Promise<void>;
   snapshot(now: number): StoreSnapshot;
+  /** The best priority this replica has waiting (undefined: none), for priority across replicas. */
+  noteWaiting?(bestPriority: number | undefined): void;
   close(): void | Promise<void>;
 }
