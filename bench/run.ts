@@ -1,8 +1,10 @@
+import { benchLimiterThroughput } from './limiter-throughput.ts';
 import { benchMockHttp } from './mock-http.ts';
 
 /** `npm run bench [-- name…]`: every benchmark, or the named ones; each rewrites its section of bench/RESULTS.md. */
 const BENCHES: Record<string, () => Promise<unknown>> = {
   'mock-http': benchMockHttp,
+  'limiter-throughput': benchLimiterThroughput,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -21,8 +21,11 @@ export function abortReason(signal: AbortSignal): unknown {
 
 /** Wall-clock time. `now()` uses the monotonic high-resolution timer anchored at process start. */
 export class RealClock implements Clock {
+  // `performance.timeOrigin` is a getter; read once, it is a constant.
+  private readonly origin = performance.timeOrigin;
+
   now(): number {
-    return performance.timeOrigin + performance.now();
+    return this.origin + performance.now();
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {

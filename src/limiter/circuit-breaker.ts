@@ -10,13 +10,23 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
  */
 export class CircuitBreaker {
   private state: CircuitState = 'closed';
-  private readonly outcomes: boolean[] = [];
+  /** The last `window` outcomes, as a ring (true = failure). */
+  private readonly ring: boolean[];
+  private filled = 0;
+  private cursor = 0;
   private failures = 0;
   private openedAt = 0;
   private probesOut = 0;
   private probesOk = 0;
 
-  constructor(private readonly config: LimiterConfig['circuit']) {}
+  constructor(private readonly config: LimiterConfig['circuit']) {
+    this.ring = new Array<boolean>(config.window).fill(false);
+  }
+
+  /** Fast path for the dispatch loop: closed needs no clock. */
+  get closed(): boolean {
+    return this.state === 'closed' || !this.config.enabled;
+  }
 
   stateAt(now: number): CircuitState {
     if (this.state === 'open' && now - this.openedAt >= this.config.openFor) {
@@ -52,10 +62,15 @@ export class CircuitBreaker {
       return;
     }
     if (state === 'open') return;
-    this.outcomes.push(success);
+    if (this.filled === this.ring.length) {
+      if (this.ring[this.cursor]) this.failures--;
+    } else {
+      this.filled++;
+    }
+    this.ring[this.cursor] = !success;
+    this.cursor = (this.cursor + 1) % this.ring.length;
     if (!success) this.failures++;
-    if (this.outcomes.length > this.config.window && !this.outcomes.shift()!) this.failures--;
-    if (this.outcomes.length >= this.config.minimumRequests && this.failures / this.outcomes.length >= this.config.failureRate) this.open(now);
+    if (this.filled >= this.config.minimumRequests && this.failures / this.filled >= this.config.failureRate) this.open(now);
   }
 
   private open(now: number): void {
@@ -65,7 +80,9 @@ export class CircuitBreaker {
 
   private close(): void {
     this.state = 'closed';
-    this.outcomes.length = 0;
+    this.ring.fill(false);
+    this.filled = 0;
+    this.cursor = 0;
     this.failures = 0;
   }
 }

@@ -62,12 +62,15 @@ export function hintedWaitMs(message: string | undefined): number | undefined {
   }
 }
 
+const OK: Classified = Object.freeze({ kind: 'ok', retryAfterMs: undefined });
+const CANCELLED: Classified = Object.freeze({ kind: 'cancelled', retryAfterMs: undefined });
+
 export function classify(o: Observed, now: number): Classified {
-  const wait = retryAfterMs(o.headers, now);
-  if (o.aborted) return { kind: 'cancelled', retryAfterMs: undefined };
-  if (o.networkError) return { kind: 'server', retryAfterMs: wait };
+  if (o.aborted) return CANCELLED;
   const status = o.status ?? 0;
-  if (status >= 200 && status < 400) return { kind: 'ok', retryAfterMs: undefined };
+  if (!o.networkError && status >= 200 && status < 400) return OK;
+  const wait = retryAfterMs(o.headers, now);
+  if (o.networkError) return { kind: 'server', retryAfterMs: wait };
   if (status === 429) {
     if (o.code === 'insufficient_quota' || o.message?.startsWith('Request too large')) return { kind: 'fatal', retryAfterMs: undefined };
     const limit = o.code === 'rate_limit_exceeded' || o.type === 'requests' || o.type === 'tokens' || exhaustedResetMs(o.headers) !== undefined;

@@ -28,3 +28,17 @@ describe('parseLimiterConfig', () => {
     expect(() => parseLimiterConfig(input)).toThrow(message);
   });
 });
+
+describe('the shipped example config', () => {
+  it('parses and matches the documented defaults where it says so', async () => {
+    const { loadLimiterConfig } = await import('./config.ts');
+    const example = loadLimiterConfig('src/limiter/limiter.example.yaml');
+    const defaults = parseLimiterConfig({});
+    expect(example.budgets.ipm).toEqual({ limit: 20 });
+    expect(example.concurrency).toEqual(defaults.concurrency);
+    expect(example.queue).toEqual(defaults.queue);
+    expect(example.retry).toEqual(defaults.retry);
+    expect(example.circuit).toEqual(defaults.circuit);
+    expect(example.spend).toEqual(defaults.spend);
+  });
+});

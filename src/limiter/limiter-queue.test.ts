@@ -86,9 +86,9 @@ describe('limiter queue', () => {
     expect((await settle(clock, running)).ok).toBe(true);
   });
 
-  it('rejects a bad priority with a message naming it', () => {
+  it('rejects a bad priority with a message naming it', async () => {
     const limiter = createLimiter({}, { clock: new VirtualClock(0) });
-    expect(() => limiter.execute(async () => 1, { priority: 'urgent' as never })).toThrow(
+    await expect(limiter.execute(async () => 1, { priority: 'urgent' as never })).rejects.toThrow(
       'Expected `priority` to be one of critical, high, normal, low or an integer 0–9, got `urgent` (string)',
     );
   });

@@ -12,8 +12,9 @@ import { imageCost, ONE_REQUEST, priceOf, type Cost, type ImageCostInput } from 
 import { LimiterError } from './errors.ts';
 import { MemoryStore } from './memory-store.ts';
 import { createLimiterMetrics, type LimiterMetrics } from './metrics.ts';
-import { observeError, observeValue, withErrorBody, type Observed } from './outcome.ts';
-import { PriorityQueue, type HeapEntry } from './priority-queue.ts';
+import { Deadlines } from './deadlines.ts';
+import { isPlainSuccess, observeError, observeValue, withErrorBody, type Observed } from './outcome.ts';
+import { PriorityQueue, type QueueEntry } from './priority-queue.ts';
 import { scaleLimiterConfig } from './scale.ts';
 import { SpendGuard } from './spend-guard.ts';
 import type { Admission, LimiterStore } from './store.ts';
@@ -72,25 +73,68 @@ export interface LimiterDeps {
   seed?: number;
 }
 
-interface Job extends HeapEntry {
-  task: (ctx: AttemptContext) => Promise<unknown>;
-  cost: Cost;
-  price: number;
-  requestClass: string;
-  /** Latest clock time the task may still be waiting to start (first attempt or a retry). */
+/**
+ * A scheduled task. It is also the context its task receives (`AttemptContext`): one object
+ * per task rather than one per attempt, since allocation is most of a task's cost here.
+ */
+class Job implements QueueEntry, AttemptContext {
+  index = -1;
   deadline: number;
-  scheduledAt: number;
-  attempts: number;
-  firstStartAt: number | undefined;
-  signal: AbortSignal | undefined;
-  controller: AbortController | undefined;
-  deadlineTimer: TimerHandle | undefined;
-  last: { value?: unknown; error?: unknown; thrown: boolean; status: number | undefined; kind: FailureKind } | undefined;
-  resolve: (e: Execution<unknown>) => void;
-  onAbort: (() => void) | undefined;
+  /** Deadline set by default (now + maxWait): such deadlines arrive in order. */
+  defaultDeadline: boolean;
+  attempts = 0;
+  firstStartAt: number | undefined = undefined;
+  controller: AbortController | undefined = undefined;
+  reported: { input_tokens?: number; output_tokens?: number } | undefined = undefined;
+  lastValue: unknown = undefined;
+  lastError: unknown = undefined;
+  lastThrown = false;
+  lastStatus: number | undefined = undefined;
+  lastKind: FailureKind | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly priority: number,
+    readonly seq: number,
+    readonly task: (ctx: AttemptContext) => Promise<unknown>,
+    readonly cost: Cost,
+    readonly price: number,
+    /** The images request the cost came from, if any: its quality × size is the latency class. */
+    readonly costInput: ImageCostInput | undefined,
+    deadline: number,
+    maxWaitDeadline: number,
+    readonly scheduledAt: number,
+    readonly callerSignal: AbortSignal | undefined,
+    /** `execute` wants an Execution; `schedule` wants the value or the error. */
+    readonly resolve: ((e: Execution<unknown>) => void) | undefined,
+    readonly settleValue: ((v: unknown) => void) | undefined,
+    readonly settleError: ((e: unknown) => void) | undefined,
+  ) {
+    this.deadline = Math.min(deadline, maxWaitDeadline);
+    this.defaultDeadline = deadline >= maxWaitDeadline;
+  }
+
+  get attempt(): number {
+    return this.attempts;
+  }
+
+  /** Made on first read: most tasks never read it, and an AbortController per attempt cost a tenth of the run. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.callerSignal?.aborted) this.controller.abort(this.callerSignal.reason);
+    }
+    return this.controller.signal;
+  }
+
+  reportUsage(usage: { input_tokens?: number; output_tokens?: number }): void {
+    this.reported = usage;
+  }
 }
 
 const REFUND: Cost = { rpm: 0, ipm: 0, tpm: 0 };
+
+const requestClassOf = (input: ImageCostInput | undefined): string => (input ? `${input.quality ?? 'auto'}/${input.size ?? 'auto'}` : 'default');
 
 const isCost = (c: Cost | ImageCostInput): c is Cost => typeof (c as Cost).rpm === 'number' && typeof (c as Cost).tpm === 'number';
 
@@ -116,6 +160,7 @@ export class Limiter {
   readonly metrics: LimiterMetrics | undefined;
   readonly name: string;
   private readonly queue = new PriorityQueue<Job>();
+  private readonly deadlines: Deadlines<Job>;
   private readonly retryBudget: RetryBudget;
   private readonly rng: Rng;
   private readonly spend: SpendGuard;
@@ -136,48 +181,54 @@ export class Limiter {
     this.retryBudget = new RetryBudget(this.config.retry.budgetRatio, this.config.retry.budgetMinimum);
     this.rng = createRng(deps.seed ?? 1).fork('backoff');
     this.spend = new SpendGuard(this.config.spend);
+    this.deadlines = new Deadlines(this.clock, (job) => {
+      if (this.queue.remove(job)) this.shed(job, 'deadline_exceeded');
+    });
     this.name = deps.name ?? 'default';
     this.metrics = deps.registry ? createLimiterMetrics(deps.registry, this, deps.timeScale ?? 1) : undefined;
   }
 
   /** Runs `task` under the limiter and returns its value, or throws its final error / a LimiterError. */
-  async schedule<T>(task: (ctx: AttemptContext) => Promise<T>, options: ScheduleOptions = {}): Promise<T> {
-    const e = await this.execute(task, options);
-    if (e.ok) return e.value as T;
-    throw e.error;
+  schedule<T>(task: (ctx: AttemptContext) => Promise<T>, options: ScheduleOptions = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => this.submit(task, options, undefined, resolve as (v: unknown) => void, reject));
   }
 
   /** Like `schedule`, but never throws: says how the task ended and where its time went. */
   execute<T>(task: (ctx: AttemptContext) => Promise<T>, options: ScheduleOptions = {}): Promise<Execution<T>> {
+    return new Promise<Execution<T>>((resolve) => this.submit(task, options, resolve as (e: Execution<unknown>) => void, undefined, undefined));
+  }
+
+  private submit(
+    task: (ctx: AttemptContext) => Promise<unknown>,
+    options: ScheduleOptions,
+    resolve: Job['resolve'],
+    settleValue: Job['settleValue'],
+    settleError: Job['settleError'],
+  ): void {
     const now = this.clock.now();
     const priority = priorityOf(options.priority);
     const input = options.cost ?? ONE_REQUEST;
-    const cost = isCost(input) ? input : imageCost(input);
-    const job: Job = {
+    const explicitCost = isCost(input);
+    const maxWaitDeadline = now + this.config.queue.maxWait;
+    const job = new Job(
       priority,
-      seq: this.seq++,
-      index: -1,
-      task: task as Job['task'],
-      cost,
-      price: isCost(input) ? 0 : priceOf(input, this.config.spend.prices),
-      requestClass: isCost(input) ? 'default' : `${input.quality ?? 'auto'}/${input.size ?? 'auto'}`,
-      deadline: Math.min(options.deadline ?? Infinity, now + this.config.queue.maxWait),
-      scheduledAt: now,
-      attempts: 0,
-      firstStartAt: undefined,
-      signal: options.signal,
-      controller: undefined,
-      deadlineTimer: undefined,
-      last: undefined,
-      resolve: undefined as unknown as Job['resolve'],
-      onAbort: undefined,
-    };
-    const done = new Promise<Execution<T>>((resolve) => (job.resolve = resolve as Job['resolve']));
+      this.seq++,
+      task,
+      explicitCost ? input : imageCost(input),
+      explicitCost ? 0 : priceOf(input, this.config.spend.prices),
+      explicitCost ? undefined : input,
+      options.deadline ?? Infinity,
+      maxWaitDeadline,
+      now,
+      options.signal,
+      resolve,
+      settleValue,
+      settleError,
+    );
     this.retryBudget.onRequest();
     const refusal = this.refuseAtEntry(job, now);
     if (refusal) this.shed(job, refusal.reason, refusal.retryAfterMs);
     else this.enqueue(job);
-    return done;
   }
 
   /** Tasks waiting, and attempts running. */
@@ -200,6 +251,7 @@ export class Limiter {
   /** Refuses new tasks and sheds every queued one with `shutdown`; running attempts finish. */
   close(): void {
     this.closed = true;
+    this.deadlines.clear();
     this.wake?.timer.cancel();
     this.wake = undefined;
     for (const job of this.queue.drain()) this.shed(job, 'shutdown');
@@ -207,7 +259,7 @@ export class Limiter {
 
   private refuseAtEntry(job: Job, now: number): { reason: ShedReason; retryAfterMs?: number } | undefined {
     if (this.closed) return { reason: 'shutdown' };
-    if (job.signal?.aborted) return { reason: 'cancelled' };
+    if (job.callerSignal?.aborted) return { reason: 'cancelled' };
     if (this.circuit.stateAt(now) === 'open') return { reason: 'circuit_open', retryAfterMs: this.circuit.reopensAt() - now };
     if (this.queue.size >= this.config.queue.maxSize) return { reason: 'queue_full', retryAfterMs: undefined };
     if (this.spend.enabled && job.price > 0) {
@@ -217,24 +269,21 @@ export class Limiter {
     return undefined;
   }
 
-  private enqueue(job: Job): void {
-    if (job.signal && !job.onAbort) {
+  private enqueue(job: Job, returning = false): void {
+    if (job.callerSignal && !job.onAbort) {
       job.onAbort = () => this.cancel(job);
-      job.signal.addEventListener('abort', job.onAbort, { once: true });
+      job.callerSignal.addEventListener('abort', job.onAbort, { once: true });
     }
-    this.queue.push(job);
-    if (job.deadline !== Infinity && !job.deadlineTimer) {
-      job.deadlineTimer = this.clock.setTimer(() => {
-        job.deadlineTimer = undefined;
-        if (this.queue.remove(job)) this.shed(job, 'deadline_exceeded');
-      }, job.deadline - this.clock.now());
-    }
+    if (returning) this.queue.pushReturning(job);
+    else this.queue.push(job);
     this.dispatch();
+    // Only a task still waiting after the dispatch pass needs its deadline watched.
+    if (job.index !== -1) this.deadlines.add(job, job.defaultDeadline);
   }
 
   private cancel(job: Job): void {
     if (this.queue.remove(job)) this.shed(job, 'cancelled');
-    else job.controller?.abort(job.signal?.reason);
+    else job.controller?.abort(job.callerSignal?.reason);
   }
 
   /** Starts as many queued tasks as the limits allow; re-entrant calls fold into one pass. */
@@ -251,9 +300,9 @@ export class Limiter {
     try {
       do {
         this.redispatch = false;
+        const now = this.clock.now();
         for (let job = this.queue.peek(); job; job = this.queue.peek()) {
-          const now = this.clock.now();
-          if (this.circuitBlocks(now)) break;
+          if (!this.circuit.closed && this.circuitBlocks(now)) break;
           const admission = this.store.admit({ cost: job.cost, priority: job.priority, concurrencyLimit: this.concurrency.current, now }) as Admission;
           if (!this.admitted(job, admission, now)) break;
         }
@@ -261,6 +310,14 @@ export class Limiter {
     } finally {
       this.dispatching = false;
     }
+    if (this.queue.size === 0) this.idle();
+  }
+
+  /** Nothing waits: hold no timers, so an idle limiter never keeps a process alive. */
+  private idle(): void {
+    this.deadlines.clear();
+    this.wake?.timer.cancel();
+    this.wake = undefined;
   }
 
   /** The same loop for a shared store, whose answers are promises; it also tells the store what waits here. */
@@ -288,6 +345,7 @@ export class Limiter {
       this.dispatching = false;
       this.store.noteWaiting?.(this.queue.bestPriority());
     }
+    if (this.queue.size === 0) this.idle();
   }
 
   private circuitBlocks(now: number): boolean {
@@ -318,7 +376,7 @@ export class Limiter {
       this.wakeAt(now + waitMs);
       return false;
     }
-    if (this.circuit.stateAt(now) === 'half-open' && !this.circuit.allow(now)) {
+    if (!this.circuit.closed && this.circuit.stateAt(now) === 'half-open' && !this.circuit.allow(now)) {
       void this.store.release(admission.lease, REFUND, job.cost, now);
       return false;
     }
@@ -353,39 +411,60 @@ export class Limiter {
       job.firstStartAt = startedAt;
       this.metrics?.observeWait((startedAt - job.scheduledAt) / 1000);
     }
-    const controller = new AbortController();
-    job.controller = controller;
-    if (job.signal?.aborted) controller.abort(job.signal.reason);
+    job.controller = undefined;
+    job.reported = undefined;
+    const ctx = job;
     let observed: Observed;
-    let value: unknown;
-    let error: unknown;
-    let thrown = false;
-    let reported: { input_tokens?: number; output_tokens?: number } | undefined;
     try {
-      value = await job.task({ attempt: job.attempts, signal: controller.signal, reportUsage: (u) => void (reported = u) });
-      observed = await withErrorBody(observeValue(value), value);
+      job.lastValue = await job.task(ctx);
+      job.lastError = undefined;
+      job.lastThrown = false;
+      if (ctx.reported === undefined && isPlainSuccess(job.lastValue) && !job.callerSignal?.aborted) {
+        this.running--;
+        return this.succeeded(job, lease, startedAt);
+      }
+      observed = observeValue(job.lastValue);
+      if (observed.status !== undefined && observed.status >= 400) observed = await withErrorBody(observed, job.lastValue);
     } catch (e) {
-      thrown = true;
-      error = e;
+      job.lastValue = undefined;
+      job.lastError = e;
+      job.lastThrown = true;
       observed = observeError(e);
     }
-    if (reported?.output_tokens !== undefined) {
-      observed.outputTokens = reported.output_tokens;
-      observed.inputTokens = reported.input_tokens;
+    if (ctx.reported?.output_tokens !== undefined) {
+      observed.outputTokens = ctx.reported.output_tokens;
+      observed.inputTokens = ctx.reported.input_tokens;
     }
-    const now = this.clock.now();
     this.running--;
-    if (job.signal?.aborted) observed.aborted = true;
+    this.afterAttempt(job, lease, startedAt, observed);
+  }
+
+  /** The common case, without building an observation: a plain value came back. */
+  private succeeded(job: Job, lease: string, startedAt: number): void {
+    const now = this.clock.now();
+    this.metrics?.countAttempt('ok');
+    job.lastStatus = undefined;
+    job.lastKind = 'ok';
+    void this.store.release(lease, undefined, job.cost, now);
+    this.learn('ok', now - startedAt, job, now);
+    this.finish(job);
+    this.dispatch();
+  }
+
+  private afterAttempt(job: Job, lease: string, startedAt: number, observed: Observed): void {
+    const now = this.clock.now();
+    if (job.callerSignal?.aborted) observed.aborted = true;
     const { kind, retryAfterMs } = classify(observed, now);
     this.metrics?.countAttempt(kind);
-    job.last = { value, error, thrown, status: observed.status, kind };
+    job.lastStatus = observed.status;
+    job.lastKind = kind;
     const actual = observed.outputTokens !== undefined ? { tpm: observed.outputTokens + (observed.inputTokens ?? 0) } : undefined;
     if (observed.headers && this.config.budgets.syncFromHeaders) void this.store.syncFromHeaders(observed.headers, now);
     void this.store.release(lease, actual, job.cost, now);
     if (kind !== 'ok' && job.price > 0) this.spend.release(job.price, now);
     this.learn(kind, now - startedAt, job, now);
     if (kind === 'limit') void this.store.pause(now + (retryAfterMs ?? 1000));
-    const retry = this.retryDelay(job, kind, retryAfterMs, now);
+    const retry = kind === 'ok' ? undefined : this.retryDelay(job, kind, retryAfterMs, now);
     if (retry === undefined) this.finish(job);
     else this.retryLater(job, retry, kind);
     this.dispatch();
@@ -393,7 +472,7 @@ export class Limiter {
 
   private learn(kind: FailureKind, latencyMs: number, job: Job, now: number): void {
     if (kind === 'ok') {
-      this.concurrency.onSuccess(latencyMs, job.requestClass, this.running + 1);
+      if (this.concurrency.adaptive) this.concurrency.onSuccess(latencyMs, requestClassOf(job.costInput), this.running + 1);
       this.circuit.record(true, now);
     } else if (kind === 'contention') {
       this.concurrency.onContention();
@@ -406,7 +485,7 @@ export class Limiter {
   /** ms to wait before the next attempt, or undefined to stop here. */
   private retryDelay(job: Job, kind: FailureKind, retryAfterMs: number | undefined, now: number): number | undefined {
     if (kind === 'ok' || kind === 'fatal' || kind === 'cancelled' || this.closed) return undefined;
-    if (job.signal?.aborted || job.attempts >= this.config.retry.maxAttempts) return undefined;
+    if (job.callerSignal?.aborted || job.attempts >= this.config.retry.maxAttempts) return undefined;
     const { baseDelay, maxDelay } = this.config.retry;
     // A limit 429 waits for the account's pause (at any length); others back off with jitter.
     const jitter = kind === 'limit' ? 0 : fullJitter(this.rng, job.attempts - 1, baseDelay, maxDelay);
@@ -421,30 +500,34 @@ export class Limiter {
     this.metrics?.countRetry(kind);
     // The retry keeps its place in line (same priority and sequence) and may wait maxWait again.
     job.deadline = this.clock.now() + delayMs + this.config.queue.maxWait;
-    job.deadlineTimer?.cancel();
-    job.deadlineTimer = undefined;
-    if (delayMs <= 0) return this.enqueue(job);
+    job.defaultDeadline = false;
+    if (delayMs <= 0) return this.enqueue(job, true);
     this.clock.setTimer(() => {
-      if (job.signal?.aborted) return this.finish(job);
+      if (job.callerSignal?.aborted) return this.finish(job);
       if (this.closed) return this.shed(job, 'shutdown');
-      this.enqueue(job);
+      this.enqueue(job, true);
     }, delayMs);
   }
 
   private finish(job: Job): void {
     this.cleanup(job);
-    const last = job.last!;
-    const ok = last.kind === 'ok';
+    const ok = job.lastKind === 'ok';
     this.metrics?.countTask(ok ? 'ok' : 'failed');
-    job.resolve({
-      // A fetch Response is the caller's to read even when it failed; a thrown error is rethrown.
-      ok: ok || !last.thrown,
-      value: last.value,
-      error: last.error,
+    // A fetch Response is the caller's to read even when it failed; a thrown error is rethrown.
+    const delivered = ok || !job.lastThrown;
+    if (job.settleValue) {
+      if (delivered) job.settleValue(job.lastValue);
+      else job.settleError!(job.lastError);
+      return;
+    }
+    job.resolve!({
+      ok: delivered,
+      value: job.lastValue,
+      error: job.lastError,
       attempts: job.attempts,
       queueMs: (job.firstStartAt ?? this.clock.now()) - job.scheduledAt,
-      lastStatus: last.status,
-      lastKind: last.kind,
+      lastStatus: job.lastStatus,
+      lastKind: job.lastKind,
     });
   }
 
@@ -452,21 +535,20 @@ export class Limiter {
     this.cleanup(job);
     this.metrics?.countShed(reason);
     this.metrics?.countTask('shed');
-    const error = job.last?.thrown && reason === 'cancelled' ? job.last.error : new LimiterError(reason, retryAfterMs);
-    job.resolve({
+    const error = job.lastThrown && reason === 'cancelled' ? job.lastError : new LimiterError(reason, retryAfterMs);
+    if (job.settleError) return job.settleError(error);
+    job.resolve!({
       ok: false,
       error,
       attempts: job.attempts,
       queueMs: (job.firstStartAt ?? this.clock.now()) - job.scheduledAt,
-      lastStatus: job.last?.status,
-      lastKind: job.last?.kind,
+      lastStatus: job.lastStatus,
+      lastKind: job.lastKind,
     });
   }
 
   private cleanup(job: Job): void {
-    job.deadlineTimer?.cancel();
-    job.deadlineTimer = undefined;
-    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+    if (job.onAbort) job.callerSignal?.removeEventListener('abort', job.onAbort);
   }
 }
 

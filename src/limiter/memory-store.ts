@@ -5,13 +5,14 @@ import { readRateLimitHeaders } from './header-sync.ts';
 import type { HeaderSource } from './outcome.ts';
 import type { Admission, AdmitRequest, LimiterStore, StoreSnapshot } from './store.ts';
 
+const GRANTED: Admission = Object.freeze({ ok: true, lease: 'local' });
+
 /** One process's budgets, leases and pause, answered synchronously. */
 export class MemoryStore implements LimiterStore {
   readonly kind = 'memory';
   private readonly budgets: Budgets;
   private inFlight = 0;
   private pausedUntil = 0;
-  private nextLease = 0;
 
   constructor(
     private readonly config: LimiterConfig['budgets'],
@@ -27,7 +28,8 @@ export class MemoryStore implements LimiterStore {
     const budget = this.budgets.admit(req.cost, req.now);
     if (!budget.ok) return { ok: false, reason: 'budget', waitMs: budget.waitMs };
     this.inFlight++;
-    return { ok: true, lease: String(++this.nextLease) };
+    // Leases matter to shared stores only; one shared answer saves an allocation per task.
+    return GRANTED;
   }
 
   release(_lease: string, actual: Partial<Cost> | undefined, reserved: Cost, now: number): void {

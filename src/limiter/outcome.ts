@@ -43,29 +43,35 @@ function headerSource(h: unknown): HeaderSource | undefined {
   return { get: (name) => (h[name.toLowerCase()] as string | undefined) ?? null };
 }
 
-function usageOf(value: unknown): { input?: number; output?: number } {
-  if (!isRecord(value) || !isRecord(value.usage)) return {};
-  const u = value.usage;
-  return {
-    input: typeof u.input_tokens === 'number' ? u.input_tokens : undefined,
-    output: typeof u.output_tokens === 'number' ? u.output_tokens : undefined,
-  };
-}
-
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** Reads a successful return value: a Response (any status), `{ data, response }`, or an SDK result. */
+/** True when a value tells the limiter nothing beyond "it worked" (no status, no usage). */
+export function isPlainSuccess(value: unknown): boolean {
+  if (!isRecord(value)) return true;
+  return !(value instanceof Response) && !('response' in value) && !('usage' in value);
+}
+
 export function observeValue(value: unknown): Observed {
-  const base: Observed = { status: 200, headers: undefined, code: undefined, type: undefined, message: undefined, outputTokens: undefined, inputTokens: undefined, networkError: false, aborted: false };
-  if (typeof Response !== 'undefined' && value instanceof Response) {
-    return { ...base, status: value.status, headers: value.headers };
+  const observed: Observed = { status: 200, headers: undefined, code: undefined, type: undefined, message: undefined, outputTokens: undefined, inputTokens: undefined, networkError: false, aborted: false };
+  if (!isRecord(value)) return observed;
+  if (value instanceof Response) {
+    observed.status = value.status;
+    observed.headers = value.headers;
+    return observed;
   }
-  if (isRecord(value) && typeof Response !== 'undefined' && value.response instanceof Response) {
-    const usage = usageOf(value.data);
-    return { ...base, status: value.response.status, headers: value.response.headers, outputTokens: usage.output, inputTokens: usage.input };
+  const pair = value.response instanceof Response;
+  if (pair) {
+    observed.status = (value.response as Response).status;
+    observed.headers = (value.response as Response).headers;
   }
-  const usage = usageOf(value);
-  return { ...base, outputTokens: usage.output, inputTokens: usage.input };
+  const source = pair ? value.data : value;
+  if (isRecord(source) && isRecord(source.usage)) {
+    const u = source.usage;
+    if (typeof u.output_tokens === 'number') observed.outputTokens = u.output_tokens;
+    if (typeof u.input_tokens === 'number') observed.inputTokens = u.input_tokens;
+  }
+  return observed;
 }
 
 /** Reads a thrown error: an SDK APIError (status, headers, code, type) or a network failure. */

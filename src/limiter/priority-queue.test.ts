@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../core/rng.ts';
-import { PriorityQueue, type HeapEntry } from './priority-queue.ts';
+import { PriorityQueue, type QueueEntry } from './priority-queue.ts';
 
-interface Item extends HeapEntry {
+interface Item extends QueueEntry {
   name: string;
 }
 let seq = 0;
@@ -16,14 +16,15 @@ describe('PriorityQueue', () => {
     expect(q.pop()).toBeUndefined();
   });
 
-  it('removes any entry by handle and keeps the order of the rest', () => {
+  it('removes any entry and keeps the order of the rest', () => {
     const rng = createRng(5);
     const q = new PriorityQueue<Item>();
-    const all = Array.from({ length: 2000 }, () => item(rng.int(4)));
+    const all = Array.from({ length: 5000 }, () => item(rng.int(4)));
     for (const e of all) q.push(e);
     const removed = new Set(all.filter(() => rng.next() < 0.3));
     for (const e of removed) expect(q.remove(e)).toBe(true);
     for (const e of removed) expect(q.remove(e)).toBe(false);
+    expect(q.size).toBe(all.length - removed.size);
     const expected = all.filter((e) => !removed.has(e)).sort((a, b) => a.priority - b.priority || a.seq - b.seq);
     const popped: Item[] = [];
     for (let e = q.pop(); e; e = q.pop()) popped.push(e);
@@ -31,12 +32,24 @@ describe('PriorityQueue', () => {
     expect(popped.every((e) => e.index === -1)).toBe(true);
   });
 
-  it('counts by priority and drains', () => {
+  it('puts a returning entry back ahead of fresh ones, by first arrival', () => {
+    const q = new PriorityQueue<Item>();
+    const old1 = item(1, 'old1');
+    const old2 = item(1, 'old2');
+    const fresh = item(1, 'fresh');
+    q.push(fresh);
+    q.pushReturning(old2);
+    q.pushReturning(old1);
+    expect([q.pop()!.name, q.pop()!.name, q.pop()!.name]).toEqual(['old1', 'old2', 'fresh']);
+  });
+
+  it('counts by priority, knows the best one, and drains', () => {
     const q = new PriorityQueue<Item>();
     for (const p of [3, 1, 3, 3]) q.push(item(p));
-    expect(q.countByPriority()).toEqual(new Map([[3, 3], [1, 1]]));
+    expect(q.countByPriority()).toEqual(new Map([[1, 1], [3, 3]]));
     expect(q.bestPriority()).toBe(1);
     expect(q.drain()).toHaveLength(4);
     expect(q.size).toBe(0);
+    expect(q.bestPriority()).toBeUndefined();
   });
 });
