@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { readConfigFile } from '../../src/core/config-file.ts';
 import { ConfigError, parseOrThrow } from '../../src/core/validation.ts';
 import { articleProfile } from './article.ts';
 import { openaiProfile } from './openai.ts';
@@ -54,18 +53,7 @@ export function loadProfile(nameOrPath: string | ProfileInput, overrides: Profil
 }
 
 function readProfileFile(path: string): Plain {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`Cannot read profile file \`${path}\`: ${(error as Error).message}`);
-  }
-  let data: unknown;
-  try {
-    data = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new ConfigError(`Cannot parse profile file \`${path}\`: ${(error as Error).message}`);
-  }
+  const data = readConfigFile(path, 'profile file');
   if (!isPlain(data)) throw new ConfigError(`Expected profile file \`${path}\` to hold an object, got ${typeof data}`);
   const { extends: parent, ...rest } = data;
   if (parent === undefined) return rest;

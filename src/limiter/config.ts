@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, duration, intAtLeast, numberBetween, parseOrThrow } from '../core/validation.ts';
+import { readConfigFile } from '../core/config-file.ts';
+import { duration, intAtLeast, numberBetween, parseOrThrow } from '../core/validation.ts';
 
 const fraction = numberBetween(0, 1);
 
@@ -125,17 +124,5 @@ export function parseLimiterConfig(input: unknown = {}): LimiterConfig {
 }
 
 export function loadLimiterConfig(path: string): LimiterConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`Cannot read limiter config \`${path}\`: ${(error as Error).message}`);
-  }
-  let data: unknown;
-  try {
-    data = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new ConfigError(`Cannot parse limiter config \`${path}\`: ${(error as Error).message}`);
-  }
-  return parseLimiterConfig(data);
+  return parseLimiterConfig(readConfigFile(path, 'limiter config'));
 }
