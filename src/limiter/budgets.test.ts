@@ -24,6 +24,12 @@ describe('Budgets', () => {
     expect(b.available('tpm', 0)).toBeCloseTo(7000);
   });
 
+  it('charges usage above the reservation even when the budget was idle', () => {
+    const b = budgetsOf({ tpm: { limit: 60_000, burst: 10_000 }, safety: 1 });
+    b.adjust('tpm', 3000, 120_000);
+    expect(b.available('tpm', 120_000)).toBeCloseTo(7000);
+  });
+
   it('says never for a cost above the burst', () => {
     const b = budgetsOf({ ipm: { limit: 5 }, safety: 1 });
     expect(b.admit({ rpm: 1, ipm: 10, tpm: 0 }, 0)).toMatchObject({ ok: false, waitMs: Infinity });

@@ -80,11 +80,16 @@ export class Budgets {
     return { ok: true };
   }
 
-  /** Reconciles a reservation with what the call really cost (negative refunds). */
+  /**
+   * Reconciles a reservation with what the call really cost. A charge counts from now even
+   * if the budget has been idle (a TAT in the past means "full"); a refund never makes it
+   * more than full.
+   */
   adjust(dim: Dimension, delta: number, now: number): void {
     const b = this.budgets[dim];
     if (!b || delta === 0) return;
-    b.state.tat = Math.max(b.state.tat + delta * b.params.emission, delta < 0 ? now - b.params.tolerance : -Infinity);
+    const e = b.params.emission;
+    b.state.tat = delta > 0 ? Math.max(b.state.tat, now) + delta * e : Math.max(b.state.tat + delta * e, now - b.params.tolerance);
   }
 
   /** The provider says `remaining` is left: never believe we have more. */

@@ -17,7 +17,7 @@ import { isPlainSuccess, observeError, observeValue, withErrorBody, type Observe
 import { PriorityQueue, type QueueEntry } from './priority-queue.ts';
 import { scaleLimiterConfig } from './scale.ts';
 import { SpendGuard } from './spend-guard.ts';
-import type { Admission, LimiterStore } from './store.ts';
+import type { Admission, AdmitRequest, LimiterStore } from './store.ts';
 
 export const PRIORITIES = { critical: 0, high: 1, normal: 2, low: 3 } as const;
 export type PriorityName = keyof typeof PRIORITIES;
@@ -83,15 +83,14 @@ class Job implements QueueEntry, AttemptContext {
   /** Deadline set by default (now + maxWait): such deadlines arrive in order. */
   defaultDeadline: boolean;
   attempts = 0;
-  firstStartAt: number | undefined = undefined;
-  controller: AbortController | undefined = undefined;
-  reported: { input_tokens?: number; output_tokens?: number } | undefined = undefined;
-  lastValue: unknown = undefined;
-  lastError: unknown = undefined;
+  firstStartAt = -1;
+  /** The last attempt's value, or its error when `lastThrown`. */
+  last: unknown = undefined;
   lastThrown = false;
   lastStatus: number | undefined = undefined;
   lastKind: FailureKind | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
+  /** What few tasks need (a caller signal, an attempt signal, reported usage), made on demand. */
+  extra: JobExtra | undefined;
 
   constructor(
     readonly priority: number,
@@ -104,14 +103,30 @@ class Job implements QueueEntry, AttemptContext {
     deadline: number,
     maxWaitDeadline: number,
     readonly scheduledAt: number,
-    readonly callerSignal: AbortSignal | undefined,
-    /** `execute` wants an Execution; `schedule` wants the value or the error. */
-    readonly resolve: ((e: Execution<unknown>) => void) | undefined,
-    readonly settleValue: ((v: unknown) => void) | undefined,
-    readonly settleError: ((e: unknown) => void) | undefined,
+    callerSignal: AbortSignal | undefined,
+    /** `schedule`: the value (or, with `reject`, the error). `execute`: an Execution. */
+    readonly resolve: (v: unknown) => void,
+    readonly reject: ((e: unknown) => void) | undefined,
   ) {
     this.deadline = Math.min(deadline, maxWaitDeadline);
     this.defaultDeadline = deadline >= maxWaitDeadline;
+    this.extra = callerSignal ? { callerSignal, onAbort: undefined, controller: undefined, reported: undefined } : undefined;
+  }
+
+  get callerSignal(): AbortSignal | undefined {
+    return this.extra?.callerSignal;
+  }
+
+  get controller(): AbortController | undefined {
+    return this.extra?.controller;
+  }
+
+  get reported(): Usage | undefined {
+    return this.extra?.reported;
+  }
+
+  private get extras(): JobExtra {
+    return (this.extra ??= { callerSignal: undefined, onAbort: undefined, controller: undefined, reported: undefined });
   }
 
   get attempt(): number {
@@ -120,16 +135,34 @@ class Job implements QueueEntry, AttemptContext {
 
   /** Made on first read: most tasks never read it, and an AbortController per attempt cost a tenth of the run. */
   get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.callerSignal?.aborted) this.controller.abort(this.callerSignal.reason);
+    const extra = this.extras;
+    if (!extra.controller) {
+      extra.controller = new AbortController();
+      if (extra.callerSignal?.aborted) extra.controller.abort(extra.callerSignal.reason);
     }
-    return this.controller.signal;
+    return extra.controller.signal;
   }
 
-  reportUsage(usage: { input_tokens?: number; output_tokens?: number }): void {
-    this.reported = usage;
+  reportUsage(usage: Usage): void {
+    this.extras.reported = usage;
   }
+
+  /** A new attempt starts with a fresh signal and no usage reported. */
+  resetAttempt(): void {
+    if (this.extra) {
+      this.extra.controller = undefined;
+      this.extra.reported = undefined;
+    }
+  }
+}
+
+type Usage = { input_tokens?: number; output_tokens?: number };
+
+interface JobExtra {
+  callerSignal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  controller: AbortController | undefined;
+  reported: Usage | undefined;
 }
 
 const REFUND: Cost = { rpm: 0, ipm: 0, tpm: 0 };
@@ -170,6 +203,7 @@ export class Limiter {
   private dispatching = false;
   private redispatch = false;
   private closed = false;
+  private readonly admitRequest: AdmitRequest = { cost: REFUND, priority: 0, concurrencyLimit: 0, now: 0 };
 
   constructor(config: LimiterConfig, deps: LimiterDeps = {}) {
     this.clock = deps.clock ?? realClock;
@@ -190,20 +224,19 @@ export class Limiter {
 
   /** Runs `task` under the limiter and returns its value, or throws its final error / a LimiterError. */
   schedule<T>(task: (ctx: AttemptContext) => Promise<T>, options: ScheduleOptions = {}): Promise<T> {
-    return new Promise<T>((resolve, reject) => this.submit(task, options, undefined, resolve as (v: unknown) => void, reject));
+    return new Promise<T>((resolve, reject) => this.submit(task, options, resolve as (v: unknown) => void, reject));
   }
 
   /** Like `schedule`, but never throws: says how the task ended and where its time went. */
   execute<T>(task: (ctx: AttemptContext) => Promise<T>, options: ScheduleOptions = {}): Promise<Execution<T>> {
-    return new Promise<Execution<T>>((resolve) => this.submit(task, options, resolve as (e: Execution<unknown>) => void, undefined, undefined));
+    return new Promise<Execution<T>>((resolve) => this.submit(task, options, resolve as (v: unknown) => void, undefined));
   }
 
   private submit(
     task: (ctx: AttemptContext) => Promise<unknown>,
     options: ScheduleOptions,
     resolve: Job['resolve'],
-    settleValue: Job['settleValue'],
-    settleError: Job['settleError'],
+    reject: Job['reject'],
   ): void {
     const now = this.clock.now();
     const priority = priorityOf(options.priority);
@@ -222,8 +255,7 @@ export class Limiter {
       now,
       options.signal,
       resolve,
-      settleValue,
-      settleError,
+      reject,
     );
     this.retryBudget.onRequest();
     const refusal = this.refuseAtEntry(job, now);
@@ -270,9 +302,10 @@ export class Limiter {
   }
 
   private enqueue(job: Job, returning = false): void {
-    if (job.callerSignal && !job.onAbort) {
-      job.onAbort = () => this.cancel(job);
-      job.callerSignal.addEventListener('abort', job.onAbort, { once: true });
+    const extra = job.extra;
+    if (extra?.callerSignal && !extra.onAbort) {
+      extra.onAbort = () => this.cancel(job);
+      extra.callerSignal.addEventListener('abort', extra.onAbort, { once: true });
     }
     if (returning) this.queue.pushReturning(job);
     else this.queue.push(job);
@@ -301,9 +334,15 @@ export class Limiter {
       do {
         this.redispatch = false;
         const now = this.clock.now();
+        // One request object for the whole pass: the memory store reads it and keeps nothing.
+        const request = this.admitRequest;
+        request.now = now;
         for (let job = this.queue.peek(); job; job = this.queue.peek()) {
           if (!this.circuit.closed && this.circuitBlocks(now)) break;
-          const admission = this.store.admit({ cost: job.cost, priority: job.priority, concurrencyLimit: this.concurrency.current, now }) as Admission;
+          request.cost = job.cost;
+          request.priority = job.priority;
+          request.concurrencyLimit = this.concurrency.current;
+          const admission = this.store.admit(request) as Admission;
           if (!this.admitted(job, admission, now)) break;
         }
       } while (this.redispatch);
@@ -407,33 +446,30 @@ export class Limiter {
   private async attempt(job: Job, lease: string, startedAt: number): Promise<void> {
     job.attempts++;
     this.running++;
-    if (job.firstStartAt === undefined) {
+    if (job.firstStartAt < 0) {
       job.firstStartAt = startedAt;
       this.metrics?.observeWait((startedAt - job.scheduledAt) / 1000);
     }
-    job.controller = undefined;
-    job.reported = undefined;
-    const ctx = job;
+    job.resetAttempt();
     let observed: Observed;
     try {
-      job.lastValue = await job.task(ctx);
-      job.lastError = undefined;
+      job.last = await job.task(job);
       job.lastThrown = false;
-      if (ctx.reported === undefined && isPlainSuccess(job.lastValue) && !job.callerSignal?.aborted) {
+      if (job.extra === undefined && isPlainSuccess(job.last)) {
         this.running--;
         return this.succeeded(job, lease, startedAt);
       }
-      observed = observeValue(job.lastValue);
-      if (observed.status !== undefined && observed.status >= 400) observed = await withErrorBody(observed, job.lastValue);
+      observed = observeValue(job.last);
+      if (observed.status !== undefined && observed.status >= 400) observed = await withErrorBody(observed, job.last);
     } catch (e) {
-      job.lastValue = undefined;
-      job.lastError = e;
+      job.last = e;
       job.lastThrown = true;
       observed = observeError(e);
     }
-    if (ctx.reported?.output_tokens !== undefined) {
-      observed.outputTokens = ctx.reported.output_tokens;
-      observed.inputTokens = ctx.reported.input_tokens;
+    const reported = job.reported;
+    if (reported?.output_tokens !== undefined) {
+      observed.outputTokens = reported.output_tokens;
+      observed.inputTokens = reported.input_tokens;
     }
     this.running--;
     this.afterAttempt(job, lease, startedAt, observed);
@@ -515,17 +551,17 @@ export class Limiter {
     this.metrics?.countTask(ok ? 'ok' : 'failed');
     // A fetch Response is the caller's to read even when it failed; a thrown error is rethrown.
     const delivered = ok || !job.lastThrown;
-    if (job.settleValue) {
-      if (delivered) job.settleValue(job.lastValue);
-      else job.settleError!(job.lastError);
+    if (job.reject) {
+      if (delivered) job.resolve(job.last);
+      else job.reject(job.last);
       return;
     }
-    job.resolve!({
+    job.resolve({
       ok: delivered,
-      value: job.lastValue,
-      error: job.lastError,
+      value: job.lastThrown ? undefined : job.last,
+      error: job.lastThrown ? job.last : undefined,
       attempts: job.attempts,
-      queueMs: (job.firstStartAt ?? this.clock.now()) - job.scheduledAt,
+      queueMs: this.queuedFor(job),
       lastStatus: job.lastStatus,
       lastKind: job.lastKind,
     });
@@ -535,20 +571,25 @@ export class Limiter {
     this.cleanup(job);
     this.metrics?.countShed(reason);
     this.metrics?.countTask('shed');
-    const error = job.lastThrown && reason === 'cancelled' ? job.lastError : new LimiterError(reason, retryAfterMs);
-    if (job.settleError) return job.settleError(error);
-    job.resolve!({
+    const error = job.lastThrown && reason === 'cancelled' ? job.last : new LimiterError(reason, retryAfterMs);
+    if (job.reject) return job.reject(error);
+    job.resolve({
       ok: false,
       error,
       attempts: job.attempts,
-      queueMs: (job.firstStartAt ?? this.clock.now()) - job.scheduledAt,
+      queueMs: this.queuedFor(job),
       lastStatus: job.lastStatus,
       lastKind: job.lastKind,
     });
   }
 
+  private queuedFor(job: Job): number {
+    return (job.firstStartAt >= 0 ? job.firstStartAt : this.clock.now()) - job.scheduledAt;
+  }
+
   private cleanup(job: Job): void {
-    if (job.onAbort) job.callerSignal?.removeEventListener('abort', job.onAbort);
+    const extra = job.extra;
+    if (extra?.onAbort) extra.callerSignal?.removeEventListener('abort', extra.onAbort);
   }
 }
 

@@ -66,8 +66,13 @@ for i = 0, n - 1 do
   local emission = tonumber(ARGV[base + 2])
   local tolerance = tonumber(ARGV[base + 3])
   local tat = tonumber(redis.call('HGET', KEYS[1], dim) or '0')
-  local nextTat = tat + delta * emission
-  if delta < 0 then nextTat = math.max(nextTat, now - tolerance) end
+  local nextTat
+  if delta > 0 then
+    -- a charge counts from now, even on an idle (or freshly restarted, empty) budget
+    nextTat = math.max(tat, now) + delta * emission
+  else
+    nextTat = math.max(tat + delta * emission, now - tolerance)
+  end
   redis.call('HSET', KEYS[1], dim, tostring(nextTat))
 end
 return 1`;

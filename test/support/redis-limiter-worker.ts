@@ -22,7 +22,7 @@ const args = JSON.parse(process.argv[2]!) as {
 const config = parseLimiterConfig({
   budgets: { ipm: { limit: args.ipm } },
   concurrency: args.concurrency ? { mode: 'fixed', limit: args.concurrency } : { mode: 'fixed', limit: 64 },
-  queue: { maxWait: '1m' },
+  queue: { maxWait: '30s' },
 });
 let store!: RedisStore;
 const limiter = createLimiter(config, {
