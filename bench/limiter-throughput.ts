@@ -34,6 +34,36 @@ const contenders: Contender[] = [
     },
   },
   {
+    // Not a limiter: the floor of any promise-per-task design on this machine (an array FIFO, 64 at a time).
+    name: 'reference: bare FIFO, promise per task, no limiting',
+    run: async () => {
+      const waiting: (() => void)[] = [];
+      let head = 0;
+      let running = 0;
+      const next = (): void => {
+        while (running < CONCURRENCY && head < waiting.length) {
+          running++;
+          waiting[head++]!();
+        }
+      };
+      const all: Promise<number>[] = [];
+      for (let i = 0; i < N; i++) {
+        all.push(
+          new Promise<number>((resolve) => {
+            waiting.push(async () => {
+              const value = await noop(i);
+              running--;
+              resolve(value);
+              next();
+            });
+          }),
+        );
+      }
+      next();
+      await Promise.all(all);
+    },
+  },
+  {
     name: 'p-queue (no priorities)',
     run: async () => {
       const q = new PQueue({ concurrency: CONCURRENCY });

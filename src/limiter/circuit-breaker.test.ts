@@ -42,6 +42,15 @@ describe('CircuitBreaker', () => {
     expect(slow.stateAt(0)).toBe('closed');
   });
 
+  it('counts failures against the whole window after a long run of successes', () => {
+    const cb = make({ window: 20, minimumRequests: 10 });
+    for (let i = 0; i < 100; i++) cb.record(true, 0);
+    for (let i = 0; i < 9; i++) cb.record(false, 0);
+    expect(cb.stateAt(0)).toBe('closed');
+    cb.record(false, 0);
+    expect(cb.stateAt(0)).toBe('open');
+  });
+
   it('does nothing when disabled', () => {
     const cb = make({ enabled: false });
     for (let i = 0; i < 10; i++) cb.record(false, 0);

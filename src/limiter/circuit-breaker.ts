@@ -55,6 +55,11 @@ export class CircuitBreaker {
 
   record(success: boolean, now: number): void {
     if (!this.config.enabled) return;
+    if (success && this.failures === 0 && this.state === 'closed') {
+      // An all-clear window stays all clear: only its fill level moves (the hot path).
+      if (this.filled < this.ring.length) this.filled++;
+      return;
+    }
     const state = this.stateAt(now);
     if (state === 'half-open') {
       if (!success) return this.open(now);
