@@ -1,4 +1,7 @@
-import type { MockResponse, OpenAIErrorBody } from './types.ts';
+import type { OpenAIErrorBody } from '../../src/core/openai-errors.ts';
+import type { MockResponse } from './types.ts';
+
+export { invalid, quoteList, RequestError } from '../../src/core/openai-errors.ts';
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): MockResponse {
   return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
@@ -7,24 +10,6 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 export function errorResponse(status: number, error: OpenAIErrorBody, headers: Record<string, string> = {}): MockResponse {
   return jsonResponse(status, { error }, headers);
 }
-
-/** A 400 the way OpenAI words them. */
-export class RequestError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: OpenAIErrorBody,
-  ) {
-    super(body.message);
-  }
-}
-
-export const invalid = (message: string, param: string | null, code: string | null): RequestError =>
-  new RequestError(400, { message, type: 'invalid_request_error', param, code });
-
-export const quoteList = (values: readonly (string | number)[]): string => {
-  const quoted = values.map((v) => `'${v}'`);
-  return quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')}, and ${quoted[quoted.length - 1]}` : quoted.join('');
-};
 
 export const SERVER_ERROR_MESSAGES: Record<number, string> = {
   500: 'The server had an error while processing your request. Sorry about that!',

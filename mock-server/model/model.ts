@@ -19,7 +19,7 @@ import { GpuPool } from './pool.ts';
 import { scaleProfile } from './scaled.ts';
 import { MockStats } from './stats.ts';
 import type { MockRequest, MockResponse } from './types.ts';
-import { validateImageRequest, type ImageRequest } from './validate.ts';
+import { validateImageRequest, type ImageRequest } from '../../src/core/images-request.ts';
 
 export interface MockModelOptions {
   /** A built-in name (`openai`, `article`, `zero`), a profile file path, or a profile object. Default `openai`. */

@@ -24,9 +24,4 @@ export interface MockResponse {
   reset?: boolean;
 }
 
-export interface OpenAIErrorBody {
-  message: string;
-  type: string;
-  param: string | null;
-  code: string | null;
-}
+export type { OpenAIErrorBody } from '../../src/core/openai-errors.ts';

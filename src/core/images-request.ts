@@ -8,8 +8,8 @@ import {
   type OutputFormat,
   type Quality,
   type Size,
-} from '../../src/core/images-api.ts';
-import { invalid, quoteList, RequestError } from './errors.ts';
+} from './images-api.ts';
+import { invalid, quoteList, RequestError } from './openai-errors.ts';
 
 export interface ImageRequest {
   model: string;

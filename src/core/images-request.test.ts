@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RequestError } from './errors.ts';
-import { validateImageRequest } from './validate.ts';
+import { RequestError } from './openai-errors.ts';
+import { validateImageRequest } from './images-request.ts';
 
 const models = ['gpt-image-1', 'gpt-image-2'];
 const encode = (value: unknown): Uint8Array => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));

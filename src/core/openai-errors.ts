@@ -1,0 +1,25 @@
+/** OpenAI's error body, `{"error": {...}}`, and the 400s its images API answers. */
+export interface OpenAIErrorBody {
+  message: string;
+  type: string;
+  param: string | null;
+  code: string | null;
+}
+
+/** A refusal the way OpenAI words it: status and body. */
+export class RequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: OpenAIErrorBody,
+  ) {
+    super(body.message);
+  }
+}
+
+export const invalid = (message: string, param: string | null, code: string | null): RequestError =>
+  new RequestError(400, { message, type: 'invalid_request_error', param, code });
+
+export const quoteList = (values: readonly (string | number)[]): string => {
+  const quoted = values.map((v) => `'${v}'`);
+  return quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')}, and ${quoted[quoted.length - 1]}` : quoted.join('');
+};
