@@ -1,0 +1,134 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import { validateImageRequest } from '../core/images-request.ts';
+import { RequestError } from '../core/openai-errors.ts';
+import { LimiterError } from '../limiter/errors.ts';
+import { createLimiter, type Limiter } from '../limiter/limiter.ts';
+import type { LimiterConfigInput } from '../limiter/config.ts';
+import { Clients, type GatewayClient } from './clients.ts';
+import { readBody, sendError, sendJson } from './http-io.ts';
+import { GATEWAY_ERROR_TYPE, refusal } from './refusals.ts';
+import { toAnswer, upstreamCall } from './upstream-call.ts';
+
+export interface GatewayOptions {
+  /** The provider's base URL in the SDK's sense, e.g. http://127.0.0.1:4010/v1. */
+  upstream: string;
+  /** The provider key; it never leaves the process (not in logs, metrics, errors or answers). */
+  upstreamKey: string;
+  limiter?: LimiterConfigInput;
+  timeScale?: number;
+  clients?: ConstructorParameters<typeof Clients>[0];
+  /** Models the gateway accepts before asking the provider. */
+  models?: string[];
+  maxBodyBytes?: number;
+  registry?: Registry;
+}
+
+export interface RunningGateway {
+  url: string;
+  baseURL: string;
+  limiter: Limiter;
+  clients: Clients;
+  registry: Registry;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MODELS = ['gpt-image-1', 'gpt-image-1.5', 'gpt-image-2'];
+
+/**
+ * An OpenAI-compatible service in front of the provider: the limiter decides when each
+ * request goes upstream, the provider's answers pass through, and the gateway's own
+ * refusals say so in OpenAI's error shape. Response headers tell where time went.
+ */
+export async function startGateway(options: GatewayOptions & { port?: number; host?: string }): Promise<RunningGateway> {
+  const registry = options.registry ?? new Registry();
+  const limiter = createLimiter(options.limiter ?? {}, { timeScale: options.timeScale ?? 1, registry, name: 'default' });
+  const clients = new Clients(options.clients);
+  const baseURL = options.upstream.replace(/\/$/, '');
+  const models = options.models ?? DEFAULT_MODELS;
+  const maxBody = options.maxBodyBytes ?? 1_048_576;
+
+  const server = createServer((req, res) => {
+    route(req, res).catch(() => sendError(res, 500, { message: 'The gateway failed to handle this request.', type: GATEWAY_ERROR_TYPE, param: null, code: 'internal_error' }));
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz' && req.method === 'GET') {
+      const circuit = limiter.circuit.stateAt(limiter.clock.now());
+      return sendJson(res, circuit === 'open' ? 503 : 200, { status: circuit === 'open' ? 'upstream circuit open' : 'ready', circuit });
+    }
+    if (path === '/metrics' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': registry.contentType });
+      return void res.end(await registry.metrics());
+    }
+    if (path === '/v1/images/generations') {
+      if (req.method !== 'POST') return sendError(res, 405, { message: `Invalid method for URL (${req.method} ${path})`, type: 'invalid_request_error', param: null, code: null }, { allow: 'POST' });
+      const client = clients.identify(req.headers.authorization);
+      if (!client) return sendError(res, 401, { message: 'Incorrect API key provided for the ratelab gateway.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' });
+      return generate(req, res, client);
+    }
+    return sendError(res, 404, { message: `Invalid URL (${req.method} ${path.slice(0, 200)})`, type: 'invalid_request_error', param: null, code: null });
+  }
+
+  async function generate(req: IncomingMessage, res: ServerResponse, client: GatewayClient): Promise<void> {
+    const body = await readBody(req, maxBody);
+    if (!body) return;
+    if (body.tooLarge) return sendError(res, 413, { message: `Request body too large: the limit is ${maxBody} bytes.`, type: 'invalid_request_error', param: null, code: 'payload_too_large' });
+    let image;
+    try {
+      image = validateImageRequest(req.headers['content-type'], body.bytes, models);
+    } catch (error) {
+      if (error instanceof RequestError) return sendError(res, error.status, error.body);
+      throw error;
+    }
+    const gone = new AbortController();
+    res.on('close', () => res.writableFinished || gone.abort());
+    const execution = await limiter.execute(upstreamCall(baseURL, options.upstreamKey, body.bytes.toString('utf8')), {
+      cost: image,
+      priority: client.priority,
+      signal: gone.signal,
+    });
+    const timing = {
+      'x-ratelab-queue-ms': String(Math.round(execution.queueMs)),
+      'x-ratelab-attempts': String(execution.attempts),
+      ...(execution.lastStatus === undefined ? {} : { 'x-ratelab-upstream-status': String(execution.lastStatus) }),
+    };
+    if (execution.error instanceof LimiterError) {
+      const r = refusal(execution.error);
+      return sendError(res, r.status, r.body, { ...r.headers, ...timing });
+    }
+    if (!(execution.value instanceof Response)) {
+      return sendError(res, 502, { message: 'The provider could not be reached.', type: GATEWAY_ERROR_TYPE, param: null, code: 'upstream_unreachable' }, timing);
+    }
+    const answer = await toAnswer(execution.value);
+    if (res.destroyed) return;
+    res.writeHead(answer.status, { ...answer.headers, ...timing });
+    res.end(answer.body);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  return {
+    url,
+    baseURL: `${url}/v1`,
+    limiter,
+    clients,
+    registry,
+    server,
+    close: async () => {
+      limiter.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

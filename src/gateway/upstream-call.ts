@@ -1,0 +1,52 @@
+import type { AttemptContext } from '../limiter/limiter.ts';
+
+/** Response headers worth passing back from the provider: ids, limits, retry hints. */
+const PASSED = /^(content-type|x-request-id|openai-|x-ratelimit-|retry-after)/;
+
+export interface UpstreamAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * One attempt against the provider: POST the already-validated body with the upstream key,
+ * buffer the answer, and report its `usage` so the limiter reconciles tokens. Returns a
+ * Response (so the limiter classifies it) carrying the buffered answer.
+ */
+export function upstreamCall(baseURL: string, apiKey: string, body: string) {
+  return async (ctx: AttemptContext): Promise<Response> => {
+    const response = await fetch(`${baseURL}/images/generations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'x-stainless-retry-count': String(ctx.attempt - 1) },
+      body,
+      signal: ctx.signal,
+    });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    if (response.ok) {
+      const usage = readUsage(bytes);
+      if (usage) ctx.reportUsage(usage);
+    }
+    return new Response(bytes, { status: response.status, headers: response.headers });
+  };
+}
+
+function readUsage(bytes: Buffer): { input_tokens?: number; output_tokens?: number } | undefined {
+  // The usage object sits at the end of the body; parse only that tail, not the images.
+  const text = bytes.subarray(Math.max(0, bytes.length - 512)).toString('utf8');
+  const match = /"usage":(\{.*\})\}\s*$/.exec(text);
+  if (!match) return undefined;
+  try {
+    return JSON.parse(match[1]!) as { input_tokens?: number; output_tokens?: number };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function toAnswer(response: Response): Promise<UpstreamAnswer> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (PASSED.test(name)) headers[name] = value;
+  });
+  return { status: response.status, headers, body: Buffer.from(await response.arrayBuffer()) };
+}

@@ -1,0 +1,86 @@
+import OpenAI, { AuthenticationError, BadRequestError, PermissionDeniedError, RateLimitError } from 'openai';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMockServer, type RunningMockServer } from '../mock-server/http-server.ts';
+import { loadProfile } from '../mock-server/profiles/index.ts';
+import { DEV_CLIENT_KEY } from '../src/gateway/clients.ts';
+import { startGateway, type RunningGateway } from '../src/gateway/gateway.ts';
+
+const SCALE = 0.01;
+const UPSTREAM_KEY = 'sk-tier3-upstream-secret-7f3a';
+let mock: RunningMockServer;
+let gateway: RunningGateway;
+const client = (apiKey = DEV_CLIENT_KEY) => new OpenAI({ apiKey, baseURL: gateway.baseURL, maxRetries: 0 });
+
+beforeAll(async () => {
+  mock = await startMockServer({ timeScale: SCALE, profile: loadProfile('openai', { pool: { background: { kind: 'none' } } }) });
+  gateway = await startGateway({ upstream: mock.baseURL, upstreamKey: UPSTREAM_KEY, timeScale: SCALE, limiter: { queue: { maxSize: 200 } } });
+});
+afterAll(async () => {
+  await gateway.close();
+  await mock.close();
+});
+
+describe('gateway, sync API, with the openai SDK', () => {
+  it('generates an image through the limiter and says where the time went', async () => {
+    const { data, response } = await client().images.generate({ model: 'gpt-image-1', prompt: 'a fox', quality: 'low', output_format: 'webp' }).withResponse();
+    const meta = await sharp(Buffer.from(data.data![0]!.b64_json!, 'base64')).metadata();
+    expect(meta).toMatchObject({ format: 'webp', width: 1024, height: 1024 });
+    expect(response.headers.get('x-ratelab-attempts')).toBe('1');
+    expect(response.headers.get('x-ratelab-upstream-status')).toBe('200');
+    expect(Number(response.headers.get('x-ratelab-queue-ms'))).toBeGreaterThanOrEqual(0);
+    expect(response.headers.get('x-ratelimit-limit-requests')).toBe('50');
+  });
+
+  it('refuses unknown client keys with 401 and validates like the provider, without calling it', async () => {
+    await expect(client('sk-someone-else').images.generate({ model: 'gpt-image-1', prompt: 'x' })).rejects.toBeInstanceOf(AuthenticationError);
+    const before = ((await (await fetch(`${mock.url}/__admin/stats`)).json()) as { total: number }).total;
+    const error = await client().images.generate({ model: 'gpt-image-1', prompt: 'x', n: 11 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect((error as BadRequestError).param).toBe('n');
+    const after = ((await (await fetch(`${mock.url}/__admin/stats`)).json()) as { total: number }).total;
+    expect(after).toBe(before);
+  });
+
+  it('passes provider errors through with their status and body', async () => {
+    const denied = await startGateway({ upstream: mock.baseURL, upstreamKey: 'sk-tier0-free-upstream', timeScale: SCALE });
+    try {
+      const error = await new OpenAI({ apiKey: DEV_CLIENT_KEY, baseURL: denied.baseURL, maxRetries: 0 }).images.generate({ model: 'gpt-image-1', prompt: 'x' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PermissionDeniedError);
+      expect((error as PermissionDeniedError).message).toContain('Your organization must be verified');
+    } finally {
+      await denied.close();
+    }
+  });
+
+  it('sheds with its own code and retry-after, distinguishable from a provider 429', async () => {
+    const tiny = await startGateway({ upstream: mock.baseURL, upstreamKey: 'sk-tier5-tiny', timeScale: SCALE, limiter: { concurrency: { mode: 'fixed', limit: 1 }, queue: { maxSize: 1 } } });
+    try {
+      const sdk = new OpenAI({ apiKey: DEV_CLIENT_KEY, baseURL: tiny.baseURL, maxRetries: 0 });
+      const calls = Array.from({ length: 4 }, () => sdk.images.generate({ model: 'gpt-image-1', prompt: 'x', quality: 'low' }).catch((e: unknown) => e));
+      const results = await Promise.all(calls);
+      const shed = results.filter((r) => r instanceof RateLimitError) as RateLimitError[];
+      expect(shed.length).toBeGreaterThanOrEqual(1);
+      expect(shed[0]!.code).toBe('queue_full');
+      expect(shed[0]!.type).toBe('ratelab_gateway_error');
+    } finally {
+      await tiny.close();
+    }
+  });
+
+  it('never lets the upstream key reach an answer, an error or a metric', async () => {
+    const texts: string[] = [];
+    const ok = await fetch(`${gateway.baseURL}/images/generations`, { method: 'POST', headers: { authorization: `Bearer ${DEV_CLIENT_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x', quality: 'low' }) });
+    texts.push(JSON.stringify([...ok.headers]), await ok.text());
+    const bad = await fetch(`${gateway.baseURL}/images/generations`, { method: 'POST', headers: { authorization: 'Bearer nope', 'content-type': 'application/json' }, body: '{' });
+    texts.push(JSON.stringify([...bad.headers]), await bad.text());
+    texts.push(await (await fetch(`${gateway.url}/metrics`)).text());
+    for (const text of texts) expect(text).not.toContain(UPSTREAM_KEY);
+    expect(texts.at(-1)).toContain('ratelab_limiter_tasks_total{upstream="default",outcome="ok"}');
+  });
+
+  it('answers health and readiness', async () => {
+    expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${gateway.url}/readyz`)).json()).toEqual({ status: 'ready', circuit: 'closed' });
+  });
+});
