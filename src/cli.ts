@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerGatewayCommand } from './cli/gateway-command.ts';
 import { registerMockCommand } from './cli/mock-command.ts';
+import { registerStackCommand } from './cli/stack-command.ts';
 import { CliError } from './cli/options.ts';
 import { ConfigError } from './core/validation.ts';
 
@@ -8,6 +10,8 @@ import { ConfigError } from './core/validation.ts';
 export function buildProgram(): Command {
   const program = new Command('ratelab').description('Capacity lab for rate-limited, GPU-bound image-generation APIs').exitOverride();
   registerMockCommand(program);
+  registerGatewayCommand(program);
+  registerStackCommand(program);
   return program;
 }
 

@@ -38,3 +38,45 @@ describe('ratelab mock (CLI)', () => {
     expect(result.stderr.trim()).toBe(`ratelab: ${message}`);
   });
 });
+
+describe('ratelab gateway (CLI)', () => {
+  it.each([
+    [['--upstream', 'not a url'], 'Expected `--upstream` to be a base URL like http://127.0.0.1:4010/v1, got `not a url` (string)'],
+    [['--upstream', 'https://api.example.invalid/v1'], 'Expected `UPSTREAM_API_KEY` in the environment for a non-local upstream, got nothing'],
+    [['--config', 'no-such-limiter.yaml'], 'Cannot read limiter config `no-such-limiter.yaml`'],
+  ])('refuses %j with a message naming the problem (exit 2)', (args, message) => {
+    const env = { ...process.env };
+    delete env.UPSTREAM_API_KEY;
+    const result = spawnSync(process.execPath, [...cli, 'gateway', ...args], { encoding: 'utf8', env });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`ratelab: ${message}`);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('ratelab stack (CLI)', () => {
+  it('starts the mock and the gateway, serves through both, and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [...cli, 'stack', '--mock-port', '0', '--gateway-port', '0', '--time-scale', '0.01', '--tier', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const gatewayUrl = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const match = /ratelab gateway\s+(http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+    });
+    expect(out).toContain('ratelab mock');
+    expect(out).toContain('tier 5 upstream account');
+    const r = await fetch(`${gatewayUrl}/images/generations`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-ratelab-dev', 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'x', quality: 'low' }),
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-ratelimit-limit-requests')).toBe('250');
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});

@@ -84,3 +84,22 @@ describe('gateway, sync API, with the openai SDK', () => {
     expect(await (await fetch(`${gateway.url}/readyz`)).json()).toEqual({ status: 'ready', circuit: 'closed' });
   });
 });
+
+describe('gateway shutdown', () => {
+  it('gives every request exactly one answer: running ones finish, queued ones get 503 shutdown', async () => {
+    const gw = await startGateway({ upstream: mock.baseURL, upstreamKey: 'sk-tier5-shutdown', timeScale: SCALE, limiter: { concurrency: { mode: 'fixed', limit: 2 } } });
+    const send = () =>
+      fetch(`${gw.baseURL}/images/generations`, { method: 'POST', headers: { authorization: `Bearer ${DEV_CLIENT_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x', quality: 'low' }) }).then(
+        async (r) => ({ status: r.status, code: r.status === 200 ? null : ((await r.json()) as { error: { code: string } }).error.code }),
+        (e: unknown) => ({ status: 0, code: String(e) }),
+      );
+    const requests = Array.from({ length: 8 }, send);
+    await new Promise((r) => setTimeout(r, 50));
+    await gw.close(10_000);
+    const answers = await Promise.all(requests);
+    expect(answers).toHaveLength(8);
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(2);
+    expect(answers.filter((a) => a.status === 503 && a.code === 'shutdown')).toHaveLength(6);
+    expect(answers.filter((a) => a.status === 0)).toHaveLength(0);
+  });
+});

@@ -32,7 +32,11 @@ export interface RunningGateway {
   clients: Clients;
   registry: Registry;
   server: Server;
-  close(): Promise<void>;
+  /**
+   * Graceful: stop accepting, answer every queued request with 503 `shutdown`, let running
+   * ones finish for up to `graceMs` (default 30 s), then cut what is left.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 const DEFAULT_MODELS = ['gpt-image-1', 'gpt-image-1.5', 'gpt-image-2'];
@@ -112,6 +116,26 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
     res.end(answer.body);
   }
 
+  let active = 0;
+  let drained: (() => void) | undefined;
+  server.on('request', (_req, res: ServerResponse) => {
+    active++;
+    res.on('close', () => {
+      if (--active === 0) drained?.();
+    });
+  });
+
+  async function shutdown(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    limiter.close();
+    if (active > 0) {
+      await Promise.race([new Promise<void>((resolve) => (drained = resolve)), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    }
+    server.closeAllConnections();
+    await closed;
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
@@ -125,10 +149,6 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
     clients,
     registry,
     server,
-    close: async () => {
-      limiter.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: (graceMs = 30_000) => shutdown(graceMs),
   };
 }

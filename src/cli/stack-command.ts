@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { startMockServer } from '../../mock-server/http-server.ts';
+import { profileSummary } from '../../mock-server/summary.ts';
+import { DEV_CLIENT_KEY } from '../gateway/clients.ts';
+import { startGateway } from '../gateway/gateway.ts';
+import { loadLimiterConfig } from '../limiter/config.ts';
+import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
+import { intOption, numberOption } from './options.ts';
+
+interface StackOptions {
+  timeScale: number;
+  tier: number;
+  profile: string;
+  config?: string;
+  mockPort: number;
+  gatewayPort: number;
+  seed: number;
+}
+
+/** The mock (4010) and the gateway (4020) together: what load tests and local apps talk to. */
+export function registerStackCommand(program: Command): void {
+  program
+    .command('stack')
+    .description('Run the mock provider and the gateway in front of it')
+    .option('--time-scale <s>', 'multiply every duration', numberOption('--time-scale', MIN_TIME_SCALE, MAX_TIME_SCALE), Number(process.env.TIME_SCALE ?? 1))
+    .option('--tier <n>', "the account tier of the gateway's upstream key", intOption('--tier', 0, 99), 1)
+    .option('--profile <name|file>', 'mock profile', 'openai')
+    .option('--config <limiter.yaml>', 'limiter config for the gateway')
+    .option('--mock-port <port>', 'mock port', intOption('--mock-port', 0, 65535), 4010)
+    .option('--gateway-port <port>', 'gateway port', intOption('--gateway-port', 0, 65535), 4020)
+    .option('--seed <n>', 'mock seed', intOption('--seed', 0, 2 ** 32 - 1), 1)
+    .action(async (opts: StackOptions) => {
+      const limiter = opts.config ? loadLimiterConfig(opts.config) : undefined;
+      const mock = await startMockServer({ port: opts.mockPort, profile: opts.profile, timeScale: opts.timeScale, seed: opts.seed });
+      const gateway = await startGateway({ upstream: mock.baseURL, upstreamKey: `sk-tier${opts.tier}-stack`, limiter, timeScale: opts.timeScale, port: opts.gatewayPort });
+      console.log(profileSummary(mock.model.profile, { url: mock.url, timeScale: opts.timeScale, seed: opts.seed }));
+      console.log(`\nratelab gateway  ${gateway.baseURL}  (tier ${opts.tier} upstream account; clients use ${DEV_CLIENT_KEY})`);
+      const stop = (): void => void Promise.all([gateway.close(), mock.close()]).then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
