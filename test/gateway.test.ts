@@ -103,3 +103,36 @@ describe('gateway shutdown', () => {
     expect(answers.filter((a) => a.status === 0)).toHaveLength(0);
   });
 });
+
+describe('gateway result cache', () => {
+  it('is off by default; when on, identical requests hit, concurrent ones coalesce, and a header opts out', async () => {
+    const post = (url: string, headers: Record<string, string> = {}) =>
+      fetch(`${url}/images/generations`, { method: 'POST', headers: { authorization: `Bearer ${DEV_CLIENT_KEY}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ prompt: 'same prompt', quality: 'low' }) });
+    const stats = async () => ((await (await fetch(`${mock.url}/__admin/stats`)).json()) as { total: number }).total;
+
+    let before = await stats();
+    await Promise.all([post(gateway.baseURL), post(gateway.baseURL)].map((p) => p.then((r) => r.arrayBuffer())));
+    expect((await stats()) - before).toBe(2);
+
+    const cached = await startGateway({ upstream: mock.baseURL, upstreamKey: 'sk-tier5-cache', timeScale: SCALE, cacheTtlMs: 60_000 });
+    try {
+      before = await stats();
+      const first = await Promise.all([post(cached.baseURL), post(cached.baseURL), post(cached.baseURL)]);
+      const bodies = await Promise.all(first.map((r) => r.text()));
+      expect(new Set(bodies).size).toBe(1);
+      expect(first.map((r) => r.headers.get('x-ratelab-cache')).sort()).toEqual(['coalesced', 'coalesced', null]);
+      const again = await post(cached.baseURL);
+      expect(again.headers.get('x-ratelab-cache')).toBe('hit');
+      await again.arrayBuffer();
+      const optedOut = await post(cached.baseURL, { 'cache-control': 'no-cache' });
+      await optedOut.arrayBuffer();
+      expect((await stats()) - before).toBe(2);
+      const metrics = await (await fetch(`${cached.url}/metrics`)).text();
+      expect(metrics).toContain('ratelab_gateway_cache_total{result="hit"} 1');
+      expect(metrics).toContain('ratelab_gateway_cache_total{result="coalesced"} 2');
+      expect(metrics).toContain('ratelab_gateway_cache_total{result="bypass"} 1');
+    } finally {
+      await cached.close();
+    }
+  });
+});

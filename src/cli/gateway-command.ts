@@ -3,7 +3,7 @@ import { DEV_CLIENT_KEY } from '../gateway/clients.ts';
 import { startGateway } from '../gateway/gateway.ts';
 import { loadLimiterConfig } from '../limiter/config.ts';
 import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
-import { CliError, intOption, numberOption } from './options.ts';
+import { CliError, durationOption, intOption, numberOption } from './options.ts';
 
 interface GatewayCommandOptions {
   port: number;
@@ -11,6 +11,7 @@ interface GatewayCommandOptions {
   upstream: string;
   config?: string;
   timeScale: number;
+  cacheTtl: number;
 }
 
 const LOOPBACK_URL = /^https?:\/\/(127\.|localhost[:/]|\[::1\])/;
@@ -24,6 +25,7 @@ export function registerGatewayCommand(program: Command): void {
     .option('--upstream <base-url>', "the provider's base URL in the SDK's sense", 'http://127.0.0.1:4010/v1')
     .option('--config <limiter.yaml>', 'limiter config (default: learn limits from the provider headers)')
     .option('--time-scale <s>', 'multiply every duration of the limiter config', numberOption('--time-scale', MIN_TIME_SCALE, MAX_TIME_SCALE), Number(process.env.TIME_SCALE ?? 1))
+    .option('--cache-ttl <duration>', 'answer identical requests from a result cache for this long, and coalesce identical calls in flight (default off)', durationOption('--cache-ttl'), 0)
     .action(async (opts: GatewayCommandOptions) => {
       let url: URL;
       try {
@@ -34,7 +36,7 @@ export function registerGatewayCommand(program: Command): void {
       const key = process.env.UPSTREAM_API_KEY ?? (LOOPBACK_URL.test(url.href) ? 'sk-tier1-ratelab-gateway' : undefined);
       if (!key) throw new CliError('Expected `UPSTREAM_API_KEY` in the environment for a non-local upstream, got nothing');
       const limiter = opts.config ? loadLimiterConfig(opts.config) : undefined;
-      const gateway = await startGateway({ upstream: url.href, upstreamKey: key, limiter, timeScale: opts.timeScale, port: opts.port, host: opts.host });
+      const gateway = await startGateway({ upstream: url.href, upstreamKey: key, limiter, timeScale: opts.timeScale, port: opts.port, host: opts.host, cacheTtlMs: opts.cacheTtl * opts.timeScale });
       console.log(`ratelab gateway  ${gateway.baseURL}  →  ${url.origin}${url.pathname}`);
       console.log(`  limiter   ${opts.config ?? 'defaults: limits learned from the provider headers'}${opts.timeScale === 1 ? '' : `, time scale ${opts.timeScale}`}`);
       if (gateway.clients.devMode) console.log(`  dev mode  clients authenticate with ${DEV_CLIENT_KEY}`);

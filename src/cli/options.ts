@@ -1,3 +1,4 @@
+import { parseGoDuration } from '../core/duration.ts';
 import { expectationMessage } from '../core/validation.ts';
 
 /** CLI argument parsers that fail with p-queue-style messages naming the flag. */
@@ -18,5 +19,17 @@ export function numberOption(flag: string, min: number, max: number) {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new CliError(expectationMessage(flag, `a number from ${min} to ${max}`, value));
     return n;
+  };
+}
+
+export function durationOption(flag: string) {
+  return (value: string): number => {
+    try {
+      const ms = parseGoDuration(value);
+      if (ms >= 0) return ms;
+    } catch {
+      // reported below
+    }
+    throw new CliError(expectationMessage(flag, 'a Go duration like "10m" (0 = off)', value));
   };
 }

@@ -5,9 +5,10 @@ import { DEV_CLIENT_KEY } from '../gateway/clients.ts';
 import { startGateway } from '../gateway/gateway.ts';
 import { loadLimiterConfig } from '../limiter/config.ts';
 import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
-import { intOption, numberOption } from './options.ts';
+import { durationOption, intOption, numberOption } from './options.ts';
 
 interface StackOptions {
+  cacheTtl: number;
   timeScale: number;
   tier: number;
   profile: string;
@@ -29,10 +30,11 @@ export function registerStackCommand(program: Command): void {
     .option('--mock-port <port>', 'mock port', intOption('--mock-port', 0, 65535), 4010)
     .option('--gateway-port <port>', 'gateway port', intOption('--gateway-port', 0, 65535), 4020)
     .option('--seed <n>', 'mock seed', intOption('--seed', 0, 2 ** 32 - 1), 1)
+    .option('--cache-ttl <duration>', 'answer identical requests from a result cache for this long, and coalesce identical calls in flight (default off)', durationOption('--cache-ttl'), 0)
     .action(async (opts: StackOptions) => {
       const limiter = opts.config ? loadLimiterConfig(opts.config) : undefined;
       const mock = await startMockServer({ port: opts.mockPort, profile: opts.profile, timeScale: opts.timeScale, seed: opts.seed });
-      const gateway = await startGateway({ upstream: mock.baseURL, upstreamKey: `sk-tier${opts.tier}-stack`, limiter, timeScale: opts.timeScale, port: opts.gatewayPort });
+      const gateway = await startGateway({ upstream: mock.baseURL, upstreamKey: `sk-tier${opts.tier}-stack`, limiter, timeScale: opts.timeScale, port: opts.gatewayPort, cacheTtlMs: opts.cacheTtl * opts.timeScale });
       console.log(profileSummary(mock.model.profile, { url: mock.url, timeScale: opts.timeScale, seed: opts.seed }));
       console.log(`\nratelab gateway  ${gateway.baseURL}  (tier ${opts.tier} upstream account; clients use ${DEV_CLIENT_KEY})`);
       const stop = (): void => void Promise.all([gateway.close(), mock.close()]).then(() => process.exit(0));

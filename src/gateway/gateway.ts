@@ -9,7 +9,13 @@ import type { LimiterConfigInput } from '../limiter/config.ts';
 import { Clients, type GatewayClient } from './clients.ts';
 import { readBody, sendError, sendJson } from './http-io.ts';
 import { GATEWAY_ERROR_TYPE, refusal } from './refusals.ts';
-import { toAnswer, upstreamCall } from './upstream-call.ts';
+import { toAnswer, upstreamCall, type UpstreamAnswer } from './upstream-call.ts';
+import { ResultCache } from './result-cache.ts';
+import { realClock } from '../core/clock.ts';
+import { GATEWAY_METRICS } from '../metrics/catalogue.ts';
+import { counter } from '../metrics/register.ts';
+import type { ImageRequest } from '../core/images-request.ts';
+import type { OpenAIErrorBody } from '../core/openai-errors.ts';
 
 export interface GatewayOptions {
   /** The provider's base URL in the SDK's sense, e.g. http://127.0.0.1:4010/v1. */
@@ -23,6 +29,11 @@ export interface GatewayOptions {
   models?: string[];
   maxBodyBytes?: number;
   registry?: Registry;
+  /**
+   * Result cache TTL in clock ms; 0 (default) = off. Off by default because a cache that
+   * answers repeated prompts would make a load test report cache hits as capacity.
+   */
+  cacheTtlMs?: number;
 }
 
 export interface RunningGateway {
@@ -41,6 +52,12 @@ export interface RunningGateway {
 
 const DEFAULT_MODELS = ['gpt-image-1', 'gpt-image-1.5', 'gpt-image-2'];
 
+type Answer = UpstreamAnswer & { timing: Record<string, string> };
+
+function errorAnswer(status: number, error: OpenAIErrorBody, headers: Record<string, string>, timing: Record<string, string>): Answer {
+  return { status, headers: { 'content-type': 'application/json', ...headers }, body: Buffer.from(JSON.stringify({ error })), timing };
+}
+
 /**
  * An OpenAI-compatible service in front of the provider: the limiter decides when each
  * request goes upstream, the provider's answers pass through, and the gateway's own
@@ -53,6 +70,8 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
   const baseURL = options.upstream.replace(/\/$/, '');
   const models = options.models ?? DEFAULT_MODELS;
   const maxBody = options.maxBodyBytes ?? 1_048_576;
+  const cache = new ResultCache<UpstreamAnswer & { timing: Record<string, string> }>(realClock, options.cacheTtlMs ?? 0);
+  const cacheCounter = counter(registry, GATEWAY_METRICS.cache);
 
   const server = createServer((req, res) => {
     route(req, res).catch(() => sendError(res, 500, { message: 'The gateway failed to handle this request.', type: GATEWAY_ERROR_TYPE, param: null, code: 'internal_error' }));
@@ -93,27 +112,38 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
     }
     const gone = new AbortController();
     res.on('close', () => res.writableFinished || gone.abort());
-    const execution = await limiter.execute(upstreamCall(baseURL, options.upstreamKey, body.bytes.toString('utf8')), {
-      cost: image,
-      priority: client.priority,
-      signal: gone.signal,
-    });
-    const timing = {
+    const call = () => callUpstream(body.bytes.toString('utf8'), image, client, gone.signal);
+    const bypass = !cache.enabled || /no-cache|no-store/.test(String(req.headers['cache-control'] ?? '')) || req.headers['x-ratelab-cache'] === 'off';
+    let answer: Answer;
+    if (bypass) {
+      answer = await call();
+      if (cache.enabled) cacheCounter.inc({ result: 'bypass' });
+    } else {
+      const cached = await cache.run(ResultCache.key(image), call, (a) => a.status === 200);
+      cacheCounter.inc({ result: cached.result });
+      answer = cached.result === 'miss' ? cached.value : { ...cached.value, timing: { ...cached.value.timing, 'x-ratelab-cache': cached.result } };
+    }
+    if (res.destroyed) return;
+    res.writeHead(answer.status, { ...answer.headers, ...answer.timing });
+    res.end(answer.body);
+  }
+
+  /** One request through the limiter, as the answer the client will get (refusals included). */
+  async function callUpstream(body: string, image: ImageRequest, client: GatewayClient, signal: AbortSignal): Promise<Answer> {
+    const execution = await limiter.execute(upstreamCall(baseURL, options.upstreamKey, body), { cost: image, priority: client.priority, signal });
+    const timing: Record<string, string> = {
       'x-ratelab-queue-ms': String(Math.round(execution.queueMs)),
       'x-ratelab-attempts': String(execution.attempts),
       ...(execution.lastStatus === undefined ? {} : { 'x-ratelab-upstream-status': String(execution.lastStatus) }),
     };
     if (execution.error instanceof LimiterError) {
       const r = refusal(execution.error);
-      return sendError(res, r.status, r.body, { ...r.headers, ...timing });
+      return errorAnswer(r.status, r.body, { ...r.headers }, timing);
     }
     if (!(execution.value instanceof Response)) {
-      return sendError(res, 502, { message: 'The provider could not be reached.', type: GATEWAY_ERROR_TYPE, param: null, code: 'upstream_unreachable' }, timing);
+      return errorAnswer(502, { message: 'The provider could not be reached.', type: GATEWAY_ERROR_TYPE, param: null, code: 'upstream_unreachable' }, {}, timing);
     }
-    const answer = await toAnswer(execution.value);
-    if (res.destroyed) return;
-    res.writeHead(answer.status, { ...answer.headers, ...timing });
-    res.end(answer.body);
+    return { ...(await toAnswer(execution.value)), timing };
   }
 
   let active = 0;

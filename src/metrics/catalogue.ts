@@ -137,3 +137,13 @@ export const LIMITER_METRICS = {
   spendUsd: def({ name: 'ratelab_limiter_spend_usd', type: 'gauge', help: 'Spend reserved or billed in the current period (USD).', labelNames: ['upstream'] }),
   spendBudgetUsd: def({ name: 'ratelab_limiter_spend_budget_usd', type: 'gauge', help: 'Spend budget per period (USD); absent when unset.', labelNames: ['upstream'] }),
 } as const;
+
+/** Gateway metrics. */
+export const GATEWAY_METRICS = {
+  cache: def({
+    name: 'ratelab_gateway_cache_total',
+    type: 'counter',
+    help: 'Image requests by result-cache outcome: hit, coalesced (joined an identical call in flight), miss, bypass.',
+    labelNames: ['result'],
+  }),
+} as const;
