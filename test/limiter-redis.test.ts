@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockServer, type RunningMockServer } from '../mock-server/http-server.ts';
 import { createLimiter } from '../src/limiter/limiter.ts';
@@ -84,26 +85,35 @@ describe.skipIf(!haveRedisServer())('limiter on Redis (real server)', () => {
     const store = new RedisStore({ redis: redis.url, budgets: { safety: 0.9, window: 60_000, syncFromHeaders: false, requestsHeader: 'ipm' }, name: 'shared-account', leaseTtlMs: 1500, heartbeatMs: 200 });
     await store.ready();
     const limiter = createLimiter({ concurrency: { mode: 'fixed', limit: 4 } }, { store });
-    // Wait until the hog holds all four slots (its calls take ~20 s at scale 1), then kill it.
+    // Wait until the hog holds all four slots (its calls take ~0.8 s here), then kill it: its
+    // leases are never released, so the next task waits for them to expire (TTL 1.5 s after
+    // the hog's last renewal, at most 0.2 s before the kill).
     for (let i = 0; i < 100 && (await store['redis'].zcard('ratelab:{shared-account}:leases')) < 4; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await store['redis'].zcard('ratelab:{shared-account}:leases')).toBe(4);
     hog.kill();
     await hog.done.catch(() => undefined);
     const killedAt = performance.now();
     const started = await limiter.schedule(async () => performance.now());
+    expect(started - killedAt).toBeGreaterThan(1000);
     expect(started - killedAt).toBeLessThan(1500 + 600);
     await store.close();
   }, 40_000);
 
   it('survives Redis stopping mid-run (local 1/N share), and resumes shared limiting when it returns', async () => {
     const common = { redisUrl: redis.url, baseURL: mock.baseURL, key: 'sk-tier2-outage', rate: (2 * IPM) / (MINUTE_MS / 1000), seconds: 3 * (MINUTE_MS / 1000), timeScale: SCALE, ipm: IPM };
+    const t0 = performance.timeOrigin + performance.now();
     const workers = [runWorker(common), runWorker(common), runWorker(common)];
-    await new Promise((r) => setTimeout(r, MINUTE_MS * 0.8));
+    // Kill Redis only once all three replicas are up (they take ~2 s to boot) and have run a while.
+    const watcher = new Redis(redis.url);
+    for (let i = 0; i < 200 && (await watcher.zcard('ratelab:{shared-account}:replicas')) < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    watcher.disconnect();
+    await new Promise((r) => setTimeout(r, MINUTE_MS * 0.5));
     await redis.kill();
     await new Promise((r) => setTimeout(r, MINUTE_MS * 1.2));
     await redis.start();
     const summaries = await Promise.all(workers.map((w) => w.done));
     const starts = summaries.flatMap((s) => s.starts).sort((a, b) => a - b);
+    console.log(`fell back: ${summaries.map((s) => s.fellBack).join(',')}; back on Redis at the end: ${summaries.map((s) => !s.fallbackAtEnd).join(',')}; first start ${((starts[0]! - t0) / 1000).toFixed(2)} s after spawn`);
     for (const s of summaries) {
       expect(s.ended).toBe(s.offered);
       expect(s.fellBack).toBe(true);

@@ -109,3 +109,22 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 3000)
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 local live = redis.call('ZCARD', KEYS[2])
 return {live, tostring(now), redis.call('GET', KEYS[4]) or '0', redis.call('HGETALL', KEYS[3])}`;
+
+/**
+ * Back from an outage. KEYS: tat hash. ARGV: n, then per dim: name, units used locally,
+ * emission, tolerance. Redis may have restarted empty (a full burst on offer) while other
+ * replicas still run on their local shares: the budget comes back at least spent, plus
+ * what this replica used meanwhile.
+ */
+export const RESUME = `${NOW}
+local n = tonumber(ARGV[1])
+for i = 0, n - 1 do
+  local base = 2 + i * 4
+  local dim = ARGV[base]
+  local emission = tonumber(ARGV[base + 2])
+  local tolerance = tonumber(ARGV[base + 3])
+  local tat = tonumber(redis.call('HGET', KEYS[1], dim) or '0')
+  local nextTat = math.max(math.max(tat, now) + tonumber(ARGV[base + 1]) * emission, now + tolerance)
+  redis.call('HSET', KEYS[1], dim, tostring(nextTat))
+end
+return 1`;

@@ -7,7 +7,7 @@ import { DIMENSIONS, type Cost, type Dimension } from './cost.ts';
 import { readRateLimitHeaders } from './header-sync.ts';
 import { MemoryStore } from './memory-store.ts';
 import type { HeaderSource } from './outcome.ts';
-import { ADMIT, CLAMP, HEARTBEAT, PAUSE, RELEASE } from './redis-scripts.ts';
+import { ADMIT, CLAMP, HEARTBEAT, PAUSE, RELEASE, RESUME } from './redis-scripts.ts';
 import type { Admission, AdmitRequest, LimiterStore, StoreSnapshot } from './store.ts';
 
 export interface RedisStoreOptions {
@@ -23,6 +23,8 @@ export interface RedisStoreOptions {
   heartbeatMs?: number;
   /** How soon to ask again when another replica goes first or all slots are taken. Default 25 ms. */
   pollMs?: number;
+  /** How long the first connection may take before the store starts on its local share. Default 3 s. */
+  connectTimeoutMs?: number;
   clock?: Clock;
   replicaId?: string;
 }
@@ -35,6 +37,7 @@ interface ScriptedRedis extends Redis {
   ratelabPause(...args: (string | number)[]): Promise<string>;
   ratelabClamp(...args: (string | number)[]): Promise<number>;
   ratelabHeartbeat(...args: (string | number)[]): Promise<[number, string, string, string[]]>;
+  ratelabResume(...args: (string | number)[]): Promise<number>;
 }
 
 const CONNECTION: RedisOptions = {
@@ -74,6 +77,8 @@ export class RedisStore implements LimiterStore {
   private heartbeat: TimerHandle | undefined;
   private probing = false;
   private closed = false;
+  private readonly connected: Promise<void>;
+  private isConnected = false;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.clock = options.clock ?? realClock;
@@ -92,10 +97,18 @@ export class RedisStore implements LimiterStore {
     this.redis.defineCommand('ratelabPause', { numberOfKeys: 1, lua: PAUSE });
     this.redis.defineCommand('ratelabClamp', { numberOfKeys: 1, lua: CLAMP });
     this.redis.defineCommand('ratelabHeartbeat', { numberOfKeys: 4, lua: HEARTBEAT });
-    this.scheduleHeartbeat(0);
+    this.redis.defineCommand('ratelabResume', { numberOfKeys: 1, lua: RESUME });
+    // Nothing counts as "Redis is down" before the first connection had its chance.
+    this.connected = this.ready(options.connectTimeoutMs ?? 3000).then(
+      () => this.scheduleHeartbeat(0),
+      () => {
+        this.enterFallback();
+        this.scheduleHeartbeat(this.options.heartbeatMs ?? 1000);
+      },
+    );
   }
 
-  /** Resolves once Redis answers (or rejects after `timeoutMs`). */
+  /** Resolves once Redis answers (or rejects after `timeoutMs`); the store waits for this itself. */
   async ready(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -114,6 +127,10 @@ export class RedisStore implements LimiterStore {
   }
 
   async admit(req: AdmitRequest): Promise<Admission> {
+    if (!this.isConnected) {
+      await this.connected;
+      this.isConnected = true;
+    }
     if (this.mode === 'fallback') return this.admitLocally(req);
     const args: (string | number)[] = [this.keys.tat, this.keys.leases, this.keys.pause, this.keys.waiting, this.keys.seen];
     const lease = `${this.replicaId}:${randomUUID()}`;
@@ -244,26 +261,31 @@ export class RedisStore implements LimiterStore {
     this.probe();
   }
 
-  /** Pings until Redis answers, then hands control back and charges what was used locally. */
+  /**
+   * Pings until Redis answers, then charges what was used locally (the shared budget comes
+   * back at least spent) and only then hands control back.
+   */
   private probe(): void {
     if (this.probing || this.closed) return;
     this.probing = true;
+    const retry = (): void => {
+      if (!this.closed) this.clock.setTimer(() => void attempt(), 250);
+    };
     const attempt = async (): Promise<void> => {
-      try {
-        await this.redis.ping();
-      } catch {
-        if (!this.closed) this.clock.setTimer(() => void attempt(), 250);
-        return;
-      }
-      this.probing = false;
       const used = this.usedInFallback;
-      this.mode = 'redis';
       const args: (string | number)[] = [];
       for (const dim of DIMENSIONS) {
         const p = this.local.params(dim);
-        if (p && used[dim] > 0) args.push(dim, used[dim], p.emission, p.tolerance);
+        if (p) args.push(dim, used[dim], p.emission, p.tolerance);
       }
-      if (args.length) await this.redis.ratelabRelease(this.keys.tat, this.keys.leases, 'none', args.length / 4, ...args).catch(() => undefined);
+      try {
+        await this.redis.ping();
+        if (args.length) await this.redis.ratelabResume(this.keys.tat, args.length / 4, ...args);
+      } catch {
+        return retry();
+      }
+      this.probing = false;
+      this.mode = 'redis';
     };
     void attempt();
   }
