@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../src/core/http-body.ts';
 import { MockModel, type MockModelOptions } from './model/model.ts';
 
 export interface MockServerOptions extends MockModelOptions {
@@ -90,19 +91,4 @@ async function serve(model: MockModel, maxBody: number, req: IncomingMessage, re
   }
   res.writeHead(response.status, response.headers);
   res.end(response.body);
-}
-
-/** Buffers the body up to `maxBody`, then keeps reading and dropping it so the client gets its 413. */
-function readBody(req: IncomingMessage, maxBody: number): Promise<{ bytes: Buffer; tooLarge: boolean } | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBody) chunks.push(chunk);
-    });
-    req.on('end', () => resolve({ bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), tooLarge: size > maxBody }));
-    req.on('error', () => resolve(undefined));
-    req.on('aborted', () => resolve(undefined));
-  });
 }
