@@ -136,3 +136,29 @@ describe('gateway result cache', () => {
     }
   });
 });
+
+describe('gateway coalescing', () => {
+  it('a joined request still gets its image when the client that started the call leaves', async () => {
+    const cached = await startGateway({ upstream: mock.baseURL, upstreamKey: 'sk-tier5-leader', timeScale: SCALE, cacheTtlMs: 60_000 });
+    try {
+      const init = (signal?: AbortSignal): RequestInit => ({
+        method: 'POST',
+        headers: { authorization: `Bearer ${DEV_CLIENT_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'leader leaves', quality: 'low' }),
+        signal,
+      });
+      const leader = new AbortController();
+      const first = fetch(`${cached.baseURL}/images/generations`, init(leader.signal)).catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 20));
+      const joined = fetch(`${cached.baseURL}/images/generations`, init());
+      await new Promise((r) => setTimeout(r, 20));
+      leader.abort();
+      expect(await first).toBeInstanceOf(Error);
+      const answer = await joined;
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('x-ratelab-cache')).toBe('coalesced');
+    } finally {
+      await cached.close();
+    }
+  });
+});

@@ -111,10 +111,11 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
       if (error instanceof RequestError) return sendError(res, error.status, error.body);
       throw error;
     }
-    const gone = new AbortController();
-    res.on('close', () => res.writableFinished || gone.abort());
-    const call = () => callUpstream(body.bytes.toString('utf8'), image, client, gone.signal);
     const bypass = !cache.enabled || /no-cache|no-store/.test(String(req.headers['cache-control'] ?? '')) || req.headers['x-ratelab-cache'] === 'off';
+    // A call others may join (coalescing) must not die with the client that started it.
+    const gone = new AbortController();
+    if (bypass) res.on('close', () => res.writableFinished || gone.abort());
+    const call = () => callUpstream(body.bytes.toString('utf8'), image, client, gone.signal);
     let answer: Answer;
     if (bypass) {
       answer = await call();
