@@ -1,17 +1,15 @@
 import { ceilMs, formatGoDuration } from '../../src/core/duration.ts';
 import type { Profile, TierLimits } from '../profiles/schema.ts';
+import { DIMENSIONS, type Cost, type Dimension } from '../../src/core/images-cost.ts';
 import { TokenBucket } from './bucket.ts';
 
-export type Dimension = 'rpm' | 'ipm' | 'tpm';
-export const DIMENSIONS: readonly Dimension[] = ['rpm', 'ipm', 'tpm'];
+export { DIMENSIONS, type Cost, type Dimension };
 
 export const DIMENSION_TEXT: Record<Dimension, string> = {
   rpm: 'requests per min (RPM)',
   ipm: 'images per min (IPM)',
   tpm: 'tokens per min (TPM)',
 };
-
-export type Cost = Record<Dimension, number>;
 
 export type Admission =
   | { ok: true }

@@ -8,7 +8,8 @@ import { loadProfile, type ProfileInput } from '../profiles/index.ts';
 import type { Profile } from '../profiles/schema.ts';
 import { Accounts, type Account } from './accounts.ts';
 import { handleAdmin } from './admin.ts';
-import { estimatePromptTokens, OUTPUT_TOKENS } from '../../src/core/images-api.ts';
+import { estimatePromptTokens } from '../../src/core/images-api.ts';
+import { imageCost } from '../../src/core/images-cost.ts';
 import { clientClosed, errorResponse, jsonResponse, RequestError, serverError } from './errors.ts';
 import { Faults } from './faults.ts';
 import { ImageStore } from './images.ts';
@@ -193,9 +194,9 @@ export class MockModel {
     if (!ctx.account.hasAccess()) return this.answer(ctx, tierGate(image.model), 'tier_gate');
 
     this.noteRetries(req, ctx.account, arrivedAt);
-    const outputPerImage = OUTPUT_TOKENS[image.quality][image.size];
+    const cost = imageCost(image);
     const promptTokens = estimatePromptTokens(image.prompt);
-    const admission = ctx.account.limits!.admit({ rpm: 1, ipm: image.n, tpm: outputPerImage * image.n + promptTokens }, arrivedAt);
+    const admission = ctx.account.limits!.admit(cost, arrivedAt);
     if (!admission.ok) return this.answer(ctx, this.limitRefusal(ctx.account, image, admission, arrivedAt), admission.tooLarge ? 'request_too_large' : 'rate_limit');
 
     const faults = this.faults.decide(arrivedAt);
@@ -231,7 +232,7 @@ export class MockModel {
       this.metrics.observeService(image.quality, image.size, serviceMs / 1000);
       this.stats.images += image.n;
       const b64 = await this.images.get(image.size, image.format, image.background === 'transparent');
-      const body = imageResponseBody(image, b64, Math.floor(this.clock.now() / 1000), promptTokens, outputPerImage * image.n);
+      const body = imageResponseBody(image, b64, Math.floor(this.clock.now() / 1000), promptTokens, cost.tpm - promptTokens);
       return this.answer(ctx, { status: 200, headers: { 'content-type': 'application/json' }, body }, 'ok');
     } finally {
       this.inFlight--;
