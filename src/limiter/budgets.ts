@@ -80,6 +80,13 @@ export class Budgets {
     return { ok: true };
   }
 
+  /** A limit the provider announced (x-ratelimit-limit-*): adopted unless the config gives one. */
+  learnLimit(dim: Dimension, providerLimit: number, now: number): void {
+    const configured = this.config[dim]?.limit;
+    if (configured !== undefined && configured !== 'auto') return;
+    if (this.limitOf(dim) !== providerLimit) this.setLimit(dim, providerLimit, now);
+  }
+
   /**
    * Reconciles a reservation with what the call really cost. A charge counts from now even
    * if the budget has been idle (a TAT in the past means "full"); a refund never makes it

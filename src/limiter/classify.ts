@@ -1,4 +1,5 @@
 import { parseGoDuration } from '../core/duration.ts';
+import { ATTEMPT_KINDS } from '../metrics/catalogue.ts';
 import type { HeaderSource, Observed } from './outcome.ts';
 
 /**
@@ -11,7 +12,7 @@ import type { HeaderSource, Observed } from './outcome.ts';
  * - `fatal`: insufficient_quota, "Request too large", 400/401/403/404/422. Retrying cannot help.
  * - `cancelled`: the caller gave up.
  */
-export type FailureKind = 'ok' | 'limit' | 'contention' | 'server' | 'fatal' | 'cancelled';
+export type FailureKind = (typeof ATTEMPT_KINDS)[number];
 
 export interface Classified {
   kind: FailureKind;

@@ -294,10 +294,7 @@ export class Limiter {
     if (job.callerSignal?.aborted) return { reason: 'cancelled' };
     if (this.circuit.stateAt(now) === 'open') return { reason: 'circuit_open', retryAfterMs: this.circuit.reopensAt() - now };
     if (this.queue.size >= this.config.queue.maxSize) return { reason: 'queue_full', retryAfterMs: undefined };
-    if (this.spend.enabled && job.price > 0) {
-      const used = this.spend.used(now) + job.price / this.config.spend.budget!;
-      if (used > 1 + 1e-12) return { reason: 'budget_exhausted' };
-    }
+    if (job.price > 0 && this.spend.wouldExhaust(job.price, now)) return { reason: 'budget_exhausted' };
     return undefined;
   }
 

@@ -47,11 +47,7 @@ export class MemoryStore implements LimiterStore {
 
   syncFromHeaders(headers: HeaderSource, now: number): void {
     for (const { dim, limit, remaining } of readRateLimitHeaders(headers, this.config.requestsHeader)) {
-      if (limit !== undefined && this.config[dim]?.limit !== undefined && this.config[dim]?.limit !== 'auto') {
-        // A configured limit wins; the header only lowers what remains.
-      } else if (limit !== undefined && this.budgets.limitOf(dim) !== limit) {
-        this.budgets.setLimit(dim, limit, now);
-      }
+      if (limit !== undefined) this.budgets.learnLimit(dim, limit, now);
       if (remaining !== undefined) this.budgets.clampTo(dim, remaining, now);
     }
   }

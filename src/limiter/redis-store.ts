@@ -181,8 +181,7 @@ export class RedisStore implements LimiterStore {
   async syncFromHeaders(headers: HeaderSource, now: number): Promise<void> {
     const args: (string | number)[] = [];
     for (const { dim, limit, remaining } of readRateLimitHeaders(headers, this.options.budgets.requestsHeader)) {
-      const configured = this.options.budgets[dim]?.limit;
-      if (limit !== undefined && (configured === undefined || configured === 'auto') && this.local.limitOf(dim) !== limit) this.local.setLimit(dim, limit, now);
+      if (limit !== undefined) this.local.learnLimit(dim, limit, now);
       const p = this.local.params(dim);
       if (p && remaining !== undefined) args.push(dim, remaining * this.options.budgets.safety, p.emission, p.tolerance);
     }
@@ -204,7 +203,10 @@ export class RedisStore implements LimiterStore {
   }
 
   snapshot(now: number): StoreSnapshot {
-    if (this.mode === 'fallback' && this.fallback) return { ...this.fallback.snapshot(now), inFlight: this.leases.size + this.fallback.snapshot(now).inFlight };
+    if (this.mode === 'fallback' && this.fallback) {
+      const local = this.fallback.snapshot(now);
+      return { ...local, inFlight: this.leases.size + local.inFlight };
+    }
     const remaining: Partial<Record<Dimension, number>> = {};
     const limits: Partial<Record<Dimension, number>> = {};
     const serverNow = now + this.serverOffset;

@@ -34,6 +34,11 @@ export class SpendGuard {
     return this.used(now) >= this.config.warnAt;
   }
 
+  /** Whether `usd` more would pass the budget (a check only; `reserve` takes it). */
+  wouldExhaust(usd: number, now: number): boolean {
+    return this.config.budget !== undefined && this.used(now) + usd / this.config.budget > 1 + 1e-12;
+  }
+
   /** Reserves `usd` for a call of `priority` (0 critical, 1 high, ...). */
   reserve(usd: number, priority: number, now: number): SpendDecision {
     const budget = this.config.budget;
