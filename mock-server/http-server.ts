@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readBody } from '../src/core/http-body.ts';
+import { listen } from '../src/core/http-listen.ts';
 import { MockModel, type MockModelOptions } from './model/model.ts';
 
 export interface MockServerOptions extends MockModelOptions {
@@ -36,13 +36,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { address, port, family } = server.address() as AddressInfo;
-  const host = family === 'IPv6' ? `[${address}]` : address;
-  const url = `http://${host}:${port}`;
+  const url = await listen(server, options.port, options.host);
   return {
     url,
     baseURL: `${url}/v1`,

@@ -39,6 +39,14 @@ describe('ratelab mock (CLI)', () => {
   });
 });
 
+describe('TIME_SCALE from the environment', () => {
+  it('is checked like the flag', () => {
+    const result = spawnSync(process.execPath, [...cli, 'mock', '--port', '0'], { encoding: 'utf8', env: { ...process.env, TIME_SCALE: 'fast' } });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toBe('ratelab: Expected `--time-scale` to be a number from 0.000001 to 1000, got `fast` (string)');
+  });
+});
+
 describe('ratelab gateway (CLI)', () => {
   it.each([
     [['--upstream', 'not a url'], 'Expected `--upstream` to be a base URL like http://127.0.0.1:4010/v1, got `not a url` (string)'],

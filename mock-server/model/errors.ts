@@ -1,8 +1,6 @@
 import type { OpenAIErrorBody } from '../../src/core/openai-errors.ts';
 import type { MockResponse } from './types.ts';
 
-export { invalid, quoteList, RequestError } from '../../src/core/openai-errors.ts';
-
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): MockResponse {
   return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }

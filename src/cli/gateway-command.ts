@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { DEV_CLIENT_KEY } from '../gateway/clients.ts';
 import { startGateway } from '../gateway/gateway.ts';
 import { loadLimiterConfig } from '../limiter/config.ts';
-import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
-import { CliError, durationOption, intOption, numberOption } from './options.ts';
+import { CliError, durationOption, intOption, timeScaleOption } from './options.ts';
 
 interface GatewayCommandOptions {
   port: number;
@@ -24,7 +23,7 @@ export function registerGatewayCommand(program: Command): void {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--upstream <base-url>', "the provider's base URL in the SDK's sense", 'http://127.0.0.1:4010/v1')
     .option('--config <limiter.yaml>', 'limiter config (default: learn limits from the provider headers)')
-    .option('--time-scale <s>', 'multiply every duration of the limiter config', numberOption('--time-scale', MIN_TIME_SCALE, MAX_TIME_SCALE), Number(process.env.TIME_SCALE ?? 1))
+    .addOption(timeScaleOption('multiply every duration of the limiter config'))
     .option('--cache-ttl <duration>', 'answer identical requests from a result cache for this long, and coalesce identical calls in flight (default off)', durationOption('--cache-ttl'), 0)
     .action(async (opts: GatewayCommandOptions) => {
       let url: URL;

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { startMockServer } from '../../mock-server/http-server.ts';
 import { profileSummary } from '../../mock-server/summary.ts';
-import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
-import { intOption, numberOption } from './options.ts';
+import { intOption, timeScaleOption } from './options.ts';
 
 export interface MockCommandOptions {
   port: number;
@@ -20,7 +19,7 @@ export function registerMockCommand(program: Command): void {
     .option('--port <port>', 'port to listen on', intOption('--port', 0, 65535), 4010)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--profile <name|file>', 'openai, article, zero, or a .yaml/.json profile file', 'openai')
-    .option('--time-scale <s>', 'multiply every duration (0.01: a 25 s latency takes 250 ms)', numberOption('--time-scale', MIN_TIME_SCALE, MAX_TIME_SCALE), Number(process.env.TIME_SCALE ?? 1))
+    .addOption(timeScaleOption('multiply every duration (0.01: a 25 s latency takes 250 ms)'))
     .option('--seed <n>', 'seed for latency and fault draws', intOption('--seed', 0, 2 ** 32 - 1), 1)
     .option('--admin-token <token>', 'require x-ratelab-admin-token on /__admin (env RATELAB_ADMIN_TOKEN)', process.env.RATELAB_ADMIN_TOKEN)
     .action(async (opts: MockCommandOptions) => {

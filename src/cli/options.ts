@@ -1,4 +1,6 @@
+import { Option } from 'commander';
 import { parseGoDuration } from '../core/duration.ts';
+import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
 import { expectationMessage } from '../core/validation.ts';
 
 /** CLI argument parsers that fail with p-queue-style messages naming the flag. */
@@ -32,4 +34,12 @@ export function durationOption(flag: string) {
     }
     throw new CliError(expectationMessage(flag, 'a Go duration like "10m" (0 = off)', value));
   };
+}
+
+/** `--time-scale`, defaulting to TIME_SCALE from the environment (checked by the same parser), else 1. */
+export function timeScaleOption(description: string): Option {
+  return new Option('--time-scale <s>', description)
+    .env('TIME_SCALE')
+    .argParser(numberOption('--time-scale', MIN_TIME_SCALE, MAX_TIME_SCALE))
+    .default(1);
 }

@@ -4,8 +4,7 @@ import { profileSummary } from '../../mock-server/summary.ts';
 import { DEV_CLIENT_KEY } from '../gateway/clients.ts';
 import { startGateway } from '../gateway/gateway.ts';
 import { loadLimiterConfig } from '../limiter/config.ts';
-import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
-import { durationOption, intOption, numberOption } from './options.ts';
+import { durationOption, intOption, timeScaleOption } from './options.ts';
 
 interface StackOptions {
   cacheTtl: number;
@@ -23,7 +22,7 @@ export function registerStackCommand(program: Command): void {
   program
     .command('stack')
     .description('Run the mock provider and the gateway in front of it')
-    .option('--time-scale <s>', 'multiply every duration', numberOption('--time-scale', MIN_TIME_SCALE, MAX_TIME_SCALE), Number(process.env.TIME_SCALE ?? 1))
+    .addOption(timeScaleOption('multiply every duration'))
     .option('--tier <n>', "the account tier of the gateway's upstream key", intOption('--tier', 0, 99), 1)
     .option('--profile <name|file>', 'mock profile', 'openai')
     .option('--config <limiter.yaml>', 'limiter config for the gateway')

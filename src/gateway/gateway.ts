@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { validateImageRequest } from '../core/images-request.ts';
 import { RequestError } from '../core/openai-errors.ts';
@@ -8,6 +7,7 @@ import { createLimiter, type Limiter } from '../limiter/limiter.ts';
 import type { LimiterConfigInput } from '../limiter/config.ts';
 import { Clients, type GatewayClient } from './clients.ts';
 import { readBody } from '../core/http-body.ts';
+import { listen } from '../core/http-listen.ts';
 import { sendError, sendJson } from './http-io.ts';
 import { GATEWAY_ERROR_TYPE, refusal } from './refusals.ts';
 import { toAnswer, upstreamCall, type UpstreamAnswer } from './upstream-call.ts';
@@ -168,12 +168,7 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
     await closed;
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const url = await listen(server, options.port, options.host);
   return {
     url,
     baseURL: `${url}/v1`,
