@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../../src/core/clock.ts';
 import type { Profile } from '../profiles/schema.ts';
+import { LazyFifo } from '../../src/core/lazy-fifo.ts';
 import { backgroundUtilization } from './background.ts';
 import { slowdownFactor } from './slowdown.ts';
 
@@ -30,8 +31,8 @@ export interface PoolState {
  */
 export class GpuPool {
   private busy = 0;
-  private readonly waiting: Waiter[] = [];
-  private head = 0;
+  /** Waiters that left (timeout, client gone) are marked done and skipped when reached. */
+  private readonly waiting = new LazyFifo<Waiter>((w) => w.done);
   private live = 0;
   private recheck: TimerHandle | undefined;
   private readonly startedAt: number;
@@ -103,27 +104,13 @@ export class GpuPool {
 
   private drain(): void {
     while (this.live > 0 && this.hasFreeSlot()) {
-      const waiter = this.waiting[this.head++]!;
-      if (waiter.done) continue;
+      const waiter = this.waiting.shift()!;
       waiter.done = true;
       this.live--;
       waiter.timeout?.cancel();
       waiter.settle(this.grant(waiter.enqueuedAt));
     }
-    this.compact();
     if (this.live > 0) this.scheduleRecheck();
-  }
-
-  /** Waiters that left (timeout, client gone) stay in the array and are skipped lazily. */
-  private compact(): void {
-    while (this.head < this.waiting.length && this.waiting[this.head]!.done) this.head++;
-    if (this.head === this.waiting.length) {
-      this.waiting.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-      this.waiting.splice(0, this.head);
-      this.head = 0;
-    }
   }
 
   private scheduleRecheck(): void {

@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
+import { LazyFifo } from '../core/lazy-fifo.ts';
 
 interface Deadlined {
   deadline: number;
@@ -13,8 +14,7 @@ interface Deadlined {
  * (100k queued = 100k timers) was the largest cost of scheduling.
  */
 export class Deadlines<T extends Deadlined> {
-  private fifo: T[] = [];
-  private head = 0;
+  private readonly fifo = new LazyFifo<T>((e) => e.index === -1);
   private explicit: T[] = [];
   private timer: { at: number; handle: TimerHandle } | undefined;
 
@@ -25,7 +25,8 @@ export class Deadlines<T extends Deadlined> {
 
   add(entry: T, inOrder: boolean): void {
     if (entry.deadline === Infinity) return;
-    if (inOrder && (this.fifo.length === this.head || this.fifo[this.fifo.length - 1]!.deadline <= entry.deadline)) {
+    const last = this.fifo.last();
+    if (inOrder && (last === undefined || last.deadline <= entry.deadline)) {
       this.fifo.push(entry);
     } else {
       let i = this.explicit.length;
@@ -38,19 +39,13 @@ export class Deadlines<T extends Deadlined> {
   clear(): void {
     this.timer?.handle.cancel();
     this.timer = undefined;
-    this.fifo = [];
-    this.head = 0;
+    this.fifo.clear();
     this.explicit = [];
   }
 
   private next(): T | undefined {
-    while (this.head < this.fifo.length && this.fifo[this.head]!.index === -1) this.head++;
     while (this.explicit.length > 0 && this.explicit[0]!.index === -1) this.explicit.shift();
-    if (this.head > 4096 && this.head * 2 > this.fifo.length) {
-      this.fifo = this.fifo.slice(this.head);
-      this.head = 0;
-    }
-    const a = this.fifo[this.head];
+    const a = this.fifo.peek();
     const b = this.explicit[0];
     if (!a) return b;
     if (!b) return a;
@@ -74,7 +69,7 @@ export class Deadlines<T extends Deadlined> {
     this.timer = undefined;
     const now = this.clock.now();
     for (let e = this.next(); e && e.deadline <= now; e = this.next()) {
-      if (this.fifo[this.head] === e) this.head++;
+      if (this.fifo.peek() === e) this.fifo.shift();
       else this.explicit.shift();
       this.expire(e);
     }

@@ -6,6 +6,8 @@
  * A task that comes back for a retry keeps its place: it goes ahead of the fresh tasks of
  * its level, in the order it first arrived (its `seq`).
  */
+import { LazyFifo } from '../core/lazy-fifo.ts';
+
 export interface QueueEntry {
   priority: number;
   seq: number;
@@ -16,21 +18,15 @@ export interface QueueEntry {
 export const MAX_LEVELS = 10;
 
 class Level<T extends QueueEntry> {
-  fresh: T[] = [];
-  head = 0;
+  fresh = new LazyFifo<T>((e) => e.index === -1);
   /** Retries, sorted by seq (few). */
   returning: T[] = [];
   live = 0;
 
   peek(): T | undefined {
-    while (this.head < this.fresh.length && this.fresh[this.head]!.index === -1) this.head++;
     while (this.returning.length > 0 && this.returning[0]!.index === -1) this.returning.shift();
-    if (this.head > 1024 && this.head * 2 > this.fresh.length) {
-      this.fresh = this.fresh.slice(this.head);
-      this.head = 0;
-    }
     const a = this.returning[0];
-    const b = this.fresh[this.head];
+    const b = this.fresh.peek();
     if (!a) return b;
     if (!b) return a;
     return a.seq < b.seq ? a : b;
@@ -105,8 +101,7 @@ export class PriorityQueue<T extends QueueEntry> {
     const all: T[] = [];
     for (let e = this.pop(); e; e = this.pop()) all.push(e);
     for (const level of this.levels) {
-      level.fresh = [];
-      level.head = 0;
+      level.fresh.clear();
       level.returning = [];
     }
     return all;
