@@ -11,6 +11,9 @@ interface Budget {
 
 export type BudgetDecision = { ok: true } | { ok: false; waitMs: number; dimension: Dimension };
 
+/** Admission is the hot path: one shared answer rather than an object per task. */
+const ADMITTED: BudgetDecision = Object.freeze({ ok: true });
+
 /**
  * RPM, IPM and TPM as GCRA budgets at `safety` × the provider's limit. Admission is atomic:
  * a cost is taken on every budget or on none. Costs are reserved before the call and
@@ -77,7 +80,7 @@ export class Budgets {
       const b = this.budgets[dim];
       if (b && cost[dim] !== 0) gcraTake(b.state, b.params, cost[dim], now);
     }
-    return { ok: true };
+    return ADMITTED;
   }
 
   /** A limit the provider announced (x-ratelimit-limit-*): adopted unless the config gives one. */

@@ -33,6 +33,8 @@ export class Deadlines<T extends Deadlined> {
       while (i > 0 && this.explicit[i - 1]!.deadline > entry.deadline) i--;
       this.explicit.splice(i, 0, entry);
     }
+    // The armed timer already fires no later than this entry's deadline (the common case).
+    if (this.timer && this.timer.at <= entry.deadline) return;
     this.arm();
   }
 

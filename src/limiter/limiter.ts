@@ -306,7 +306,8 @@ export class Limiter {
     }
     if (returning) this.queue.pushReturning(job);
     else this.queue.push(job);
-    this.dispatch();
+    // With every slot taken nothing can start now, and the next completion dispatches.
+    if (this.running < this.concurrency.current || this.store.kind !== 'memory') this.dispatch();
     // Only a task still waiting after the dispatch pass needs its deadline watched.
     if (job.index !== -1) this.deadlines.add(job, job.defaultDeadline);
   }
