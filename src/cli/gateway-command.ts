@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEV_CLIENT_KEY } from '../gateway/clients.ts';
-import { startGateway } from '../gateway/gateway.ts';
-import { loadLimiterConfig } from '../limiter/config.ts';
+import { loadGatewayConfig } from '../gateway/config.ts';
+import { startGateway, type RunningGateway } from '../gateway/gateway.ts';
 import { CliError, durationOption, intOption, timeScaleOption } from './options.ts';
 
 interface GatewayCommandOptions {
@@ -10,7 +10,7 @@ interface GatewayCommandOptions {
   upstream: string;
   config?: string;
   timeScale: number;
-  cacheTtl: number;
+  cacheTtl?: number;
 }
 
 const LOOPBACK_URL = /^https?:\/\/(127\.|localhost[:/]|\[::1\])/;
@@ -21,10 +21,10 @@ export function registerGatewayCommand(program: Command): void {
     .description('Run the OpenAI-compatible gateway: the bundled limiter in front of the provider')
     .option('--port <port>', 'port to listen on', intOption('--port', 0, 65535), 4020)
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--upstream <base-url>', "the provider's base URL in the SDK's sense", 'http://127.0.0.1:4010/v1')
-    .option('--config <limiter.yaml>', 'limiter config (default: learn limits from the provider headers)')
+    .option('--upstream <base-url>', "the provider's base URL in the SDK's sense (ignored when the config lists upstreams)", 'http://127.0.0.1:4010/v1')
+    .option('--config <gateway.yaml>', 'gateway config (upstreams, clients, jobs, limiter) or a plain limiter config (default: learn limits from the provider headers)')
     .addOption(timeScaleOption('multiply every duration of the limiter config'))
-    .option('--cache-ttl <duration>', 'answer identical requests from a result cache for this long, and coalesce identical calls in flight (default off)', durationOption('--cache-ttl'), 0)
+    .option('--cache-ttl <duration>', 'answer identical requests from a result cache for this long, and coalesce identical calls in flight (default off)', durationOption('--cache-ttl'))
     .action(async (opts: GatewayCommandOptions) => {
       let url: URL;
       try {
@@ -32,16 +32,31 @@ export function registerGatewayCommand(program: Command): void {
       } catch {
         throw new CliError(`Expected \`--upstream\` to be a base URL like http://127.0.0.1:4010/v1, got \`${opts.upstream}\` (string)`);
       }
+      const config = opts.config ? loadGatewayConfig(opts.config) : undefined;
       const key = process.env.UPSTREAM_API_KEY ?? (LOOPBACK_URL.test(url.href) ? 'sk-tier1-ratelab-gateway' : undefined);
-      if (!key) throw new CliError('Expected `UPSTREAM_API_KEY` in the environment for a non-local upstream, got nothing');
-      const limiter = opts.config ? loadLimiterConfig(opts.config) : undefined;
-      const gateway = await startGateway({ upstream: url.href, upstreamKey: key, limiter, timeScale: opts.timeScale, port: opts.port, host: opts.host, cacheTtlMs: opts.cacheTtl * opts.timeScale });
-      console.log(`ratelab gateway  ${gateway.baseURL}  →  ${url.origin}${url.pathname}`);
-      console.log(`  limiter   ${opts.config ?? 'defaults: limits learned from the provider headers'}${opts.timeScale === 1 ? '' : `, time scale ${opts.timeScale}`}`);
-      if (gateway.clients.devMode) console.log(`  dev mode  clients authenticate with ${DEV_CLIENT_KEY}`);
-      console.log(`  upstream key from ${process.env.UPSTREAM_API_KEY ? 'UPSTREAM_API_KEY' : 'the mock default (sk-tier1-…)'}; it is never logged`);
+      if (!key && !config?.upstreams) throw new CliError('Expected `UPSTREAM_API_KEY` in the environment for a non-local upstream, got nothing');
+      const gateway = await startGateway({
+        upstream: url.href,
+        upstreamKey: key,
+        config,
+        timeScale: opts.timeScale,
+        port: opts.port,
+        host: opts.host,
+        redisUrl: process.env.REDIS_URL,
+        ...(opts.cacheTtl === undefined ? {} : { cacheTtlMs: opts.cacheTtl * opts.timeScale }),
+      });
+      printBanner(gateway, opts, config?.upstreams ? 'config' : process.env.UPSTREAM_API_KEY ? 'UPSTREAM_API_KEY' : 'the mock default (sk-tier1-…)');
       const stop = (): void => void gateway.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
+
+export function printBanner(gateway: RunningGateway, opts: { config?: string; timeScale: number }, keySource: string): void {
+  console.log(`ratelab gateway  ${gateway.baseURL}`);
+  for (const u of gateway.upstreams.list) console.log(`  upstream  ${u.name}  →  ${u.baseURL}`);
+  console.log(`  limiter   ${opts.config ?? 'defaults: limits learned from the provider headers'}${opts.timeScale === 1 ? '' : `, time scale ${opts.timeScale}`}`);
+  console.log(`  jobs      ${gateway.jobs.kind === 'bullmq' ? 'BullMQ on REDIS_URL; limiter budgets shared in Redis' : 'in memory (set REDIS_URL to keep them across restarts and share limits between replicas)'}`);
+  if (gateway.clients.devMode) console.log(`  dev mode  clients authenticate with ${DEV_CLIENT_KEY}`);
+  console.log(`  upstream keys from ${keySource}; they are never logged`);
 }

@@ -3,11 +3,11 @@ import { startMockServer } from '../../mock-server/http-server.ts';
 import { profileSummary } from '../../mock-server/summary.ts';
 import { DEV_CLIENT_KEY } from '../gateway/clients.ts';
 import { startGateway } from '../gateway/gateway.ts';
-import { loadLimiterConfig } from '../limiter/config.ts';
+import { loadGatewayConfig } from '../gateway/config.ts';
 import { durationOption, intOption, timeScaleOption } from './options.ts';
 
 interface StackOptions {
-  cacheTtl: number;
+  cacheTtl?: number;
   timeScale: number;
   tier: number;
   profile: string;
@@ -25,17 +25,25 @@ export function registerStackCommand(program: Command): void {
     .addOption(timeScaleOption('multiply every duration'))
     .option('--tier <n>', "the account tier of the gateway's upstream key", intOption('--tier', 0, 99), 1)
     .option('--profile <name|file>', 'mock profile', 'openai')
-    .option('--config <limiter.yaml>', 'limiter config for the gateway')
+    .option('--config <gateway.yaml>', 'gateway config (or a plain limiter config)')
     .option('--mock-port <port>', 'mock port', intOption('--mock-port', 0, 65535), 4010)
     .option('--gateway-port <port>', 'gateway port', intOption('--gateway-port', 0, 65535), 4020)
     .option('--seed <n>', 'mock seed', intOption('--seed', 0, 2 ** 32 - 1), 1)
-    .option('--cache-ttl <duration>', 'answer identical requests from a result cache for this long, and coalesce identical calls in flight (default off)', durationOption('--cache-ttl'), 0)
+    .option('--cache-ttl <duration>', 'answer identical requests from a result cache for this long, and coalesce identical calls in flight (default off)', durationOption('--cache-ttl'))
     .action(async (opts: StackOptions) => {
-      const limiter = opts.config ? loadLimiterConfig(opts.config) : undefined;
+      const config = opts.config ? loadGatewayConfig(opts.config) : undefined;
       const mock = await startMockServer({ port: opts.mockPort, profile: opts.profile, timeScale: opts.timeScale, seed: opts.seed });
-      const gateway = await startGateway({ upstream: mock.baseURL, upstreamKey: `sk-tier${opts.tier}-stack`, limiter, timeScale: opts.timeScale, port: opts.gatewayPort, cacheTtlMs: opts.cacheTtl * opts.timeScale });
+      const gateway = await startGateway({
+        upstream: mock.baseURL,
+        upstreamKey: `sk-tier${opts.tier}-stack`,
+        config,
+        timeScale: opts.timeScale,
+        port: opts.gatewayPort,
+        redisUrl: process.env.REDIS_URL,
+        ...(opts.cacheTtl === undefined ? {} : { cacheTtlMs: opts.cacheTtl * opts.timeScale }),
+      });
       console.log(profileSummary(mock.model.profile, { url: mock.url, timeScale: opts.timeScale, seed: opts.seed }));
-      console.log(`\nratelab gateway  ${gateway.baseURL}  (tier ${opts.tier} upstream account; clients use ${DEV_CLIENT_KEY})`);
+      console.log(`\nratelab gateway  ${gateway.baseURL}  (tier ${opts.tier} upstream account${gateway.clients.devMode ? `; clients use ${DEV_CLIENT_KEY}` : ''}; jobs ${gateway.jobs.kind === 'bullmq' ? 'in Redis' : 'in memory'})`);
       const stop = (): void => void Promise.all([gateway.close(), mock.close()]).then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

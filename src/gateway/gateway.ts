@@ -1,158 +1,195 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
-import { validateImageRequest } from '../core/images-request.ts';
-import { RequestError } from '../core/openai-errors.ts';
-import { LimiterError } from '../limiter/errors.ts';
-import { createLimiter, type Limiter } from '../limiter/limiter.ts';
-import type { LimiterConfigInput } from '../limiter/config.ts';
-import { Clients, type GatewayClient } from './clients.ts';
-import { readBody } from '../core/http-body.ts';
-import { listen } from '../core/http-listen.ts';
-import { sendError, sendJson } from './http-io.ts';
-import { GATEWAY_ERROR_TYPE, refusal } from './refusals.ts';
-import { toAnswer, upstreamCall, type UpstreamAnswer } from './upstream-call.ts';
-import { ResultCache } from './result-cache.ts';
 import { realClock } from '../core/clock.ts';
+import { listen } from '../core/http-listen.ts';
+import { parseLimiterConfig, type LimiterConfigInput } from '../limiter/config.ts';
+import type { Limiter } from '../limiter/limiter.ts';
+import { RedisStore } from '../limiter/redis-store.ts';
 import { GATEWAY_METRICS } from '../metrics/catalogue.ts';
-import { counter } from '../metrics/register.ts';
-import type { ImageRequest } from '../core/images-request.ts';
-import type { OpenAIErrorBody } from '../core/openai-errors.ts';
+import { counter, gauge, histogram } from '../metrics/register.ts';
+import { Clients, type GatewayClient } from './clients.ts';
+import { parseGatewayConfig, type ClientConfig, type GatewayConfig, type GatewayConfigInput } from './config.ts';
+import { sendError, sendJson } from './http-io.ts';
+import { imageCall, type Answer } from './image-call.ts';
+import { BullmqJobs } from './jobs/bullmq-jobs.ts';
+import { MemoryJobs } from './jobs/memory-jobs.ts';
+import { JobEventStreams } from './jobs/sse.ts';
+import type { JobBackend, JobEvent } from './jobs/types.ts';
+import { routeJobs } from './jobs-routes.ts';
+import { GATEWAY_ERROR_TYPE } from './refusals.ts';
+import { readImageInput, type RequestLimits } from './request-input.ts';
+import { ResultCache } from './result-cache.ts';
+import { resolveUpstreams } from './resolve-upstreams.ts';
+import { Upstreams } from './upstreams.ts';
 
 export interface GatewayOptions {
-  /** The provider's base URL in the SDK's sense, e.g. http://127.0.0.1:4010/v1. */
-  upstream: string;
-  /** The provider key; it never leaves the process (not in logs, metrics, errors or answers). */
-  upstreamKey: string;
+  /** Single-upstream shorthand: the provider's base URL in the SDK's sense, e.g. http://127.0.0.1:4010/v1. */
+  upstream?: string;
+  /** The provider key for `upstream`; it never leaves the process (not in logs, metrics, errors or answers). */
+  upstreamKey?: string;
+  /** Upstreams, clients, jobs, limiter; `limiter` below is a shorthand for `config.limiter`. */
+  config?: GatewayConfigInput | GatewayConfig;
   limiter?: LimiterConfigInput;
+  /** Overrides `config.clients`. */
+  clients?: ClientConfig[];
   timeScale?: number;
-  clients?: ConstructorParameters<typeof Clients>[0];
   /** Models the gateway accepts before asking the provider. */
   models?: string[];
   maxBodyBytes?: number;
   registry?: Registry;
-  /**
-   * Result cache TTL in clock ms; 0 (default) = off. Off by default because a cache that
-   * answers repeated prompts would make a load test report cache hits as capacity.
-   */
+  /** Result cache TTL in ms; overrides `config.cacheTtl`. 0 = off (the default: cache hits are not capacity). */
   cacheTtlMs?: number;
+  /**
+   * Redis for several replicas: jobs go to BullMQ there, and every upstream's budgets,
+   * concurrency and pause are shared through the limiter's Redis store.
+   */
+  redisUrl?: string;
+  /** Where `apiKeyEnv` / `keyEnv` are read. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  port?: number;
+  host?: string;
 }
 
 export interface RunningGateway {
   url: string;
   baseURL: string;
+  /** The default upstream's limiter. */
   limiter: Limiter;
+  upstreams: Upstreams;
   clients: Clients;
+  jobs: JobBackend;
   registry: Registry;
   server: Server;
   /**
-   * Graceful: stop accepting, answer every queued request with 503 `shutdown`, let running
-   * ones finish for up to `graceMs` (default 30 s), then cut what is left.
+   * Graceful: stop accepting, answer every queued sync request with 503 `shutdown`, hand
+   * queued jobs back to Redis (or fail them, in memory), let running calls finish for up to
+   * `graceMs` (default 30 s), then cut what is left.
    */
   close(graceMs?: number): Promise<void>;
 }
 
 const DEFAULT_MODELS = ['gpt-image-1', 'gpt-image-1.5', 'gpt-image-2'];
 
-type Answer = UpstreamAnswer & { timing: Record<string, string> };
-
-function errorAnswer(status: number, error: OpenAIErrorBody, headers: Record<string, string>, timing: Record<string, string>): Answer {
-  return { status, headers: { 'content-type': 'application/json', ...headers }, body: Buffer.from(JSON.stringify({ error })), timing };
-}
-
 /**
- * An OpenAI-compatible service in front of the provider: the limiter decides when each
- * request goes upstream, the provider's answers pass through, and the gateway's own
- * refusals say so in OpenAI's error shape. Response headers tell where time went.
+ * An OpenAI-compatible service in front of one or more providers: the limiters decide when
+ * each request goes upstream and where, the provider's answers pass through, and the
+ * gateway's own refusals say so in OpenAI's error shape. Response headers tell where time went.
  */
-export async function startGateway(options: GatewayOptions & { port?: number; host?: string }): Promise<RunningGateway> {
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const env = options.env ?? process.env;
+  const config = parseGatewayConfig(options.config ?? {});
+  if (options.limiter) config.limiter = parseLimiterConfig(options.limiter);
+  const timeScale = options.timeScale ?? 1;
   const registry = options.registry ?? new Registry();
-  const limiter = createLimiter(options.limiter ?? {}, { timeScale: options.timeScale ?? 1, registry, name: 'default' });
-  const clients = new Clients(options.clients);
-  const baseURL = options.upstream.replace(/\/$/, '');
-  const models = options.models ?? DEFAULT_MODELS;
-  const maxBody = options.maxBodyBytes ?? 1_048_576;
-  const cache = new ResultCache<UpstreamAnswer & { timing: Record<string, string> }>(realClock, options.cacheTtlMs ?? 0);
+  const clients = new Clients(options.clients ?? config.clients, env);
+  const redisStores: RedisStore[] = [];
+  const upstreams = new Upstreams(resolveUpstreams(config, options, env), {
+    registry,
+    timeScale,
+    store: (name) =>
+      options.redisUrl
+        ? (budgets, clock) => {
+            const store = new RedisStore({ redis: options.redisUrl!, budgets, clock, name, prefix: `${config.jobs.prefix}:limiter` });
+            redisStores.push(store);
+            return store;
+          }
+        : undefined,
+  });
+  const call = imageCall(upstreams);
+  const jobEvents = counter(registry, GATEWAY_METRICS.jobs);
+  const observe = (e: JobEvent) => jobEvents.inc({ event: e.type });
+  const jobs: JobBackend = options.redisUrl
+    ? new BullmqJobs(options.redisUrl, config.jobs, call, timeScale, observe)
+    : new MemoryJobs(config.jobs, call, timeScale, realClock, observe);
+  const streams = new JobEventStreams(config.jobs.maxSubscribers);
+  const limits: RequestLimits = { maxBodyBytes: options.maxBodyBytes ?? 1_048_576, models: options.models ?? DEFAULT_MODELS };
+  const cache = new ResultCache<Answer>(realClock, options.cacheTtlMs ?? config.cacheTtl * timeScale);
   const cacheCounter = counter(registry, GATEWAY_METRICS.cache);
+  gauge(registry, GATEWAY_METRICS.sseSubscribers, (g) => g.set(streams.subscribers));
+  const responses = counter(registry, GATEWAY_METRICS.responses);
+  const duration = histogram(registry, GATEWAY_METRICS.duration, timeScale);
+  /** Answers that passed through from a provider; every other answer is the gateway's own. */
+  const fromUpstream = new WeakSet<ServerResponse>();
 
   const server = createServer((req, res) => {
     route(req, res).catch(() => sendError(res, 500, { message: 'The gateway failed to handle this request.', type: GATEWAY_ERROR_TYPE, param: null, code: 'internal_error' }));
   });
+  // Slow clients: headers within 10 s, the whole request body within 30 s.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+
+  function readiness(): { ready: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    if (!upstreams.anyAvailable()) reasons.push('every upstream circuit is open');
+    if (!jobs.ready()) reasons.push(options.redisUrl ? 'Redis is unreachable' : 'shutting down');
+    if (redisStores.some((s) => s.usingFallback)) reasons.push('limiter store on its local fallback (Redis unreachable)');
+    return { ready: reasons.length === 0, reasons };
+  }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz' && req.method === 'GET') {
-      const circuit = limiter.circuit.stateAt(limiter.clock.now());
-      return sendJson(res, circuit === 'open' ? 503 : 200, { status: circuit === 'open' ? 'upstream circuit open' : 'ready', circuit });
+      const { ready, reasons } = readiness();
+      const circuits = Object.fromEntries(upstreams.list.map((u) => [u.name, u.limiter.circuit.stateAt(u.limiter.clock.now())]));
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', reasons, circuits, jobs: jobs.kind });
     }
     if (path === '/metrics' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': registry.contentType });
       return void res.end(await registry.metrics());
     }
+    if (!path.startsWith('/v1/')) return notFound(req, res, path);
+    const client = clients.identify(req.headers.authorization);
+    if (!client) return sendError(res, 401, { message: 'Incorrect API key provided for the ratelab gateway.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' });
     if (path === '/v1/images/generations') {
       if (req.method !== 'POST') return sendError(res, 405, { message: `Invalid method for URL (${req.method} ${path})`, type: 'invalid_request_error', param: null, code: null }, { allow: 'POST' });
-      const client = clients.identify(req.headers.authorization);
-      if (!client) return sendError(res, 401, { message: 'Incorrect API key provided for the ratelab gateway.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' });
       return generate(req, res, client);
     }
-    return sendError(res, 404, { message: `Invalid URL (${req.method} ${path.slice(0, 200)})`, type: 'invalid_request_error', param: null, code: null });
+    if (await routeJobs(req, res, path, client, { jobs, streams, clients, limits })) return;
+    return notFound(req, res, path);
+  }
+
+  function notFound(req: IncomingMessage, res: ServerResponse, path: string): void {
+    sendError(res, 404, { message: `Invalid URL (${String(req.method).slice(0, 16)} ${path.slice(0, 200)})`, type: 'invalid_request_error', param: null, code: null });
   }
 
   async function generate(req: IncomingMessage, res: ServerResponse, client: GatewayClient): Promise<void> {
-    const body = await readBody(req, maxBody);
-    if (!body) return;
-    if (body.tooLarge) return sendError(res, 413, { message: `Request body too large: the limit is ${maxBody} bytes.`, type: 'invalid_request_error', param: null, code: 'payload_too_large' });
-    let image;
-    try {
-      image = validateImageRequest(req.headers['content-type'], body.bytes, models);
-    } catch (error) {
-      if (error instanceof RequestError) return sendError(res, error.status, error.body);
-      throw error;
-    }
+    const input = await readImageInput(req, res, client, clients, limits);
+    if (!input) return;
     const bypass = !cache.enabled || /no-cache|no-store/.test(String(req.headers['cache-control'] ?? '')) || req.headers['x-ratelab-cache'] === 'off';
     // A call others may join (coalescing) must not die with the client that started it.
     const gone = new AbortController();
     if (bypass) res.on('close', () => res.writableFinished || gone.abort());
-    const call = () => callUpstream(body.bytes.toString('utf8'), image, client, gone.signal);
+    const run = () => call({ ...input, client }, gone.signal);
     let answer: Answer;
     if (bypass) {
-      answer = await call();
+      answer = await run();
       if (cache.enabled) cacheCounter.inc({ result: 'bypass' });
     } else {
-      const cached = await cache.run(ResultCache.key(image), call, (a) => a.status === 200);
+      const cached = await cache.run(ResultCache.key(input.image), run, (a) => a.status === 200);
       cacheCounter.inc({ result: cached.result });
       answer = cached.result === 'miss' ? cached.value : { ...cached.value, timing: { ...cached.value.timing, 'x-ratelab-cache': cached.result } };
     }
     if (res.destroyed) return;
+    if (answer.source === 'upstream') fromUpstream.add(res);
     res.writeHead(answer.status, { ...answer.headers, ...answer.timing });
     res.end(answer.body);
   }
 
-  /** One request through the limiter, as the answer the client will get (refusals included). */
-  async function callUpstream(body: string, image: ImageRequest, client: GatewayClient, signal: AbortSignal): Promise<Answer> {
-    const execution = await limiter.execute(upstreamCall(baseURL, options.upstreamKey, body), { cost: image, priority: client.priority, signal });
-    const timing: Record<string, string> = {
-      'x-ratelab-queue-ms': String(Math.round(execution.queueMs)),
-      'x-ratelab-attempts': String(execution.attempts),
-      ...(execution.lastStatus === undefined ? {} : { 'x-ratelab-upstream-status': String(execution.lastStatus) }),
-    };
-    if (execution.error instanceof LimiterError) {
-      const r = refusal(execution.error);
-      return errorAnswer(r.status, r.body, { ...r.headers }, timing);
-    }
-    if (!(execution.value instanceof Response)) {
-      return errorAnswer(502, { message: 'The provider could not be reached.', type: GATEWAY_ERROR_TYPE, param: null, code: 'upstream_unreachable' }, {}, timing);
-    }
-    return { ...(await toAnswer(execution.value)), timing };
-  }
-
   let active = 0;
   let drained: (() => void) | undefined;
-  server.on('request', (_req, res: ServerResponse) => {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     active++;
+    const path = req.url ?? '';
+    const routeName = path.startsWith('/v1/images/') ? 'images' : path.startsWith('/v1/jobs') ? 'jobs' : undefined;
+    const stop = routeName ? duration.startTimer({ route: routeName }) : undefined;
     res.on('close', () => {
+      if (routeName) {
+        // Job event streams last as long as the job: their duration says nothing about the gateway.
+        if (!path.endsWith('/events')) stop!();
+        responses.inc({ route: routeName, status: String(res.statusCode), source: fromUpstream.has(res) ? 'upstream' : 'gateway' });
+      }
       if (--active === 0) drained?.();
     });
   });
@@ -160,20 +197,26 @@ export async function startGateway(options: GatewayOptions & { port?: number; ho
   async function shutdown(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    limiter.close();
+    streams.closeAll();
+    // Jobs first (they stop fetching and learn they are closing), then the limiters shed what waits.
+    const jobsClosed = jobs.close(graceMs);
+    upstreams.close();
     if (active > 0) {
       await Promise.race([new Promise<void>((resolve) => (drained = resolve)), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
     }
     server.closeAllConnections();
-    await closed;
+    await Promise.all([closed, jobsClosed]);
+    await Promise.allSettled(redisStores.map((s) => s.close()));
   }
 
   const url = await listen(server, options.port, options.host);
   return {
     url,
     baseURL: `${url}/v1`,
-    limiter,
+    limiter: upstreams.primary.limiter,
+    upstreams,
     clients,
+    jobs,
     registry,
     server,
     close: (graceMs = 30_000) => shutdown(graceMs),

@@ -3,6 +3,9 @@ import type { AttemptContext } from '../limiter/limiter.ts';
 /** Response headers worth passing back from the provider: ids, limits, retry hints. */
 const PASSED = /^(content-type|x-request-id|openai-|x-ratelimit-|retry-after)/;
 
+/** The bytes behind each Response built here, so they are not copied a second time on the way out. */
+const buffered = new WeakMap<Response, Buffer>();
+
 export interface UpstreamAnswer {
   status: number;
   headers: Record<string, string>;
@@ -27,7 +30,9 @@ export function upstreamCall(baseURL: string, apiKey: string, body: string) {
       const usage = readUsage(bytes);
       if (usage) ctx.reportUsage(usage);
     }
-    return new Response(bytes, { status: response.status, headers: response.headers });
+    const answer = new Response(bytes, { status: response.status, headers: response.headers });
+    buffered.set(answer, bytes);
+    return answer;
   };
 }
 
@@ -48,5 +53,5 @@ export async function toAnswer(response: Response): Promise<UpstreamAnswer> {
   response.headers.forEach((value, name) => {
     if (PASSED.test(name)) headers[name] = value;
   });
-  return { status: response.status, headers, body: Buffer.from(await response.arrayBuffer()) };
+  return { status: response.status, headers, body: buffered.get(response) ?? Buffer.from(await response.arrayBuffer()) };
 }

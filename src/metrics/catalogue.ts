@@ -146,4 +146,29 @@ export const GATEWAY_METRICS = {
     help: 'Image requests by result-cache outcome: hit, coalesced (joined an identical call in flight), miss, bypass.',
     labelNames: ['result'],
   }),
+  responses: def({
+    name: 'ratelab_gateway_responses_total',
+    type: 'counter',
+    help: "Answers to clients by route (images, jobs), HTTP status and source: upstream (the provider's answer passed through) or gateway (its own refusals and validation errors).",
+    labelNames: ['route', 'status', 'source'],
+  }),
+  duration: def({
+    name: 'ratelab_gateway_request_duration_seconds',
+    type: 'histogram',
+    help: 'Time from request to the end of the answer, by route.',
+    labelNames: ['route'],
+    buckets: 'latency',
+  }),
+  jobs: def({
+    name: 'ratelab_gateway_jobs_total',
+    type: 'counter',
+    help: 'Async job events seen by this gateway: queued, started, retried, succeeded, failed, cancelled.',
+    labelNames: ['event'],
+  }),
+  sseSubscribers: def({
+    name: 'ratelab_gateway_sse_subscribers',
+    type: 'gauge',
+    help: 'Open server-sent-event streams of job events.',
+    labelNames: [],
+  }),
 } as const;

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { readConfigFile } from '../core/config-file.ts';
+import { duration, intAtLeast, parseOrThrow } from '../core/validation.ts';
+import { limiterConfigSchema } from '../limiter/config.ts';
+import { PRIORITIES } from '../limiter/limiter.ts';
+
+const priority = z.enum(Object.keys(PRIORITIES) as [keyof typeof PRIORITIES, ...(keyof typeof PRIORITIES)[]], {
+  error: `one of ${Object.keys(PRIORITIES).join(', ')}`,
+});
+const name = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, { error: 'a name of letters, digits, _ . - (at most 63)' });
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'an environment variable name like UPSTREAM_API_KEY' });
+
+const upstreamSchema = z
+  .object({
+    /** Label in metrics and logs (never the key). */
+    name,
+    /** The provider's base URL in the SDK's sense, e.g. https://api.openai.com/v1. */
+    baseURL: z.url({ error: 'a base URL like http://127.0.0.1:4010/v1' }),
+    /** Environment variable holding this upstream's key; keys never go in config files. Default UPSTREAM_API_KEY. */
+    apiKeyEnv: envName.default('UPSTREAM_API_KEY'),
+    /** This upstream's limiter; default: the top-level `limiter`. */
+    limiter: limiterConfigSchema.optional(),
+  })
+  .strict();
+
+const clientSchema = z
+  .object({
+    name,
+    /** The client's bearer key, or `keyEnv` to read it from the environment. */
+    key: z.string().min(8, { error: 'a key of at least 8 characters' }).optional(),
+    keyEnv: envName.optional(),
+    /** The limiter priority of this client's requests. Default normal. */
+    priority: priority.default('normal'),
+    /** Images this client may ask for per `period`; absent = no quota. */
+    quota: z.object({ images: intAtLeast(1), period: duration.default(86_400_000) }).strict().optional(),
+  })
+  .strict()
+  .refine((c) => (c.key === undefined) !== (c.keyEnv === undefined), { error: 'an object with exactly one of `key` and `keyEnv`' });
+
+const jobsSchema = z
+  .object({
+    /** How long finished jobs (results, errors) stay readable. */
+    resultTtl: duration.default(3_600_000),
+    /** Runs of a job through the limiter before it goes to the dead-letter queue. */
+    maxAttempts: intAtLeast(1).default(3),
+    /** First pause between runs; doubles each time (BullMQ's exponential backoff). */
+    backoff: duration.default(2_000),
+    /** Jobs one gateway runs at once; the limiter queues them by priority. */
+    concurrency: intAtLeast(1).default(64),
+    /** BullMQ's lock: a job whose gateway died is taken over after this long. */
+    lockDuration: duration.default(30_000),
+    /** SSE subscribers across all jobs, beyond which /events answers 503. */
+    maxSubscribers: intAtLeast(1).default(1_000),
+    /** BullMQ key prefix, so several gateways (or test runs) can share one Redis. */
+    prefix: z.string().min(1).default('ratelab'),
+  })
+  .strict();
+
+export const gatewayConfigSchema = z
+  .object({
+    /** Default for every upstream that has no `limiter` of its own. */
+    limiter: limiterConfigSchema.default(limiterConfigSchema.parse({})),
+    /** Providers in order of preference; the first is the default. Default: `--upstream` with UPSTREAM_API_KEY. */
+    upstreams: z.array(upstreamSchema).min(1, { error: 'a list of at least one upstream' }).optional(),
+    /** The gateway's own clients. Default: only the dev key sk-ratelab-dev (dev mode). */
+    clients: z.array(clientSchema).min(1, { error: 'a list of at least one client' }).optional(),
+    jobs: jobsSchema.default(jobsSchema.parse({})),
+    /** Result cache TTL (0 = off, the default: cache hits are not capacity). */
+    cacheTtl: duration.default(0),
+  })
+  .strict();
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+export type UpstreamConfig = z.output<typeof upstreamSchema>;
+export type ClientConfig = z.output<typeof clientSchema>;
+export type JobsConfig = z.output<typeof jobsSchema>;
+
+const GATEWAY_KEYS = ['limiter', 'upstreams', 'clients', 'jobs', 'cacheTtl'];
+
+/**
+ * A gateway config file, or a plain limiter config (what `--config limiter.yaml` took
+ * before gateways had more to configure): a file with none of the gateway's keys is a
+ * limiter config.
+ */
+export function parseGatewayConfig(input: unknown = {}): GatewayConfig {
+  const value = input ?? {};
+  const isGateway = typeof value === 'object' && Object.keys(value).some((k) => GATEWAY_KEYS.includes(k));
+  return parseOrThrow(gatewayConfigSchema, isGateway ? value : { limiter: value }, 'gateway config');
+}
+
+export function loadGatewayConfig(path: string): GatewayConfig {
+  return parseGatewayConfig(readConfigFile(path, 'gateway config'));
+}

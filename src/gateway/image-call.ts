@@ -1,0 +1,52 @@
+import type { OpenAIErrorBody } from '../core/openai-errors.ts';
+import { LimiterError } from '../limiter/errors.ts';
+import { imageCost } from '../limiter/cost.ts';
+import type { JobInput } from './jobs/types.ts';
+import { GATEWAY_ERROR_TYPE, refusal } from './refusals.ts';
+import { toAnswer, upstreamCall, type UpstreamAnswer } from './upstream-call.ts';
+import type { Upstreams } from './upstreams.ts';
+
+/** An answer for the client, with headers saying where the time went, and whose answer it is. */
+export type Answer = UpstreamAnswer & { timing: Record<string, string>; source: 'upstream' | 'gateway' };
+
+export function errorAnswer(status: number, error: OpenAIErrorBody, headers: Record<string, string>, timing: Record<string, string> = {}): Answer {
+  return { status, headers: { 'content-type': 'application/json', ...headers }, body: Buffer.from(JSON.stringify({ error })), timing, source: 'gateway' };
+}
+
+const UNREACHABLE: OpenAIErrorBody = { message: 'The provider could not be reached.', type: GATEWAY_ERROR_TYPE, param: null, code: 'upstream_unreachable' };
+
+/**
+ * One images request through the limiters: to the upstream with the most headroom, and on
+ * to the next when that one's circuit is open or it cannot be reached. Provider answers
+ * pass through; the gateway's refusals are in OpenAI's shape. Used by the sync endpoint and
+ * by every run of an async job.
+ */
+export function imageCall(upstreams: Upstreams) {
+  return async (input: JobInput, signal: AbortSignal): Promise<Answer> => {
+    const cost = imageCost(input.image);
+    const candidates = upstreams.route(cost);
+    let answer: Answer | undefined;
+    for (const upstream of candidates) {
+      const execution = await upstream.limiter.execute(upstreamCall(upstream.baseURL, upstream.key, input.body), { cost: input.image, priority: input.client.priority, signal });
+      const timing: Record<string, string> = {
+        'x-ratelab-upstream': upstream.name,
+        'x-ratelab-queue-ms': String(Math.round(execution.queueMs)),
+        'x-ratelab-attempts': String(execution.attempts),
+        ...(execution.lastStatus === undefined ? {} : { 'x-ratelab-upstream-status': String(execution.lastStatus) }),
+      };
+      if (execution.error instanceof LimiterError) {
+        const r = refusal(execution.error);
+        answer = errorAnswer(r.status, r.body, r.headers, timing);
+        if (execution.error.reason === 'circuit_open' && !signal.aborted) continue;
+        return answer;
+      }
+      if (!(execution.value instanceof Response)) {
+        answer = errorAnswer(502, UNREACHABLE, {}, timing);
+        if (!signal.aborted) continue;
+        return answer;
+      }
+      return { ...(await toAnswer(execution.value)), timing, source: 'upstream' };
+    }
+    return answer!;
+  };
+}

@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { OpenAIErrorBody } from '../../core/openai-errors.ts';
+import { PRIORITIES } from '../../limiter/limiter.ts';
+import type { JobsConfig } from '../config.ts';
+import { runOutcome } from './outcome.ts';
+import { TERMINAL, type JobBackend, type JobEvent, type JobInput, type JobListener, type JobObserver, type JobRunner, type JobStatus, type JobView } from './types.ts';
+
+type Failure = { status: number; error: OpenAIErrorBody };
+
+const CANCELLED = 'cancelled';
+
+const parseFailure = (reason: string | undefined): Failure | undefined => {
+  try {
+    return JSON.parse(reason ?? '') as Failure;
+  } catch {
+    return reason ? { status: 500, error: { message: reason, type: 'ratelab_gateway_error', param: null, code: 'job_failed' } } : undefined;
+  }
+};
+
+/**
+ * Jobs in Redis through BullMQ, shared by every gateway on that Redis: any replica's worker
+ * runs them (through its own limiter), a replica that dies has its jobs taken over once
+ * their lock expires, and a job that fails `maxAttempts` runs is copied to the `dead`
+ * queue. Events go to every replica over Redis pub/sub (so a client may watch a job on
+ * any replica) and are kept in the job's log for late subscribers.
+ */
+export class BullmqJobs implements JobBackend {
+  readonly kind = 'bullmq';
+  private readonly conn: Redis;
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly queue: Queue<JobInput>;
+  private readonly dead: Queue<JobInput & { failure?: Failure }>;
+  private readonly worker: Worker<JobInput>;
+  private readonly listeners = new Map<string, Set<JobListener>>();
+  /** Jobs this replica is running, to abort on a cancel from any replica. */
+  private readonly active = new Map<string, AbortController>();
+  private readonly channel: { events: string; cancel: string };
+  private closing = false;
+
+  constructor(
+    redisUrl: string,
+    private readonly config: JobsConfig,
+    private readonly runner: JobRunner,
+    private readonly timeScale = 1,
+    private readonly observe: JobObserver = () => undefined,
+  ) {
+    const options = { maxRetriesPerRequest: null, lazyConnect: false } as const;
+    this.conn = new Redis(redisUrl, options);
+    this.pub = new Redis(redisUrl, options);
+    this.sub = new Redis(redisUrl, options);
+    // Unreachable Redis is reported by /readyz; ioredis reconnects by itself.
+    for (const c of [this.conn, this.pub, this.sub]) c.on('error', () => undefined);
+    const prefix = config.prefix;
+    this.channel = { events: `${prefix}:images:events`, cancel: `${prefix}:images:cancel` };
+    this.queue = new Queue('images', { connection: this.conn, prefix });
+    this.dead = new Queue('images-dead', { connection: this.conn, prefix });
+    this.worker = new Worker('images', (job, token) => this.process(job, token), {
+      connection: this.conn,
+      prefix,
+      concurrency: config.concurrency,
+      lockDuration: config.lockDuration,
+      stalledInterval: config.lockDuration,
+      // A job taken over after a crash is not a failure of the job: let it survive several.
+      maxStalledCount: 10,
+    });
+    this.worker.on('error', () => undefined);
+    this.worker.on('completed', (job) => void this.publish(job.id!, { type: 'succeeded', at: job.finishedOn ?? Date.now(), attempt: job.attemptsStarted, status: 200 }));
+    this.worker.on('failed', (job, err) => {
+      if (job) void this.onFailed(job, err);
+    });
+    void this.sub.subscribe(this.channel.events, this.channel.cancel).catch(() => undefined);
+    this.sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+  }
+
+  async submit(input: JobInput): Promise<JobView> {
+    const id = `job_${randomUUID()}`;
+    const ttlSeconds = Math.ceil(this.config.resultTtl / 1000);
+    const job = await this.queue.add('generate', input, {
+      jobId: id,
+      priority: 1 + PRIORITIES[input.client.priority],
+      attempts: this.config.maxAttempts,
+      backoff: { type: 'exponential', delay: Math.max(1, Math.round(this.config.backoff * this.timeScale)) },
+      removeOnComplete: { age: ttlSeconds },
+      removeOnFail: { age: ttlSeconds },
+    });
+    void this.publish(id, { type: 'queued', at: job.timestamp });
+    return this.viewOf(job, 'queued', undefined);
+  }
+
+  async get(id: string): Promise<JobView | undefined> {
+    const job = await this.queue.getJob(id);
+    if (!job) return this.tombstone(id);
+    const state = await job.getState();
+    return this.viewOf(job, this.statusOf(job, state), state === 'failed' ? await this.dead.getJob(id) : undefined);
+  }
+
+  async history(id: string): Promise<JobEvent[]> {
+    const job = await this.queue.getJob(id);
+    if (!job) {
+      const gone = await this.tombstone(id);
+      return gone ? [{ type: 'queued', at: gone.created_at * 1000 }, { type: 'cancelled', at: Date.now() }] : [];
+    }
+    const [{ logs }, state] = await Promise.all([this.queue.getJobLogs(id), job.getState()]);
+    const events: JobEvent[] = [{ type: 'queued', at: job.timestamp }];
+    for (const line of logs) {
+      try {
+        events.push(JSON.parse(line) as JobEvent);
+      } catch {
+        // a log line that is not ours
+      }
+    }
+    const status = this.statusOf(job, state);
+    if (TERMINAL.has(status)) events.push(this.terminalEvent(job, status));
+    return events;
+  }
+
+  subscribe(id: string, listener: JobListener): () => void {
+    let set = this.listeners.get(id);
+    if (!set) this.listeners.set(id, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(id);
+    };
+  }
+
+  async cancel(id: string): Promise<JobView | undefined> {
+    const job = await this.queue.getJob(id);
+    if (!job) return this.tombstone(id);
+    const state = await job.getState();
+    if (TERMINAL.has(this.statusOf(job, state))) return this.get(id);
+    if (state !== 'active') {
+      try {
+        await job.remove();
+        const view = { ...this.viewOf(job, 'cancelled', undefined) };
+        await this.conn.set(this.tombstoneKey(id), JSON.stringify(view), 'PX', this.config.resultTtl);
+        void this.publish(id, { type: 'cancelled', at: Date.now() });
+        return view;
+      } catch {
+        // It became active meanwhile: cancel it where it runs.
+      }
+    }
+    await this.pub.publish(this.channel.cancel, id);
+    for (let i = 0; i < 50; i++) {
+      const view = await this.get(id);
+      if (!view || TERMINAL.has(view.status)) return view;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return this.get(id);
+  }
+
+  async deadLetters(): Promise<{ id: string; client: string; error?: OpenAIErrorBody }[]> {
+    const jobs = await this.dead.getJobs(['waiting', 'prioritized', 'delayed', 'paused'], 0, 999);
+    return jobs.map((j) => ({ id: j.id!, client: j.data.client.name, ...(j.data.failure ? { error: j.data.failure.error } : {}) }));
+  }
+
+  ready(): boolean {
+    return !this.closing && this.conn.status === 'ready';
+  }
+
+  /**
+   * Stops fetching jobs; jobs whose limiter turns them away at shutdown are handed back to
+   * Redis (not counted as a failed run); running calls get `graceMs` to finish, after which
+   * their lock expires and another gateway takes them over.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    const closed = this.worker.close();
+    const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref())]);
+    if (timedOut) await this.worker.close(true);
+    await Promise.allSettled([this.queue.close(), this.dead.close()]);
+    for (const c of [this.sub, this.pub, this.conn]) c.disconnect();
+  }
+
+  private async process(job: Job<JobInput>, token: string | undefined): Promise<unknown> {
+    const id = job.id!;
+    const controller = new AbortController();
+    this.active.set(id, controller);
+    try {
+      await this.record(job, { type: 'started', at: Date.now(), attempt: job.attemptsStarted });
+      const answer = await this.runner(job.data, controller.signal);
+      if (controller.signal.aborted) throw new UnrecoverableError(CANCELLED);
+      const outcome = runOutcome(answer);
+      if (outcome.kind === 'ok') return outcome.result;
+      if (this.closing && outcome.error.code === 'shutdown') {
+        // This gateway is going away: give the job back for the next one, without spending a run.
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      const failure = JSON.stringify({ status: outcome.status, error: outcome.error } satisfies Failure);
+      if (outcome.kind === 'fatal') throw new UnrecoverableError(failure);
+      if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+        await this.record(job, { type: 'retried', at: Date.now(), attempt: job.attemptsStarted, status: outcome.status, error: outcome.error });
+      }
+      throw new Error(failure);
+    } finally {
+      this.active.delete(id);
+    }
+  }
+
+  private async onFailed(job: Job<JobInput>, err: Error): Promise<void> {
+    const id = job.id!;
+    if (err.message === CANCELLED) return this.publish(id, { type: 'cancelled', at: Date.now(), attempt: job.attemptsStarted });
+    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!final) return;
+    const failure = parseFailure(err.message);
+    if (!(err instanceof UnrecoverableError)) {
+      // Same id in the dead queue: a second replica reporting the same failure adds nothing.
+      await this.dead.add('dead', { ...job.data, failure }, { jobId: id }).catch(() => undefined);
+    }
+    await this.publish(id, { type: 'failed', at: job.finishedOn ?? Date.now(), attempt: job.attemptsStarted, status: failure?.status, error: failure?.error });
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (channel === this.channel.cancel) {
+      this.active.get(message)?.abort();
+      return;
+    }
+    let parsed: { id: string; event: JobEvent };
+    try {
+      parsed = JSON.parse(message) as { id: string; event: JobEvent };
+    } catch {
+      return;
+    }
+    for (const listener of this.listeners.get(parsed.id) ?? []) listener(parsed.event);
+  }
+
+  /** Kept in the job's log (for late subscribers) and sent to every replica. */
+  private async record(job: Job<JobInput>, event: JobEvent): Promise<void> {
+    await job.log(JSON.stringify(event)).catch(() => undefined);
+    await this.publish(job.id!, event);
+  }
+
+  private async publish(id: string, event: JobEvent): Promise<void> {
+    this.observe(event);
+    await this.pub.publish(this.channel.events, JSON.stringify({ id, event })).catch(() => undefined);
+  }
+
+  private statusOf(job: Job<JobInput>, state: string): JobStatus {
+    if (state === 'completed') return 'succeeded';
+    if (state === 'failed') return job.failedReason === CANCELLED ? 'cancelled' : 'failed';
+    if (state === 'active') return 'running';
+    return 'queued';
+  }
+
+  private terminalEvent(job: Job<JobInput>, status: JobStatus): JobEvent {
+    const at = job.finishedOn ?? Date.now();
+    if (status === 'succeeded') return { type: 'succeeded', at, attempt: job.attemptsStarted, status: 200 };
+    if (status === 'cancelled') return { type: 'cancelled', at, attempt: job.attemptsStarted };
+    const failure = parseFailure(job.failedReason);
+    return { type: 'failed', at, attempt: job.attemptsStarted, status: failure?.status, error: failure?.error };
+  }
+
+  private viewOf(job: Job<JobInput>, status: JobStatus, dead: Job | undefined): JobView {
+    const failure = status === 'failed' ? parseFailure(job.failedReason) : undefined;
+    return {
+      id: job.id!,
+      object: 'ratelab.image_job',
+      status,
+      created_at: Math.floor(job.timestamp / 1000),
+      client: job.data.client.name,
+      priority: job.data.client.priority,
+      attempts: job.attemptsStarted ?? 0,
+      max_attempts: job.opts.attempts ?? this.config.maxAttempts,
+      ...(status === 'succeeded' ? { result: job.returnvalue } : {}),
+      ...(failure ? { error: failure.error } : {}),
+      dead_letter: dead !== undefined,
+    };
+  }
+
+  private tombstoneKey(id: string): string {
+    return `${this.config.prefix}:images:cancelled:${id}`;
+  }
+
+  private async tombstone(id: string): Promise<JobView | undefined> {
+    const text = await this.conn.get(this.tombstoneKey(id));
+    return text ? (JSON.parse(text) as JobView) : undefined;
+  }
+}

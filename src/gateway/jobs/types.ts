@@ -1,0 +1,72 @@
+import type { ImageRequest } from '../../core/images-request.ts';
+import type { OpenAIErrorBody } from '../../core/openai-errors.ts';
+import type { UpstreamAnswer } from '../upstream-call.ts';
+import type { GatewayClient } from '../clients.ts';
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type JobEventType = 'queued' | 'started' | 'retried' | 'succeeded' | 'failed' | 'cancelled';
+
+export const TERMINAL: ReadonlySet<JobEventType | JobStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export interface JobEvent {
+  type: JobEventType;
+  /** Epoch ms. */
+  at: number;
+  /** Which run of the job (1-based) the event belongs to. */
+  attempt?: number;
+  /** HTTP status of the run's answer (upstream's, or the gateway's refusal). */
+  status?: number;
+  error?: OpenAIErrorBody;
+}
+
+/** What GET /v1/jobs/:id answers. */
+export interface JobView {
+  id: string;
+  object: 'ratelab.image_job';
+  status: JobStatus;
+  /** Epoch seconds, like OpenAI's `created`. */
+  created_at: number;
+  client: string;
+  priority: GatewayClient['priority'];
+  /** Runs started so far. */
+  attempts: number;
+  max_attempts: number;
+  /** The provider's images response, once succeeded. */
+  result?: unknown;
+  error?: OpenAIErrorBody;
+  /** Failed after its last attempt: kept in the dead-letter queue. */
+  dead_letter: boolean;
+}
+
+export interface JobInput {
+  /** The validated request body, as the client sent it. */
+  body: string;
+  image: ImageRequest;
+  client: GatewayClient;
+}
+
+/** One run of a job through the limiter to a provider: the gateway's sync path. */
+export type JobRunner = (input: JobInput, signal: AbortSignal) => Promise<UpstreamAnswer>;
+
+export type JobListener = (event: JobEvent) => void;
+
+/** Told of every event where it happens (once across replicas): for metrics. */
+export type JobObserver = (event: JobEvent) => void;
+
+/** Where async jobs live: this process (memory) or Redis through BullMQ. */
+export interface JobBackend {
+  readonly kind: 'memory' | 'bullmq';
+  submit(input: JobInput): Promise<JobView>;
+  get(id: string): Promise<JobView | undefined>;
+  /** Events so far, oldest first. */
+  history(id: string): Promise<JobEvent[]>;
+  /** Live events of one job; returns the unsubscribe. */
+  subscribe(id: string, listener: JobListener): () => void;
+  /** Cancels a job that has not ended; answers its view afterwards (undefined: no such job). */
+  cancel(id: string): Promise<JobView | undefined>;
+  deadLetters(): Promise<{ id: string; client: string; error?: OpenAIErrorBody }[]>;
+  /** Whether the backend can take jobs now (Redis reachable). */
+  ready(): boolean;
+  /** Stop taking jobs; finish running ones within graceMs; leave queued ones for the next gateway where the backend can. */
+  close(graceMs: number): Promise<void>;
+}
