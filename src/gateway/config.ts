@@ -65,6 +65,14 @@ export const gatewayConfigSchema = z
     /** The gateway's own clients. Default: only the dev key sk-ratelab-dev (dev mode). */
     clients: z.array(clientSchema).min(1, { error: 'a list of at least one client' }).optional(),
     jobs: jobsSchema.default(jobsSchema.parse({})),
+    /** With REDIS_URL: the limiter store shared by replicas. */
+    redis: z
+      .object({
+        /** A crashed replica's concurrency slots come back after this long (wall-clock). */
+        leaseTtl: duration.default(15_000),
+      })
+      .strict()
+      .default({ leaseTtl: 15_000 }),
     /** Result cache TTL (0 = off, the default: cache hits are not capacity). */
     cacheTtl: duration.default(0),
   })
@@ -76,7 +84,7 @@ export type UpstreamConfig = z.output<typeof upstreamSchema>;
 export type ClientConfig = z.output<typeof clientSchema>;
 export type JobsConfig = z.output<typeof jobsSchema>;
 
-const GATEWAY_KEYS = ['limiter', 'upstreams', 'clients', 'jobs', 'cacheTtl'];
+const GATEWAY_KEYS = ['limiter', 'upstreams', 'clients', 'jobs', 'redis', 'cacheTtl'];
 
 /**
  * A gateway config file, or a plain limiter config (what `--config limiter.yaml` took

@@ -89,7 +89,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     store: (name) =>
       options.redisUrl
         ? (budgets, clock) => {
-            const store = new RedisStore({ redis: options.redisUrl!, budgets, clock, name, prefix: `${config.jobs.prefix}:limiter` });
+            const store = new RedisStore({ redis: options.redisUrl!, budgets, clock, name, prefix: `${config.jobs.prefix}:limiter`, leaseTtlMs: config.redis.leaseTtl });
             redisStores.push(store);
             return store;
           }

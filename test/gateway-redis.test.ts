@@ -1,0 +1,149 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMockServer, type RunningMockServer } from '../mock-server/http-server.ts';
+import { DEV_CLIENT_KEY } from '../src/gateway/clients.ts';
+import type { JobView } from '../src/gateway/jobs/types.ts';
+import { GatewayProcess } from './support/gateway-process.ts';
+import { haveRedisServer, PrivateRedis, requireRedisInCi } from './support/redis-server.ts';
+
+requireRedisInCi();
+
+const SCALE = 0.02;
+const UPSTREAM_KEY = 'sk-tier5-jobs-secret-9d41c';
+const auth = { authorization: `Bearer ${DEV_CLIENT_KEY}`, 'content-type': 'application/json' };
+
+function writeConfig(content: object): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'ratelab-gw-')), 'gateway.json');
+  writeFileSync(file, JSON.stringify(content));
+  return file;
+}
+
+async function submit(baseURL: string, prompt: string): Promise<JobView> {
+  const res = await fetch(`${baseURL}/jobs/images`, { method: 'POST', headers: auth, body: JSON.stringify({ prompt, quality: 'low', output_format: 'webp' }) });
+  expect(res.status).toBe(202);
+  return (await res.json()) as JobView;
+}
+
+async function getJob(baseURL: string, id: string): Promise<JobView> {
+  return (await (await fetch(`${baseURL}/jobs/${id}`, { headers: auth })).json()) as JobView;
+}
+
+/** Reads a job's server-sent events until the stream ends. */
+async function events(baseURL: string, id: string): Promise<{ type: string; attempt?: number }[]> {
+  const res = await fetch(`${baseURL}/jobs/${id}/events`, { headers: auth });
+  expect(res.headers.get('content-type')).toBe('text/event-stream');
+  const text = await res.text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => JSON.parse(l.slice(6)) as { type: string; attempt?: number });
+}
+
+describe.skipIf(!haveRedisServer())('gateway jobs on Redis (BullMQ), real processes', () => {
+  let redis: PrivateRedis;
+  let mock: RunningMockServer;
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    mock = await startMockServer({ profile: 'openai', timeScale: SCALE, seed: 11 });
+  });
+  afterAll(async () => {
+    await mock.close();
+    await redis.kill();
+  });
+
+  it('jobs survive a SIGKILLed gateway: each ends once (result or dead letter), none lost', { timeout: 90_000 }, async () => {
+    // Short locks and leases so the takeover happens within the test: a dead gateway's jobs after 1.5 s, its concurrency slots after 2 s.
+    const config = writeConfig({ jobs: { lockDuration: 1_500, maxAttempts: 3, backoff: '1s', prefix: 'kill' }, redis: { leaseTtl: 2_000 }, limiter: { concurrency: { mode: 'fixed', limit: 4 } } });
+    const env = { REDIS_URL: redis.url, UPSTREAM_API_KEY: UPSTREAM_KEY, TIME_SCALE: String(SCALE) };
+    const first = await GatewayProcess.start(['--upstream', mock.baseURL, '--config', config], env);
+    const submitted = await Promise.all(Array.from({ length: 24 }, (_, i) => submit(first.baseURL, `kill test ${i}`)));
+    expect(new Set(submitted.map((j) => j.id)).size).toBe(24);
+    // Let some run: 4 at a time, each ~0.5 s at this scale.
+    await new Promise((r) => setTimeout(r, 600));
+    first.kill('SIGKILL');
+    expect(await first.exited).toBeNull();
+
+    const second = await GatewayProcess.start(['--upstream', mock.baseURL, '--config', config], env);
+    const deadline = Date.now() + 60_000;
+    let views: JobView[] = [];
+    while (Date.now() < deadline) {
+      views = await Promise.all(submitted.map((j) => getJob(second.baseURL, j.id)));
+      if (views.every((v) => v.status === 'succeeded' || v.dead_letter)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const succeeded = views.filter((v) => v.status === 'succeeded');
+    const dead = views.filter((v) => v.dead_letter);
+    expect(succeeded.length + dead.length).toBe(24);
+    for (const v of succeeded) expect((v.result as { data: { b64_json: string }[] }).data).toHaveLength(1);
+    // Some jobs were running on the killed gateway and were taken over after their lock expired.
+    expect(succeeded.some((v) => v.attempts >= 2)).toBe(true);
+
+    // The event stream replays the whole story from Redis on any replica.
+    const story = await events(second.baseURL, succeeded[0]!.id);
+    expect(story[0]!.type).toBe('queued');
+    expect(story.at(-1)!.type).toBe('succeeded');
+    expect(story.filter((e) => e.type === 'started').length).toBeGreaterThanOrEqual(1);
+
+    second.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    for (const out of [first.output, second.output]) {
+      expect(out).toContain('BullMQ on REDIS_URL');
+      expect(out).not.toContain(UPSTREAM_KEY);
+    }
+  });
+
+  it('a job that keeps failing lands in the dead-letter queue after maxAttempts runs', { timeout: 60_000 }, async () => {
+    const config = writeConfig({ jobs: { maxAttempts: 2, backoff: '1s', prefix: 'dlq' }, limiter: { retry: { maxAttempts: 1 }, circuit: { enabled: false } } });
+    const gw = await GatewayProcess.start(['--upstream', mock.baseURL, '--config', config], { REDIS_URL: redis.url, UPSTREAM_API_KEY: UPSTREAM_KEY, TIME_SCALE: String(SCALE) });
+    try {
+      await fetch(`${mock.url}/__admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'error', status: 500, rate: 1 }) });
+      const job = await submit(gw.baseURL, 'doomed');
+      const story = await events(gw.baseURL, job.id);
+      expect(story.map((e) => e.type)).toEqual(['queued', 'started', 'retried', 'started', 'failed']);
+      const view = await getJob(gw.baseURL, job.id);
+      expect(view).toMatchObject({ status: 'failed', dead_letter: true, attempts: 2, error: { type: 'server_error' } });
+      const dlq = (await (await fetch(`${gw.baseURL}/jobs/dead-letter`, { headers: auth })).json()) as { data: { id: string }[] };
+      expect(dlq.data.map((d) => d.id)).toContain(job.id);
+    } finally {
+      await fetch(`${mock.url}/__admin/faults`, { method: 'DELETE' });
+      gw.kill('SIGTERM');
+      await gw.exited;
+    }
+  });
+
+  it('two gateway replicas on one Redis keep one account within its limits', { timeout: 60_000 }, async () => {
+    // Tier 2: 20 images a minute. At scale 0.04 a minute lasts 2.4 s.
+    const scale = 0.04;
+    const ipm = 20;
+    const minuteMs = 60_000 * scale;
+    const tier2 = await startMockServer({ profile: 'openai', timeScale: scale, seed: 12 });
+    const config = writeConfig({ jobs: { prefix: 'replicas' }, limiter: { budgets: { ipm: { limit: ipm } }, queue: { maxWait: '10m', maxSize: 500 } } });
+    const env = { REDIS_URL: redis.url, UPSTREAM_API_KEY: 'sk-tier2-replicas', TIME_SCALE: String(scale) };
+    const replicas = await Promise.all([0, 1].map(() => GatewayProcess.start(['--upstream', tier2.baseURL, '--config', config], env)));
+    try {
+      // 2x the account's rate for two minutes, alternating between the replicas.
+      const offered = 4 * ipm;
+      const started = Date.now();
+      const answers: Promise<number>[] = [];
+      for (let i = 0; i < offered; i++) {
+        await new Promise((r) => setTimeout(r, Math.max(0, started + (i * (2 * minuteMs)) / offered - Date.now())));
+        const base = replicas[i % 2]!.baseURL;
+        answers.push(fetch(`${base}/images/generations`, { method: 'POST', headers: auth, body: JSON.stringify({ prompt: `replica ${i}`, quality: 'low' }) }).then((r) => r.status));
+      }
+      const statuses = await Promise.all(answers);
+      const span = Date.now() - started;
+      const stats = (await (await fetch(`${tier2.url}/__admin/stats`)).json()) as { total: number; limitRejections: Record<string, number> };
+      const limit429 = Object.values(stats.limitRejections).reduce((a, b) => a + b, 0);
+      expect(statuses.filter((s) => s === 200).length).toBe(offered); // queued, not lost: every request got its image
+      expect(limit429).toBe(0);
+      // The provider's bucket: a full burst plus the refill over the run.
+      expect(stats.total).toBeLessThanOrEqual(ipm + (ipm * span) / minuteMs);
+    } finally {
+      for (const r of replicas) r.kill('SIGTERM');
+      await Promise.all(replicas.map((r) => r.exited));
+      await tier2.close();
+    }
+  });
+});
