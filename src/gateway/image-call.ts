@@ -17,7 +17,8 @@ const UNREACHABLE: OpenAIErrorBody = { message: 'The provider could not be reach
 
 /**
  * One images request through the limiters: to the upstream with the most headroom, and on
- * to the next when that one's circuit is open or it cannot be reached. Provider answers
+ * to the next when that one's circuit is open (or opens on this request's failures) or it
+ * cannot be reached. The last upstream's answer is the client's. Provider answers
  * pass through; the gateway's refusals are in OpenAI's shape. Used by the sync endpoint and
  * by every run of an async job.
  */
@@ -45,7 +46,11 @@ export function imageCall(upstreams: Upstreams) {
         if (!signal.aborted) continue;
         return answer;
       }
-      return { ...(await toAnswer(execution.value)), timing, source: 'upstream' };
+      answer = { ...(await toAnswer(execution.value)), timing, source: 'upstream' };
+      // The provider failed and that opened its circuit: the next upstream may do better.
+      const opened = answer.status >= 500 && upstream.limiter.circuit.stateAt(upstream.limiter.clock.now()) === 'open';
+      if (opened && !signal.aborted) continue;
+      return answer;
     }
     return answer!;
   };

@@ -48,10 +48,21 @@ function readUsage(bytes: Buffer): { input_tokens?: number; output_tokens?: numb
   }
 }
 
+/** OpenAI's 401 echoes a masked key ("sk-proj-****abcd"): even a masked upstream key is not the client's to see. */
+const KEY_LIKE = /\bsk-[A-Za-z0-9_*-]{3,}/g;
+
+export function redactKeys(body: Buffer): Buffer {
+  const text = body.toString('utf8');
+  const redacted = text.replace(KEY_LIKE, 'sk-[redacted]');
+  return redacted === text ? body : Buffer.from(redacted);
+}
+
 export async function toAnswer(response: Response): Promise<UpstreamAnswer> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     if (PASSED.test(name)) headers[name] = value;
   });
-  return { status: response.status, headers, body: buffered.get(response) ?? Buffer.from(await response.arrayBuffer()) };
+  const body = buffered.get(response) ?? Buffer.from(await response.arrayBuffer());
+  // Error bodies are small; successes carry images and never a key.
+  return { status: response.status, headers, body: response.status >= 400 ? redactKeys(body) : body };
 }
