@@ -51,7 +51,7 @@ describe('ratelab gateway (CLI)', () => {
   it.each([
     [['--upstream', 'not a url'], 'Expected `--upstream` to be a base URL like http://127.0.0.1:4010/v1, got `not a url` (string)'],
     [['--upstream', 'https://api.example.invalid/v1'], 'Expected `UPSTREAM_API_KEY` in the environment for a non-local upstream, got nothing'],
-    [['--config', 'no-such-limiter.yaml'], 'Cannot read limiter config `no-such-limiter.yaml`'],
+    [['--config', 'no-such-limiter.yaml'], 'Cannot read gateway config `no-such-limiter.yaml`'],
   ])('refuses %j with a message naming the problem (exit 2)', (args, message) => {
     const env = { ...process.env };
     delete env.UPSTREAM_API_KEY;
