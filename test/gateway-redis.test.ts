@@ -94,6 +94,33 @@ describe.skipIf(!haveRedisServer())('gateway jobs on Redis (BullMQ), real proces
     }
   });
 
+  it('SIGTERM hands queued jobs back to Redis without spending a run; the next gateway finishes them', { timeout: 60_000 }, async () => {
+    const config = writeConfig({ jobs: { prefix: 'term' }, limiter: { concurrency: { mode: 'fixed', limit: 2 } } });
+    const env = { REDIS_URL: redis.url, UPSTREAM_API_KEY: UPSTREAM_KEY, TIME_SCALE: String(SCALE) };
+    const first = await GatewayProcess.start(['--upstream', mock.baseURL, '--config', config], env);
+    const submitted = await Promise.all(Array.from({ length: 12 }, (_, i) => submit(first.baseURL, `term test ${i}`)));
+    await new Promise((r) => setTimeout(r, 300));
+    first.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const second = await GatewayProcess.start(['--upstream', mock.baseURL, '--config', config], env);
+    try {
+      const deadline = Date.now() + 30_000;
+      let views: JobView[] = [];
+      while (Date.now() < deadline) {
+        views = await Promise.all(submitted.map((j) => getJob(second.baseURL, j.id)));
+        if (views.every((v) => v.status === 'succeeded')) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(views.map((v) => v.status)).toEqual(Array(12).fill('succeeded'));
+      // Handed back, not failed: no job shows a retried run.
+      const stories = await Promise.all(submitted.map((j) => events(second.baseURL, j.id)));
+      expect(stories.flat().filter((e) => e.type === 'retried' || e.type === 'failed')).toEqual([]);
+    } finally {
+      second.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+
   it('a job that keeps failing lands in the dead-letter queue after maxAttempts runs', { timeout: 60_000 }, async () => {
     const config = writeConfig({ jobs: { maxAttempts: 2, backoff: '1s', prefix: 'dlq' }, limiter: { retry: { maxAttempts: 1 }, circuit: { enabled: false } } });
     const gw = await GatewayProcess.start(['--upstream', mock.baseURL, '--config', config], { REDIS_URL: redis.url, UPSTREAM_API_KEY: UPSTREAM_KEY, TIME_SCALE: String(SCALE) });
