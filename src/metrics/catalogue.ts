@@ -172,3 +172,33 @@ export const GATEWAY_METRICS = {
     labelNames: [],
   }),
 } as const;
+
+/**
+ * Load-test metrics in k6's model (Counter, Gauge, Rate, Trend), recorded by the k6 scripts
+ * (which import this file: it has no imports) and by the embedded engine. With k6's
+ * Prometheus remote write they become `k6_<name>_total`, `k6_<name>`, `k6_<name>_rate` and
+ * `k6_<name>_<stat>`; the engine exports the same names.
+ */
+export const LOADTEST_METRICS = {
+  provider429: { name: 'ratelab_provider_429', type: 'rate', help: "Share of answers that were the provider's 429, passed through." },
+  refusals: { name: 'ratelab_gateway_refusals', type: 'rate', help: "Share of answers that were the gateway's own refusals." },
+  queueWait: { name: 'ratelab_queue_wait', type: 'trend', isTime: true, help: 'ms the request waited in the gateway before its first attempt (x-ratelab-queue-ms).' },
+  attempts: { name: 'ratelab_attempts', type: 'trend', isTime: false, help: 'Upstream attempts per request (x-ratelab-attempts).' },
+  upstream429: { name: 'ratelab_upstream_429', type: 'counter', help: 'Answers whose last upstream attempt got 429 (x-ratelab-upstream-status).' },
+} as const;
+
+/** k6's built-in metrics the engine reports, by k6's names and types. */
+export const K6_BUILTIN_METRICS = {
+  http_reqs: 'counter',
+  http_req_duration: 'trend',
+  http_req_waiting: 'trend',
+  http_req_failed: 'rate',
+  iterations: 'counter',
+  iteration_duration: 'trend',
+  dropped_iterations: 'counter',
+  vus: 'gauge',
+  vus_max: 'gauge',
+  checks: 'rate',
+  data_sent: 'counter',
+  data_received: 'counter',
+} as const;

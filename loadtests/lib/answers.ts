@@ -1,0 +1,48 @@
+/**
+ * What one load-test iteration sends and how its answer is read: shared by the k6 scripts
+ * and the embedded engine (no imports, no runtime APIs), so both count the same things.
+ */
+
+/** The request every iteration sends: the cheapest image, so load is about rates, not bytes. */
+export function imageRequestBody(vu: number, iteration: number): string {
+  return JSON.stringify({ model: 'gpt-image-1', prompt: `ratelab load test ${vu}-${iteration}`, quality: 'low', output_format: 'webp' });
+}
+
+/** The gateway's own refusals carry this error type (src/gateway/refusals.ts). */
+export const GATEWAY_ERROR_TYPE = 'ratelab_gateway_error';
+
+export interface AnswerFacts {
+  status: number;
+  /** `error.type` of an error body, if any. */
+  errorType: string | undefined;
+  /** `x-ratelab-upstream-status`: the provider's status on the last attempt. */
+  upstreamStatus: number | undefined;
+}
+
+export interface AnswerClass {
+  ok: boolean;
+  /** The provider said 429 and the client got it (the limiter failed to prevent it). */
+  provider429: boolean;
+  /** The gateway refused: queue full, deadline, circuit open, budget, shutdown. */
+  refusal: boolean;
+  /** Any terminal answer a client can act on: an image, or an error in OpenAI's shape. */
+  clear: boolean;
+}
+
+export function classifyAnswer(a: AnswerFacts): AnswerClass {
+  const ok = a.status === 200;
+  const refusal = !ok && a.errorType === GATEWAY_ERROR_TYPE;
+  const provider429 = a.status === 429 && !refusal;
+  return { ok, provider429, refusal, clear: ok || a.errorType !== undefined };
+}
+
+/** Reads `error.type` from a JSON error body without throwing. */
+export function errorTypeOf(body: string | null | undefined): string | undefined {
+  if (!body) return undefined;
+  try {
+    const parsed = JSON.parse(body) as { error?: { type?: unknown } };
+    return typeof parsed.error?.type === 'string' ? parsed.error.type : undefined;
+  } catch {
+    return undefined;
+  }
+}

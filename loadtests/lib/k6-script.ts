@@ -1,0 +1,60 @@
+/**
+ * The body of every k6 script in loadtests/: options from scenarios.ts, one image request
+ * per iteration with the same custom metrics the embedded engine records, an outage
+ * injector for the recovery scenario, and a JSON summary. Runs in k6 only.
+ */
+import { check } from 'k6';
+import http from 'k6/http';
+import { Counter, Rate, Trend } from 'k6/metrics';
+import { LOADTEST_METRICS as M } from '../../src/metrics/catalogue.ts';
+import { DEFAULT_CAPACITY, DEFAULT_TIME_SCALE, scenario, type ScenarioName } from '../scenarios.ts';
+import { classifyAnswer, errorTypeOf, imageRequestBody } from './answers.ts';
+
+const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:4020').replace(/\/$/, '');
+const API_KEY = __ENV.API_KEY || 'sk-ratelab-dev';
+const MOCK_URL = (__ENV.MOCK_URL || 'http://127.0.0.1:4010').replace(/\/$/, '');
+const TIME_SCALE = Number(__ENV.TIME_SCALE || DEFAULT_TIME_SCALE);
+const CAPACITY = Number(__ENV.CAPACITY || DEFAULT_CAPACITY);
+
+export function k6Script(name: ScenarioName) {
+  const plan = scenario(name, { capacity: CAPACITY, timeScale: TIME_SCALE });
+  const provider429 = new Rate(M.provider429.name);
+  const refusals = new Rate(M.refusals.name);
+  const queueWait = new Trend(M.queueWait.name, true);
+  const attempts = new Trend(M.attempts.name);
+  const upstream429 = new Counter(M.upstream429.name);
+  // A 429 is an answer the test expects to see under overload: count it apart, not as a failed request.
+  http.setResponseCallback(http.expectedStatuses({ min: 200, max: 399 }, 429));
+  const params = { headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, timeout: `${Math.ceil(360 * TIME_SCALE + 30)}s` };
+
+  function iteration(): void {
+    const res = http.post(`${BASE_URL}/v1/images/generations`, imageRequestBody(__VU, __ITER), params);
+    const body = typeof res.body === 'string' ? res.body : null;
+    const upstreamStatus = Number(res.headers['X-Ratelab-Upstream-Status'] ?? NaN);
+    const facts = { status: res.status, errorType: res.status === 200 ? undefined : errorTypeOf(body), upstreamStatus: Number.isNaN(upstreamStatus) ? undefined : upstreamStatus };
+    const answer = classifyAnswer(facts);
+    provider429.add(answer.provider429);
+    refusals.add(answer.refusal);
+    const queueMs = Number(res.headers['X-Ratelab-Queue-Ms']);
+    if (!Number.isNaN(queueMs)) queueWait.add(queueMs);
+    const tries = Number(res.headers['X-Ratelab-Attempts']);
+    if (!Number.isNaN(tries)) attempts.add(tries);
+    if (facts.upstreamStatus === 429) upstream429.add(1);
+    check(res, { 'an image or a clear error': () => answer.clear });
+  }
+
+  function injectOutage(): void {
+    if (!plan.outage) return;
+    const res = http.post(`${MOCK_URL}/__admin/faults`, JSON.stringify(plan.outage.fault), { headers: { 'content-type': 'application/json' } });
+    check(res, { 'outage injected': (r) => r.status === 201 });
+  }
+
+  function handleSummary(data: { metrics: Record<string, { values: Record<string, number> }> }): Record<string, string> {
+    const out = __ENV.SUMMARY_PATH || `results/${name}-k6-summary.json`;
+    const v = (metric: string, stat: string) => data.metrics[metric]?.values[stat];
+    const line = `ratelab ${name}: ${v('http_reqs', 'count') ?? 0} requests, p95 ${Math.round(v('http_req_duration', 'p(95)') ?? 0)} ms, provider 429 ${(100 * (v(M.provider429.name, 'rate') ?? 0)).toFixed(2)} %, refusals ${(100 * (v(M.refusals.name, 'rate') ?? 0)).toFixed(2)} %, dropped ${v('dropped_iterations', 'count') ?? 0}\n`;
+    return { stdout: line, [out]: JSON.stringify(data, null, 2) };
+  }
+
+  return { options: { ...plan.options, summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'] }, iteration, injectOutage, handleSummary };
+}

@@ -1,0 +1,182 @@
+/**
+ * The four load tests as data in k6's `options` shape: one source for the k6 scripts
+ * (loadtests/*.ts, run natively by k6 >= 0.57) and for ratelab's embedded engine. No
+ * imports, no Node or k6 APIs: both runtimes load this file as it is.
+ *
+ * Rates are images per minute at time scale 1, as fractions of the target's sustainable
+ * `capacity`. At time scale s every duration (stages, time unit, grace periods, latency
+ * thresholds) is multiplied by s, so a 10-minute peak runs in 60 s at s = 0.1 with the
+ * same number of requests.
+ */
+
+export const SCENARIO_NAMES = ['steady', 'peak', 'ramp', 'recovery'] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+/** Images per minute the default stack (`ratelab loadtest`: openai profile, tier 3) sustains at scale 1: its IPM limit. */
+export const DEFAULT_CAPACITY = 50;
+/** The quick start's time scale: a 10-minute scenario takes about a minute. */
+export const DEFAULT_TIME_SCALE = 0.1;
+
+export interface ScenarioParams {
+  /** Sustainable images per minute of the target at time scale 1. */
+  capacity: number;
+  timeScale: number;
+}
+
+export interface Stage {
+  duration: string;
+  target: number;
+}
+
+interface CommonExecutor {
+  startTime?: string;
+  gracefulStop?: string;
+  exec?: string;
+  tags?: Record<string, string>;
+  env?: Record<string, string>;
+}
+
+export type ExecutorConfig = CommonExecutor &
+  (
+    | { executor: 'constant-arrival-rate'; rate: number; timeUnit?: string; duration: string; preAllocatedVUs: number; maxVUs?: number }
+    | { executor: 'ramping-arrival-rate'; startRate?: number; timeUnit?: string; stages: Stage[]; preAllocatedVUs: number; maxVUs?: number }
+    | { executor: 'constant-vus'; vus?: number; duration: string }
+    | { executor: 'ramping-vus'; startVUs?: number; stages: Stage[]; gracefulRampDown?: string }
+    | { executor: 'per-vu-iterations'; vus?: number; iterations?: number; maxDuration?: string }
+    | { executor: 'shared-iterations'; vus?: number; iterations?: number; maxDuration?: string }
+  );
+
+export type ThresholdSpec = string | { threshold: string; abortOnFail?: boolean; delayAbortEval?: string };
+
+export interface LoadOptions {
+  scenarios: Record<string, ExecutorConfig>;
+  thresholds: Record<string, ThresholdSpec[]>;
+  summaryTrendStats?: string[];
+}
+
+export interface ScenarioPlan {
+  name: ScenarioName;
+  description: string;
+  options: LoadOptions;
+  /**
+   * The recovery scenario's outage: when it starts and how long it lasts in the run's
+   * (scaled) ms, and the fault sent to the mock's admin API, whose durations are at scale 1
+   * (the mock scales them by its own time scale).
+   */
+  outage?: { atMs: number; durationMs: number; fault: { kind: 'outage'; status: 500 | 502 | 503; duration: string } };
+}
+
+/** Go duration in ms: k6 parses it, and ms keeps fractions of a scaled second exact. */
+const ms = (value: number): string => `${Math.max(0, Math.round(value))}ms`;
+const MINUTE = 60_000;
+
+/**
+ * Rates are integers in k6; counting per ten minutes keeps a tenth of an image per
+ * minute of resolution (0.7 × 5 IPM = 3.5 per minute = 35 per ten minutes).
+ */
+const PER = 10;
+
+export function scenario(name: ScenarioName, params: ScenarioParams): ScenarioPlan {
+  const { capacity, timeScale: s } = params;
+  if (!(capacity > 0)) throw new RangeError(`Expected \`capacity\` to be a number > 0, got \`${capacity}\` (${typeof capacity})`);
+  if (!(s > 0)) throw new RangeError(`Expected \`timeScale\` to be a number > 0, got \`${s}\` (${typeof s})`);
+  const rate = (fraction: number): number => Math.max(1, Math.round(fraction * capacity * PER));
+  const d = (minutes: number): string => ms(minutes * MINUTE * s);
+  const timeUnit = ms(PER * MINUTE * s);
+  // VUs: arrivals per minute × minutes an answer may take (the gateway may queue up to 5 min).
+  const vus = (peakFraction: number) => ({ preAllocatedVUs: Math.ceil(peakFraction * capacity * 1), maxVUs: Math.ceil(peakFraction * capacity * 6) + 10 });
+  // Requests must be allowed to finish: the gateway's queue waits up to 5 minutes (scaled).
+  const gracefulStop = d(5.5);
+  const latency = (p95Minutes: number, p99Minutes: number) => [`p(95)<${Math.round(p95Minutes * MINUTE * s)}`, `p(99)<${Math.round(p99Minutes * MINUTE * s)}`];
+  const common = {
+    // Provider 429s are what the limiter exists to prevent: under 1 % even at 2x overload.
+    ratelab_provider_429: ['rate<0.01'],
+  };
+
+  switch (name) {
+    case 'steady':
+      return {
+        name,
+        description: `constant arrivals at 70 % of capacity (${(0.7 * capacity).toFixed(1)} images/min) for 10 min`,
+        options: {
+          scenarios: {
+            steady: { executor: 'constant-arrival-rate', rate: rate(0.7), timeUnit, duration: d(10), ...vus(0.7), gracefulStop, tags: { scenario_kind: 'steady' } },
+          },
+          thresholds: {
+            ...common,
+            'http_req_duration{expected_response:true}': latency(1.5, 2.5),
+            ratelab_gateway_refusals: ['rate<0.01'],
+            dropped_iterations: [`count<${Math.ceil(0.01 * 0.7 * capacity * 10)}`],
+            checks: ['rate>0.99'],
+          },
+        },
+      };
+    case 'peak':
+      return {
+        name,
+        description: `70 % of capacity, ramp to 200 % (${(2 * capacity).toFixed(0)} images/min), hold 4 min, back to 70 %: 10 min`,
+        options: {
+          scenarios: {
+            peak: {
+              executor: 'ramping-arrival-rate',
+              startRate: rate(0.7),
+              timeUnit,
+              stages: [
+                { duration: d(1), target: rate(0.7) },
+                { duration: d(2), target: rate(2) },
+                { duration: d(4), target: rate(2) },
+                { duration: d(2), target: rate(0.7) },
+                { duration: d(1), target: rate(0.7) },
+              ],
+              ...vus(2),
+              gracefulStop,
+              tags: { scenario_kind: 'peak' },
+            },
+          },
+          thresholds: {
+            ...common,
+            // Overload is shed, clearly: refusals are expected, lost requests are not.
+            'http_req_duration{expected_response:true}': latency(5, 5.5),
+            dropped_iterations: [`count<${Math.ceil(0.01 * 1.48 * capacity * 10)}`],
+            checks: ['rate>0.99'],
+          },
+        },
+      };
+    case 'ramp':
+      return {
+        name,
+        description: `arrivals from 10 % to 150 % of capacity over 20 min, to find the knee`,
+        options: {
+          scenarios: {
+            ramp: { executor: 'ramping-arrival-rate', startRate: rate(0.1), timeUnit, stages: [{ duration: d(20), target: rate(1.5) }], ...vus(1.5), gracefulStop, tags: { scenario_kind: 'ramp' } },
+          },
+          thresholds: {
+            ...common,
+            'http_req_duration{expected_response:true}': latency(5, 5.5),
+            checks: ['rate>0.99'],
+          },
+        },
+      };
+    case 'recovery': {
+      const outage = { atMs: 3 * MINUTE * s, durationMs: 2 * MINUTE * s, fault: { kind: 'outage' as const, status: 500 as const, duration: '2m' } };
+      return {
+        name,
+        description: `70 % of capacity for 10 min with a 2-min upstream outage (HTTP 500) from minute 3; measures time to recover`,
+        outage,
+        options: {
+          scenarios: {
+            steady: { executor: 'constant-arrival-rate', rate: rate(0.7), timeUnit, duration: d(10), ...vus(0.7), gracefulStop, tags: { scenario_kind: 'recovery' } },
+            // One iteration that tells the mock to fail every request for two minutes.
+            outage: { executor: 'shared-iterations', vus: 1, iterations: 1, startTime: ms(outage.atMs), exec: 'injectOutage', maxDuration: d(1), tags: { scenario_kind: 'outage' } },
+          },
+          thresholds: {
+            ...common,
+            'http_req_duration{expected_response:true}': latency(5, 5.5),
+            // During the outage requests fail (503 circuit_open, 500): the rest must succeed.
+            checks: ['rate>0.6'],
+          },
+        },
+      };
+    }
+  }
+}

@@ -1,0 +1,167 @@
+import type { ExecutorConfig, LoadOptions } from '../../loadtests/scenarios.ts';
+import { realClock, type Clock } from '../core/clock.ts';
+import { toMs } from '../core/duration.ts';
+import { K6_BUILTIN_METRICS, LOADTEST_METRICS } from '../metrics/catalogue.ts';
+import { constantArrivals, rampingArrivals, rateSegments } from './executors/arrival-schedule.ts';
+import { runArrivalRate } from './executors/arrival-rate.ts';
+import { runConstantVus, runIterations, runRampingVus } from './executors/closed-model.ts';
+import { VuCounter, type ExecutorRuntime, type IterationFn } from './iteration.ts';
+import { Metrics, type Metric } from './metrics.ts';
+import { aggregate, parseThreshold, passes, type Threshold } from './thresholds.ts';
+
+/** Latency from the intended start (the due time), beside http_req_duration from the actual send. */
+export const INTENDED_METRIC = 'ratelab_req_duration_intended';
+
+export interface RunLoadOptions {
+  options: LoadOptions;
+  /** Builds the iteration functions by `exec` name (`default` unless a scenario names another). */
+  iterations: (metrics: Metrics) => Record<string, IterationFn>;
+  clock?: Clock;
+  /** Threshold evaluation period; k6 uses 2 s. */
+  evaluateEveryMs?: number;
+  /** Stops the run from outside (Ctrl-C): like abortOnFail, running iterations are interrupted. */
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  metrics: Metrics;
+  thresholds: Threshold[];
+  /** A threshold with abortOnFail failed (or the run was stopped). */
+  aborted: boolean;
+  startedAt: number;
+  durationMs: number;
+  vus: VuCounter;
+}
+
+const CONTAINS: Record<string, Metric['contains']> = {
+  http_req_duration: 'time',
+  http_req_waiting: 'time',
+  iteration_duration: 'time',
+  data_sent: 'data',
+  data_received: 'data',
+};
+
+function defineMetrics(metrics: Metrics): void {
+  for (const [name, type] of Object.entries(K6_BUILTIN_METRICS)) metrics.define(name, type, CONTAINS[name] ?? 'default');
+  for (const m of Object.values(LOADTEST_METRICS)) metrics.define(m.name, m.type, 'isTime' in m && m.isTime ? 'time' : 'default');
+  metrics.define(INTENDED_METRIC, 'trend', 'time');
+}
+
+const ms = (v: string | number | undefined, fallback: number): number => (v === undefined ? fallback : toMs(v));
+
+/** Runs one scenario's executor with k6's semantics. */
+function runExecutor(rt: ExecutorRuntime, c: ExecutorConfig): Promise<void> {
+  const gracefulStopMs = ms(c.gracefulStop, 30_000);
+  switch (c.executor) {
+    case 'constant-arrival-rate': {
+      const durationMs = toMs(c.duration);
+      return runArrivalRate(rt, {
+        offsets: constantArrivals(c.rate, ms(c.timeUnit, 1000), durationMs),
+        durationMs,
+        preAllocatedVUs: c.preAllocatedVUs,
+        maxVUs: Math.max(c.maxVUs ?? c.preAllocatedVUs, c.preAllocatedVUs),
+        gracefulStopMs,
+      });
+    }
+    case 'ramping-arrival-rate': {
+      const stages = c.stages.map((s) => ({ durationMs: toMs(s.duration), target: s.target }));
+      return runArrivalRate(rt, {
+        offsets: rampingArrivals(rateSegments(c.startRate ?? 0, ms(c.timeUnit, 1000), stages)),
+        durationMs: stages.reduce((a, s) => a + s.durationMs, 0),
+        preAllocatedVUs: c.preAllocatedVUs,
+        maxVUs: Math.max(c.maxVUs ?? c.preAllocatedVUs, c.preAllocatedVUs),
+        gracefulStopMs,
+      });
+    }
+    case 'constant-vus':
+      return runConstantVus(rt, { vus: c.vus ?? 1, durationMs: toMs(c.duration), gracefulStopMs });
+    case 'ramping-vus':
+      return runRampingVus(rt, {
+        startVUs: c.startVUs ?? 1,
+        stages: c.stages.map((s) => ({ durationMs: toMs(s.duration), target: s.target })),
+        gracefulStopMs,
+        gracefulRampDownMs: ms(c.gracefulRampDown, 30_000),
+      });
+    case 'per-vu-iterations':
+    case 'shared-iterations':
+      return runIterations(rt, {
+        vus: c.vus ?? 1,
+        iterations: c.iterations ?? 1,
+        shared: c.executor === 'shared-iterations',
+        maxDurationMs: ms(c.maxDuration, 600_000),
+        gracefulStopMs,
+      });
+  }
+}
+
+/**
+ * The embedded engine: every scenario of `options` from its startTime with its executor's
+ * k6 semantics, k6's built-in metrics, thresholds evaluated every 2 s (abortOnFail,
+ * delayAbortEval) and at the end.
+ */
+export async function runLoad(o: RunLoadOptions): Promise<RunResult> {
+  const clock = o.clock ?? realClock;
+  const metrics = new Metrics();
+  defineMetrics(metrics);
+  const thresholds: Threshold[] = [];
+  for (const [name, specs] of Object.entries(o.options.thresholds ?? {})) {
+    const metric = metrics.get(name) ?? metrics.subMetric(name);
+    for (const spec of specs) thresholds.push(parseThreshold(name, spec, metric.type));
+  }
+  const fns = o.iterations(metrics);
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort();
+  o.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const vus = new VuCounter();
+  const startedAt = clock.now();
+
+  const evaluate = (final: boolean): void => {
+    const elapsed = clock.now() - startedAt;
+    for (const t of thresholds) {
+      t.failed = !passes(t, aggregate(metrics.get(t.metric)!, t.aggregation, elapsed));
+      if (!final && t.failed && t.abortOnFail && elapsed >= t.delayAbortEvalMs) stop.abort();
+    }
+  };
+  const every = o.evaluateEveryMs ?? 2_000;
+  let evalTimer = clock.setTimer(function tick() {
+    evaluate(false);
+    evalTimer = clock.setTimer(tick, every);
+  }, every);
+
+  const runs = Object.entries(o.options.scenarios).map(async ([scenario, config]) => {
+    const exec = fns[config.exec ?? 'default'];
+    if (!exec) throw new RangeError(`Expected scenario \`${scenario}\`'s exec to name an iteration function, got \`${config.exec ?? 'default'}\` (string)`);
+    const rt: ExecutorRuntime = {
+      clock,
+      scenario,
+      exec,
+      vus,
+      stopped: stop.signal,
+      dropped: () => metrics.add('dropped_iterations', 1, { scenario }),
+      iterationDone: (d) => {
+        if (d.interrupted) return;
+        const tags = { scenario };
+        metrics.add('iterations', 1, tags);
+        metrics.add('iteration_duration', d.durationMs, tags);
+      },
+    };
+    const startTime = ms(config.startTime, 0);
+    if (startTime > 0) {
+      try {
+        await clock.sleep(startTime, stop.signal);
+      } catch {
+        return;
+      }
+    }
+    await runExecutor(rt, config);
+  });
+  try {
+    await Promise.all(runs);
+  } finally {
+    evalTimer.cancel();
+    o.signal?.removeEventListener('abort', onOuterAbort);
+  }
+  evaluate(true);
+  metrics.add('vus_max', vus.initialized);
+  return { metrics, thresholds, aborted: stop.signal.aborted, startedAt, durationMs: clock.now() - startedAt, vus };
+}
