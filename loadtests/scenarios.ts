@@ -83,8 +83,10 @@ export function scenario(name: ScenarioName, params: ScenarioParams): ScenarioPl
   const rate = (fraction: number): number => Math.max(1, Math.round(fraction * capacity * PER));
   const d = (minutes: number): string => ms(minutes * MINUTE * s);
   const timeUnit = ms(PER * MINUTE * s);
-  // VUs: arrivals per minute × minutes an answer may take (the gateway may queue up to 5 min).
-  const vus = (peakFraction: number) => ({ preAllocatedVUs: Math.ceil(peakFraction * capacity * 1), maxVUs: Math.ceil(peakFraction * capacity * 6) + 10 });
+  // VUs: arrivals per minute × minutes an answer may take. Under overload the gateway queues
+  // up to 5 min, so a peak needs ~4 min of arrivals in flight; k6 adds VUs beyond the
+  // pre-allocated ones only one per dropped iteration.
+  const vus = (peakFraction: number) => ({ preAllocatedVUs: Math.ceil(peakFraction * capacity * 4) + 10, maxVUs: Math.ceil(peakFraction * capacity * 6.5) + 10 });
   // Requests must be allowed to finish: the gateway's queue waits up to 5 minutes (scaled).
   const gracefulStop = d(5.5);
   const latency = (p95Minutes: number, p99Minutes: number) => [`p(95)<${Math.round(p95Minutes * MINUTE * s)}`, `p(99)<${Math.round(p99Minutes * MINUTE * s)}`];

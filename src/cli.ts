@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerGatewayCommand } from './cli/gateway-command.ts';
 import { registerMockCommand } from './cli/mock-command.ts';
 import { registerStackCommand } from './cli/stack-command.ts';
+import { registerLoadtestCommand } from './cli/loadtest-command.ts';
 import { CliError } from './cli/options.ts';
 import { ConfigError } from './core/validation.ts';
 
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
   registerMockCommand(program);
   registerGatewayCommand(program);
   registerStackCommand(program);
+  registerLoadtestCommand(program);
   return program;
 }
 

@@ -21,6 +21,10 @@ export interface RunLoadOptions {
   evaluateEveryMs?: number;
   /** Stops the run from outside (Ctrl-C): like abortOnFail, running iterations are interrupted. */
   signal?: AbortSignal;
+  /** Tag-filtered sub-metrics to keep beside the thresholds' own, e.g. `http_req_duration{status:200}`. */
+  subMetrics?: string[];
+  /** Told when an iteration starts and when one is dropped (offered load, for time series). */
+  onOffered?: (started: boolean) => void;
 }
 
 export interface RunResult {
@@ -108,6 +112,7 @@ export async function runLoad(o: RunLoadOptions): Promise<RunResult> {
     const metric = metrics.get(name) ?? metrics.subMetric(name);
     for (const spec of specs) thresholds.push(parseThreshold(name, spec, metric.type));
   }
+  for (const name of o.subMetrics ?? []) metrics.subMetric(name);
   const fns = o.iterations(metrics);
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort();
@@ -117,6 +122,7 @@ export async function runLoad(o: RunLoadOptions): Promise<RunResult> {
 
   const evaluate = (final: boolean): void => {
     const elapsed = clock.now() - startedAt;
+    if (!final) metrics.add('vus', vus.busy);
     for (const t of thresholds) {
       t.failed = !passes(t, aggregate(metrics.get(t.metric)!, t.aggregation, elapsed));
       if (!final && t.failed && t.abortOnFail && elapsed >= t.delayAbortEvalMs) stop.abort();
@@ -137,7 +143,11 @@ export async function runLoad(o: RunLoadOptions): Promise<RunResult> {
       exec,
       vus,
       stopped: stop.signal,
-      dropped: () => metrics.add('dropped_iterations', 1, { scenario }),
+      dropped: () => {
+        metrics.add('dropped_iterations', 1, { scenario });
+        o.onOffered?.(false);
+      },
+      started: () => o.onOffered?.(true),
       iterationDone: (d) => {
         if (d.interrupted) return;
         const tags = { scenario };

@@ -23,6 +23,8 @@ export interface ExecutorRuntime {
   /** Aborts on abortOnFail or a user's stop: executors stop starting and interrupt what runs. */
   stopped: AbortSignal;
   dropped(): void;
+  /** An iteration started (offered load, for time series). */
+  started(): void;
   /** A finished iteration (interrupted ones included, flagged). */
   iterationDone(d: { durationMs: number; fromIntendedMs: number; interrupted: boolean; errored: boolean }): void;
 }
@@ -61,6 +63,7 @@ export class IterationRunner {
     const { clock } = this.rt;
     const startedAt = clock.now();
     this.rt.vus.busy++;
+    this.rt.started();
     const run = (async () => {
       let errored = false;
       try {

@@ -1,0 +1,159 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { Registry } from 'prom-client';
+import { DEFAULT_TIME_SCALE, SCENARIO_NAMES, type ScenarioName } from '../../loadtests/scenarios.ts';
+import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
+import { expectationMessage } from '../core/validation.ts';
+import { loadGatewayConfig } from '../gateway/config.ts';
+import { textSummary } from '../report/text-summary.ts';
+import { runLoadtest, type LoadtestSettings } from './loadtest-run.ts';
+import { CliError, intOption, numberOption } from './options.ts';
+import { progressReporter } from './progress.ts';
+
+export interface LoadtestCommandOptions {
+  engine: 'auto' | 'k6' | 'embedded';
+  timeScale: number;
+  target?: string;
+  mockUrl?: string;
+  apiKey: string;
+  capacity?: number;
+  tier: number;
+  profile: string;
+  seed: number;
+  config?: string;
+  threshold: string[];
+  out?: string;
+  prometheusPort?: number;
+  allowRemote: boolean;
+}
+
+const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
+
+/** k6's exit code when a threshold fails. */
+export const THRESHOLDS_FAILED_EXIT = 99;
+
+export function parseThresholdFlag(value: string, previous: string[] = []): string[] {
+  if (!/^[A-Za-z0-9_]+(\{[^}]*\})?=.+$/.test(value)) throw new CliError(expectationMessage('--threshold', 'metric=expression, like "http_req_duration=p(95)<500"', value));
+  return [...previous, value];
+}
+
+export function loadtestOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--engine <engine>', 'k6 when it is on PATH (auto), or the embedded engine').choices(['auto', 'k6', 'embedded']).default('auto'))
+    .addOption(
+      new Option('--time-scale <s>', `multiply every duration (scenario stages, mock latency, limiter windows); 1 = real time`)
+        .env('TIME_SCALE')
+        .argParser(numberOption('--time-scale', MIN_TIME_SCALE, MAX_TIME_SCALE))
+        .default(DEFAULT_TIME_SCALE),
+    )
+    .option('--target <url>', 'a running gateway (e.g. http://127.0.0.1:4020); default: start the mock and the gateway here')
+    .option('--mock-url <url>', "the mock's URL, for the recovery scenario's outage when --target is given", 'http://127.0.0.1:4010')
+    .addOption(new Option('--api-key <key>', "the gateway client's key").env('API_KEY').default('sk-ratelab-dev'))
+    .option('--capacity <images/min>', "the target's sustainable images per minute at scale 1 (default: the started stack's tier limit)", numberOption('--capacity', 0.1, 1e7))
+    .option('--tier <n>', "the started stack's upstream account tier", intOption('--tier', 1, 99), 3)
+    .option('--profile <name|file>', "the started mock's profile", 'openai')
+    .option('--seed <n>', "the started mock's seed", intOption('--seed', 0, 2 ** 32 - 1), 1)
+    .option('--config <gateway.yaml>', "the started gateway's config (or a limiter config)")
+    .option('--threshold <metric=expr>', 'add a threshold, k6 grammar (repeatable): "http_req_duration=p(95)<500"', parseThresholdFlag, [])
+    .option('--out <dir>', 'where to write summary.json, timeseries.json and report.html (default results/<scenario>-<time>)')
+    .option('--prometheus-port <port>', "serve the engine's live metrics with k6's remote-write names at /metrics", intOption('--prometheus-port', 0, 65535))
+    .option('--allow-remote', 'allow a --target that is not on this machine (you must own it)', false);
+}
+
+function checkTarget(o: LoadtestCommandOptions): void {
+  for (const [flag, url] of [['--target', o.target], ['--mock-url', o.mockUrl]] as const) {
+    if (url === undefined) continue;
+    try {
+      new URL(url);
+    } catch {
+      throw new CliError(expectationMessage(flag, 'a URL like http://127.0.0.1:4020', url));
+    }
+    if (!o.allowRemote && !LOOPBACK.test(url)) throw new CliError(expectationMessage(flag, 'a loopback URL (127.0.0.1, ::1, localhost) unless --allow-remote is given', url));
+  }
+}
+
+function haveK6(): boolean {
+  return spawnSync('k6', ['version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Runs the k6 script for the scenario with the same settings; k6's exit code is ours. */
+async function runWithK6(name: ScenarioName, o: LoadtestCommandOptions, outDir: string): Promise<number> {
+  if (!o.target) throw new CliError('Expected `--target` with --engine k6 (start the stack with `npm run stack` first), got nothing');
+  const env = {
+    ...process.env,
+    BASE_URL: o.target,
+    API_KEY: o.apiKey,
+    TIME_SCALE: String(o.timeScale),
+    MOCK_URL: o.mockUrl ?? '',
+    SUMMARY_PATH: join(outDir, 'summary.json'),
+    K6_NO_USAGE_REPORT: 'true',
+    ...(o.capacity ? { CAPACITY: String(o.capacity) } : {}),
+  };
+  const child = spawn('k6', ['run', resolve('loadtests', `${name}.ts`)], { env, stdio: 'inherit' });
+  return new Promise((done) => child.once('exit', (code) => done(code ?? 1)));
+}
+
+export async function loadtestAction(name: string, o: LoadtestCommandOptions): Promise<number> {
+  if (!(SCENARIO_NAMES as readonly string[]).includes(name)) throw new CliError(expectationMessage('<scenario>', `one of ${SCENARIO_NAMES.join(', ')}`, name));
+  const scenarioName = name as ScenarioName;
+  checkTarget(o);
+  const outDir = o.out ?? join('results', `${scenarioName}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(outDir, { recursive: true });
+  const engine = o.engine === 'auto' ? (o.target && haveK6() ? 'k6' : 'embedded') : o.engine;
+  if (engine === 'k6') return runWithK6(scenarioName, o, outDir);
+
+  const thresholds: Record<string, string[]> = {};
+  for (const flag of o.threshold) {
+    const i = flag.indexOf('=');
+    (thresholds[flag.slice(0, i)] ??= []).push(flag.slice(i + 1));
+  }
+  const registry = o.prometheusPort !== undefined ? new Registry() : undefined;
+  const server = registry
+    ? createServer((_req, res) => void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text)))
+    : undefined;
+  if (server) await new Promise<void>((ok) => server.listen(o.prometheusPort, '127.0.0.1', ok));
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  const progress = progressReporter(scenarioName);
+  const settings: LoadtestSettings = {
+    scenario: scenarioName,
+    timeScale: o.timeScale,
+    capacity: o.capacity,
+    target: o.target,
+    mockUrl: o.target ? o.mockUrl : undefined,
+    apiKey: o.apiKey,
+    tier: o.tier,
+    profile: o.profile,
+    seed: o.seed,
+    gatewayConfig: o.config ? loadGatewayConfig(o.config) : undefined,
+    thresholds,
+    outDir,
+    registry,
+    signal: stop.signal,
+    onTick: progress.tick,
+  };
+  try {
+    const outcome = await runLoadtest(settings);
+    progress.done();
+    console.log(textSummary(outcome.summary, `ratelab ${scenarioName} (embedded engine, time scale ${o.timeScale}, capacity ${outcome.capacity} images/min)`));
+    console.log(`  wrote ${outcome.files.summary}, ${outcome.files.timeseries}, ${outcome.files.report}`);
+    if (outcome.thresholdsFailed) console.log(`  some thresholds failed: exit ${THRESHOLDS_FAILED_EXIT}`);
+    return outcome.thresholdsFailed ? THRESHOLDS_FAILED_EXIT : 0;
+  } finally {
+    progress.done();
+    process.removeListener('SIGINT', onSignal);
+    server?.close();
+  }
+}
+
+export function registerLoadtestCommand(program: Command): void {
+  loadtestOptions(program.command('loadtest').argument('<scenario>', SCENARIO_NAMES.join(' | ')).description('Run a load test scenario (embedded engine, or k6 when installed) and write summary.json, timeseries.json and report.html')).action(
+    async (name: string, o: LoadtestCommandOptions) => {
+      process.exitCode = await loadtestAction(name, o);
+    },
+  );
+}

@@ -1,0 +1,237 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
+import { scenario, type ScenarioName, type ScenarioPlan } from '../../loadtests/scenarios.ts';
+import { startMockServer, type RunningMockServer } from '../../mock-server/http-server.ts';
+import { realClock } from '../core/clock.ts';
+import type { GatewayConfig } from '../gateway/config.ts';
+import { startGateway, type RunningGateway } from '../gateway/gateway.ts';
+import { runLoad, type RunResult } from '../loadgen/engine.ts';
+import { imageIteration } from '../loadgen/image-iteration.ts';
+import type { IterationFn } from '../loadgen/iteration.ts';
+import { exposeK6Metrics } from '../loadgen/k6-prometheus.ts';
+import type { Metrics } from '../loadgen/metrics.ts';
+import { htmlReport } from '../report/html-report.ts';
+import { summaryData, type SummaryData } from '../report/k6-summary.ts';
+import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
+import { timeToRecover, TimeSeries, type SeriesPoint } from '../report/timeseries.ts';
+
+export interface LoadtestSettings {
+  scenario: ScenarioName;
+  timeScale: number;
+  /** Images/min the target sustains at scale 1; default: the stack's tier IPM. */
+  capacity?: number;
+  /** A running gateway (base URL without /v1); absent: start the mock and the gateway here. */
+  target?: string;
+  /** The mock's base URL (for the recovery scenario's outage) when `target` is given. */
+  mockUrl?: string;
+  apiKey?: string;
+  tier: number;
+  profile: string;
+  seed: number;
+  gatewayConfig?: GatewayConfig;
+  /** Extra thresholds, `metric` → expressions (added to the scenario's). */
+  thresholds?: Record<string, string[]>;
+  outDir: string;
+  /** Live k6-named metrics for Prometheus on this registry (the CLI serves it). */
+  registry?: Registry;
+  /** Called each tick with progress, for the progress bar. */
+  onTick?: (p: Progress) => void;
+  signal?: AbortSignal;
+  /** Builds a different iteration (ratelab compare's no-limiter strategy); default: through the target's gateway. */
+  iteration?: (metrics: Metrics, stack: { gatewayUrl: string; mockUrl: string | undefined }) => { fn: IterationFn; close: () => Promise<void> };
+}
+
+export interface Progress {
+  elapsedMs: number;
+  totalMs: number;
+  stage: string;
+  last: SeriesPoint | undefined;
+  requests: number;
+  errors: number;
+}
+
+export interface LoadtestOutcome {
+  plan: ScenarioPlan;
+  run: RunResult;
+  summary: SummaryData;
+  points: SeriesPoint[];
+  thresholdsFailed: boolean;
+  files: { summary: string; timeseries: string; report: string };
+  capacity: number;
+}
+
+/** How long a plan runs (the longest scenario's startTime + stages/duration), without grace periods. */
+export function planLengthMs(plan: ScenarioPlan): number {
+  const ms = (v: string | undefined) => (v ? Number(v.replace(/ms$/, '')) : 0);
+  let longest = 0;
+  for (const s of Object.values(plan.options.scenarios)) {
+    const body = 'duration' in s ? ms(s.duration) : 'stages' in s ? s.stages.reduce((a, st) => a + ms(st.duration), 0) : 0;
+    longest = Math.max(longest, ms(s.startTime) + body);
+  }
+  return longest;
+}
+
+function stageAt(plan: ScenarioPlan, elapsed: number): string {
+  const ms = (v: string) => Number(v.replace(/ms$/, ''));
+  for (const s of Object.values(plan.options.scenarios)) {
+    if (!('stages' in s)) continue;
+    let at = 0;
+    for (const [i, st] of s.stages.entries()) {
+      at += ms(st.duration);
+      if (elapsed < at) return `stage ${i + 1}/${s.stages.length}`;
+    }
+  }
+  return elapsed < planLengthMs(plan) ? 'running' : 'finishing';
+}
+
+/**
+ * One load test with the embedded engine: the mock and the gateway unless a target is
+ * given, the scenario from loadtests/scenarios.ts, a time series sampled every tick, and
+ * the three outputs (summary.json in k6's shape, timeseries.json, report.html).
+ */
+export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome> {
+  let mock: RunningMockServer | undefined;
+  let gateway: RunningGateway | undefined;
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    let target = s.target;
+    let mockUrl = s.mockUrl;
+    let capacity = s.capacity;
+    if (!target) {
+      mock = await startMockServer({ profile: s.profile, timeScale: s.timeScale, seed: s.seed, port: 0 });
+      started.push(mock);
+      mockUrl = mock.url;
+      gateway = await startGateway({ upstream: mock.baseURL, upstreamKey: `sk-tier${s.tier}-loadtest`, timeScale: s.timeScale, port: 0, ...(s.gatewayConfig ? { config: s.gatewayConfig } : {}) });
+      started.unshift(gateway);
+      target = gateway.url;
+      capacity ??= mock.model.profile.limits.tiers[String(s.tier)]?.ipm;
+    }
+    if (!capacity) throw new RangeError('Expected `--capacity` (images per minute the target sustains at time scale 1) for this target, got nothing');
+    const plan = scenario(s.scenario, { capacity, timeScale: s.timeScale });
+    for (const [metric, exprs] of Object.entries(s.thresholds ?? {})) plan.options.thresholds[metric] = [...(plan.options.thresholds[metric] ?? []), ...exprs];
+
+    const clock = realClock;
+    let series: TimeSeries | undefined;
+    let closeIteration: (() => Promise<void>) | undefined;
+    let metricsRef: Metrics | undefined;
+    const maxVUs = Math.max(...Object.values(plan.options.scenarios).map((c) => ('maxVUs' in c ? (c.maxVUs ?? c.preAllocatedVUs) : 'vus' in c ? (c.vus ?? 1) : 1)));
+    const gatewayUrl = target.replace(/\/$/, '');
+    const runPromise = runLoad({
+      options: plan.options,
+      clock,
+      signal: s.signal,
+      subMetrics: ['http_req_duration{status:200}', 'http_reqs{status:0}'],
+      onOffered: (ok) => series?.offered(ok),
+      iterations: (metrics) => {
+        metricsRef = metrics;
+        series = new TimeSeries(metrics, clock.now());
+        if (s.registry) exposeK6Metrics(s.registry, metrics);
+        const it = s.iteration
+          ? s.iteration(metrics, { gatewayUrl, mockUrl })
+          : imageIteration(metrics, { baseURL: gatewayUrl, apiKey: s.apiKey ?? 'sk-ratelab-dev', clock, timeoutMs: 6.5 * 60_000 * s.timeScale + 30_000, connections: maxVUs + 16 });
+        closeIteration = it.close;
+        return {
+          default: it.fn,
+          injectOutage: async () => {
+            if (!plan.outage || !mockUrl) return;
+            await fetch(`${mockUrl}/__admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(plan.outage.fault) });
+          },
+        };
+      },
+    });
+
+    // Sample the time series (and the gateway's queue and concurrency) every tick.
+    const tickMs = Math.min(1000, Math.max(100, planLengthMs(plan) / 300));
+    const startedAt = clock.now();
+    const totalMs = planLengthMs(plan);
+    let gauges: GatewayGauges | undefined;
+    let scraping = false;
+    const tick = setInterval(() => {
+      const now = clock.now();
+      if (!scraping && gatewayUrl) {
+        scraping = true;
+        void scrapeGateway(`${gatewayUrl}/metrics`).then((g) => {
+          gauges = g;
+          scraping = false;
+        });
+      }
+      series?.sample(now, metricsRef?.get('vus')?.value ?? 0, gauges);
+      const reqs = metricsRef?.get('http_reqs')?.sum ?? 0;
+      const failed = metricsRef?.get('http_req_failed')?.passes ?? 0;
+      s.onTick?.({ elapsedMs: now - startedAt, totalMs, stage: stageAt(plan, now - startedAt), last: series?.points.at(-1), requests: reqs, errors: failed });
+    }, tickMs);
+    let run: RunResult;
+    try {
+      run = await runPromise;
+    } finally {
+      clearInterval(tick);
+      await closeIteration?.();
+    }
+    series!.sample(clock.now(), 0, gauges);
+    const points = series!.points;
+
+    const reqs = run.metrics.get('http_reqs')!.sum;
+    const provider429 = run.metrics.get('ratelab_provider_429')!;
+    const refusals = run.metrics.get('ratelab_gateway_refusals')!;
+    const images = points.reduce((a, p, i) => a + p.ok * (p.t - (points[i - 1]?.t ?? 0)), 0);
+    const outageEnd = plan.outage ? (plan.outage.atMs + plan.outage.durationMs) / 1000 : undefined;
+    const recoverS = outageEnd === undefined ? undefined : timeToRecover(points, outageEnd);
+    const ratelab = {
+      scenario: plan.name,
+      description: plan.description,
+      engine: 'embedded',
+      timeScale: s.timeScale,
+      capacityImagesPerMinute: capacity,
+      target: gatewayUrl,
+      requests: reqs,
+      images: Math.round(images),
+      /** Successful images per minute at scale 1. */
+      goodputImagesPerMinute: run.durationMs > 0 ? (images / (run.durationMs / 1000)) * 60 * s.timeScale : 0,
+      provider429Rate: provider429.rate,
+      gatewayRefusalRate: refusals.rate,
+      droppedIterations: run.metrics.get('dropped_iterations')!.sum,
+      // Every request the engine sent got an answer (a status) or was interrupted at the end: none vanished.
+      lostRequests: run.metrics.get('http_reqs{status:0}')?.sum ?? 0,
+      ...(plan.outage ? { outage: { atS: plan.outage.atMs / 1000, durationS: plan.outage.durationMs / 1000 }, timeToRecoverS: recoverS ?? null } : {}),
+      aborted: run.aborted,
+    };
+    const summary = summaryData(run, { ratelab });
+    mkdirSync(s.outDir, { recursive: true });
+    const files = { summary: join(s.outDir, 'summary.json'), timeseries: join(s.outDir, 'timeseries.json'), report: join(s.outDir, 'report.html') };
+    writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    writeFileSync(files.timeseries, `${JSON.stringify({ scenario: plan.name, timeScale: s.timeScale, tickMs, points }, null, 2)}\n`);
+    writeFileSync(
+      files.report,
+      htmlReport({
+        title: `ratelab ${plan.name}`,
+        subtitle: `${plan.description} · capacity ${capacity} images/min · time scale ${s.timeScale} · ${new Date().toISOString()}`,
+        summary,
+        runs: [{ name: plan.name, points }],
+        facts: headlineFacts(summary, ratelab),
+        ...(plan.outage ? { outage: { from: plan.outage.atMs / 1000, to: (plan.outage.atMs + plan.outage.durationMs) / 1000 } } : {}),
+      }),
+    );
+    return { plan, run, summary, points, thresholdsFailed: run.thresholds.some((t) => t.failed), files, capacity };
+  } finally {
+    for (const c of started) await c.close();
+  }
+}
+
+export function headlineFacts(summary: SummaryData, r: Record<string, unknown>): [string, string][] {
+  const m = summary.metrics;
+  const p = (name: string, stat: string) => m[name]?.values[stat];
+  const pct = (x: unknown) => `${(100 * Number(x ?? 0)).toFixed(2)} %`;
+  const msv = (x: number | undefined) => (x === undefined ? 'n/a' : `${Math.round(x)} ms`);
+  return [
+    ['requests', String(r.requests)],
+    ['goodput (images/min at scale 1)', Number(r.goodputImagesPerMinute).toFixed(1)],
+    ['P50 / P95 / P99 (images)', `${msv(p('http_req_duration{status:200}', 'med') ?? p('http_req_duration', 'med'))} / ${msv(p('http_req_duration{status:200}', 'p(95)') ?? p('http_req_duration', 'p(95)'))} / ${msv(p('http_req_duration{status:200}', 'p(99)') ?? p('http_req_duration', 'p(99)'))}`],
+    ['P95 from the intended start', msv(p('ratelab_req_duration_intended', 'p(95)'))],
+    ['provider 429 rate', pct(r.provider429Rate)],
+    ['gateway refusal rate', pct(r.gatewayRefusalRate)],
+    ['dropped iterations', String(r.droppedIterations)],
+    ['lost requests', String(r.lostRequests)],
+    ...(r.timeToRecoverS !== undefined ? [['time to recover (s, scaled)', r.timeToRecoverS === null ? 'did not recover' : Number(r.timeToRecoverS).toFixed(2)] as [string, string]] : []),
+  ];
+}

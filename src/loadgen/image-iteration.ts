@@ -1,0 +1,76 @@
+import { Agent, request } from 'undici';
+import { classifyAnswer, errorTypeOf, imageRequestBody } from '../../loadtests/lib/answers.ts';
+import type { Clock } from '../core/clock.ts';
+import { LOADTEST_METRICS as M } from '../metrics/catalogue.ts';
+import { INTENDED_METRIC } from './engine.ts';
+import type { IterationFn } from './iteration.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface ImageIterationOptions {
+  /** The gateway's (or any OpenAI-compatible) base URL without /v1, e.g. http://127.0.0.1:4020. */
+  baseURL: string;
+  apiKey: string;
+  clock: Clock;
+  /** Per-request timeout in ms. */
+  timeoutMs: number;
+  /** Connections to keep per origin: at least the scenario's maxVUs. */
+  connections: number;
+}
+
+const HEADER_BYTES = 300;
+
+/**
+ * What the k6 scripts' default function does (loadtests/lib/k6-script.ts), in Node: one
+ * images request, k6's HTTP metrics (tagged with status and expected_response; 200–399 and
+ * 429 expected, as the scripts' response callback says), the custom metrics read from the
+ * gateway's headers, and the same check. Latency is also recorded from the iteration's
+ * intended start, so a late start (coordinated omission) cannot hide.
+ */
+export function imageIteration(metrics: Metrics, o: ImageIterationOptions): { fn: IterationFn; close: () => Promise<void> } {
+  const dispatcher = new Agent({ connections: o.connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: o.timeoutMs, bodyTimeout: o.timeoutMs });
+  const url = `${o.baseURL.replace(/\/$/, '')}/v1/images/generations`;
+  const headers = { authorization: `Bearer ${o.apiKey}`, 'content-type': 'application/json' };
+  const fn: IterationFn = async (ctx) => {
+    const body = imageRequestBody(ctx.vu, ctx.iteration);
+    const sent = o.clock.now();
+    let status = 0;
+    let text = '';
+    let got: Record<string, string | string[] | undefined> = {};
+    let firstByte = sent;
+    try {
+      const res = await request(url, { method: 'POST', headers, body, dispatcher, signal: ctx.signal });
+      firstByte = o.clock.now();
+      status = res.statusCode;
+      got = res.headers;
+      text = await res.body.text();
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      // Connection failures are answers too: status 0, as k6 reports them.
+    }
+    const done = o.clock.now();
+    const expected = (status >= 200 && status < 400) || status === 429;
+    const tags = { scenario: ctx.scenario, status: String(status), expected_response: String(expected) };
+    metrics.add('http_reqs', 1, tags);
+    metrics.add('http_req_duration', done - sent, tags);
+    metrics.add('http_req_waiting', firstByte - sent, tags);
+    metrics.add('http_req_failed', expected ? 0 : 1, tags);
+    metrics.add('data_sent', body.length + HEADER_BYTES, tags);
+    metrics.add('data_received', text.length + HEADER_BYTES, tags);
+    metrics.add(INTENDED_METRIC, done - ctx.scheduledAt, tags);
+    const header = (name: string): number | undefined => {
+      const v = got[name];
+      const n = Number(Array.isArray(v) ? v[0] : v);
+      return v === undefined || Number.isNaN(n) ? undefined : n;
+    };
+    const answer = classifyAnswer({ status, errorType: status === 200 ? undefined : errorTypeOf(text), upstreamStatus: header('x-ratelab-upstream-status') });
+    metrics.add(M.provider429.name, answer.provider429 ? 1 : 0, tags);
+    metrics.add(M.refusals.name, answer.refusal ? 1 : 0, tags);
+    const queueMs = header('x-ratelab-queue-ms');
+    if (queueMs !== undefined) metrics.add(M.queueWait.name, queueMs, tags);
+    const attempts = header('x-ratelab-attempts');
+    if (attempts !== undefined) metrics.add(M.attempts.name, attempts, tags);
+    if (header('x-ratelab-upstream-status') === 429) metrics.add(M.upstream429.name, 1, tags);
+    metrics.add('checks', answer.clear ? 1 : 0, { ...tags, check: 'an image or a clear error' });
+  };
+  return { fn, close: () => dispatcher.close() };
+}

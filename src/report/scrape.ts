@@ -1,0 +1,35 @@
+/**
+ * Reads a few gauges from a Prometheus text exposition (the gateway's /metrics) during a
+ * run, for the report's queue and concurrency plots. prom-client writes this format but
+ * has no parser; the lines needed here are `name{labels} value`, summed over labels.
+ */
+export function sumOf(exposition: string, name: string): number | undefined {
+  let total: number | undefined;
+  for (const line of exposition.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) total = (total ?? 0) + value;
+  }
+  return total;
+}
+
+export interface GatewayGauges {
+  queueDepth: number | undefined;
+  inFlight: number | undefined;
+  concurrencyLimit: number | undefined;
+}
+
+export async function scrapeGateway(metricsUrl: string, signal?: AbortSignal): Promise<GatewayGauges | undefined> {
+  try {
+    const text = await (await fetch(metricsUrl, { signal })).text();
+    return {
+      queueDepth: sumOf(text, 'ratelab_limiter_queue_depth'),
+      inFlight: sumOf(text, 'ratelab_limiter_in_flight'),
+      concurrencyLimit: sumOf(text, 'ratelab_limiter_concurrency_limit'),
+    };
+  } catch {
+    return undefined;
+  }
+}
