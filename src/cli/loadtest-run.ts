@@ -186,14 +186,21 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
       target: gatewayUrl,
       requests: reqs,
       images: Math.round(images),
-      /** Successful images per minute at scale 1. */
-      goodputImagesPerMinute: run.durationMs > 0 ? (images / (run.durationMs / 1000)) * 60 * s.timeScale : 0,
+      /** Successful images per minute at scale 1, over the whole run (queued requests drain after the last arrival). */
+      goodputImagesPerMinute: (images / (Math.max(run.durationMs, 1) / 1000)) * 60 * s.timeScale,
       provider429Rate: provider429.rate,
       gatewayRefusalRate: refusals.rate,
       droppedIterations: run.metrics.get('dropped_iterations')!.sum,
       // Every request the engine sent got an answer (a status) or was interrupted at the end: none vanished.
       lostRequests: run.metrics.get('http_reqs{status:0}')?.sum ?? 0,
-      ...(plan.outage ? { outage: { atS: plan.outage.atMs / 1000, durationS: plan.outage.durationMs / 1000 }, timeToRecoverS: recoverS ?? null } : {}),
+      ...(plan.outage
+        ? {
+            outage: { atS: plan.outage.atMs / 1000, durationS: plan.outage.durationMs / 1000 },
+            /** Seconds from the outage's end until successes are back to 90 % of answers: as run, and at scale 1. */
+            timeToRecoverS: recoverS ?? null,
+            timeToRecoverAtScale1S: recoverS === undefined ? null : recoverS / s.timeScale,
+          }
+        : {}),
       aborted: run.aborted,
     };
     const summary = summaryData(run, { ratelab });
@@ -232,6 +239,9 @@ export function headlineFacts(summary: SummaryData, r: Record<string, unknown>):
     ['gateway refusal rate', pct(r.gatewayRefusalRate)],
     ['dropped iterations', String(r.droppedIterations)],
     ['lost requests', String(r.lostRequests)],
-    ...(r.timeToRecoverS !== undefined ? [['time to recover (s, scaled)', r.timeToRecoverS === null ? 'did not recover' : Number(r.timeToRecoverS).toFixed(2)] as [string, string]] : []),
+    ...(r.outage ? [['outage (HTTP 500)', `from ${(r.outage as { atS: number }).atS.toFixed(1)} s for ${(r.outage as { durationS: number }).durationS.toFixed(1)} s`] as [string, string]] : []),
+    ...(r.timeToRecoverS !== undefined
+      ? [['time to recover after the outage', r.timeToRecoverS === null ? 'did not recover' : `${Number(r.timeToRecoverS).toFixed(2)} s (${Number(r.timeToRecoverAtScale1S).toFixed(0)} s at scale 1)`] as [string, string]]
+      : []),
   ];
 }

@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { SCENARIO_NAMES } from '../loadtests/scenarios.ts';
+import { runLoadtest, type LoadtestOutcome } from '../src/cli/loadtest-run.ts';
+import type { SummaryData } from '../src/report/k6-summary.ts';
+
+const SCALE = 0.01;
+const CHROMIUM = '/usr/bin/chromium';
+const outcomes = new Map<string, LoadtestOutcome>();
+
+describe('the four scenarios end to end (embedded engine, mock + gateway, small time scale)', () => {
+  for (const name of SCENARIO_NAMES) {
+    it(`${name}: runs, writes summary.json, timeseries.json and report.html, passes its thresholds`, { timeout: 90_000 }, async () => {
+      const outDir = mkdtempSync(join(tmpdir(), `ratelab-${name}-`));
+      const outcome = await runLoadtest({ scenario: name, timeScale: SCALE, tier: 3, profile: 'openai', seed: 7, outDir });
+      outcomes.set(name, outcome);
+      for (const file of Object.values(outcome.files)) expect(existsSync(file)).toBe(true);
+      const summary = JSON.parse(readFileSync(outcome.files.summary, 'utf8')) as SummaryData & { ratelab: Record<string, number> };
+      // k6's handleSummary fields for what it reports.
+      expect(summary.state.testRunDurationMs).toBeGreaterThan(0);
+      expect(summary.options.summaryTrendStats).toContain('p(95)');
+      expect(summary.root_group.checks[0]).toMatchObject({ name: 'an image or a clear error', path: '::an image or a clear error' });
+      expect(summary.metrics.http_reqs).toMatchObject({ type: 'counter', contains: 'default', values: { count: expect.any(Number), rate: expect.any(Number) } });
+      expect(summary.metrics.http_req_duration).toMatchObject({ type: 'trend', contains: 'time', values: { avg: expect.any(Number), 'p(95)': expect.any(Number), med: expect.any(Number) } });
+      expect(summary.metrics.http_req_failed).toMatchObject({ type: 'rate', values: { rate: expect.any(Number), passes: expect.any(Number), fails: expect.any(Number) } });
+      expect(summary.metrics.vus_max).toMatchObject({ type: 'gauge', values: { value: expect.any(Number) } });
+      expect(summary.metrics.ratelab_provider_429!.thresholds).toEqual({ 'rate<0.01': { ok: true } });
+      // The planned arrivals were all made (sent or dropped), and nothing vanished.
+      const planned = { steady: 350, peak: 740, ramp: 800, recovery: 350 }[name];
+      expect(summary.metrics.iterations!.values.count! + (summary.metrics.dropped_iterations?.values.count ?? 0)).toBe(planned + (name === 'recovery' ? 1 : 0));
+      expect(summary.ratelab.lostRequests).toBe(0);
+      expect(outcome.thresholdsFailed).toBe(false);
+      const series = JSON.parse(readFileSync(outcome.files.timeseries, 'utf8')) as { points: { completed: number; queueDepth?: number }[] };
+      expect(series.points.length).toBeGreaterThan(20);
+      expect(series.points.some((p) => p.completed > 0)).toBe(true);
+      if (name === 'recovery') {
+        // The outage shows: refusals during it, and recovery after it.
+        expect(summary.ratelab.gatewayRefusalRate).toBeGreaterThan(0.05);
+        expect(summary.ratelab.timeToRecoverS).toBeGreaterThanOrEqual(0);
+      }
+      if (name === 'peak') expect(series.points.some((p) => (p.queueDepth ?? 0) > 10)).toBe(true);
+    });
+  }
+
+  it('report.html renders every chart with data in headless Chromium, with no console error', { timeout: 60_000 }, async () => {
+    if (process.env.CI === 'true') expect(existsSync(CHROMIUM)).toBe(true);
+    if (!existsSync(CHROMIUM)) return expect.fail('Debian chromium is needed for this test (.ci/run installs it)');
+    const outcome = outcomes.get('peak');
+    expect(outcome).toBeDefined();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      page.on('pageerror', (e) => problems.push(String(e)));
+      // No network: a request for anything but the file itself fails the test.
+      await page.route('**/*', (route) => (route.request().url().startsWith('file://') ? route.continue() : (problems.push(route.request().url()), route.abort())));
+      await page.goto(`file://${outcome!.files.report}`);
+      const charts = await page.evaluate(() => {
+        const w = window as unknown as { ratelabCharts: { id: string; points: number; series: number; plot: { data: (number | null)[][] } }[] };
+        return w.ratelabCharts.map((c) => {
+          const canvas = document.querySelector(`#${c.id} canvas`) as HTMLCanvasElement;
+          const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+          let inked = 0;
+          for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) inked++;
+          const values = c.plot.data.slice(1).flat().filter((v) => v !== null && v !== 0).length;
+          return { id: c.id, points: c.points, values, inked };
+        });
+      });
+      expect(charts.map((c) => c.id)).toEqual(['throughput', 'latency', 'rejections', 'queue', 'concurrency']);
+      for (const c of charts) {
+        expect(c.points, c.id).toBeGreaterThan(20);
+        expect(c.values, c.id).toBeGreaterThan(10);
+        expect(c.inked, c.id).toBeGreaterThan(500);
+      }
+      const text = await page.textContent('body');
+      expect(text).toContain('ratelab_provider_429');
+      expect(text).toContain('provider 429 rate');
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe('ratelab loadtest (CLI)', () => {
+  it('exits 99 when a threshold fails, after writing its outputs', { timeout: 90_000 }, () => {
+    const out = mkdtempSync(join(tmpdir(), 'ratelab-fail-'));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'loadtest', 'steady', '--time-scale', '0.005', '--threshold', 'http_req_duration=p(95)<1', '--out', out], { encoding: 'utf8' });
+    expect(r.status).toBe(99);
+    expect(r.stdout).toContain("✗ 'p(95)<1'");
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+  });
+
+  it('names the problem for a bad scenario, threshold or target (exit 2)', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'loadtest', ...args], { encoding: 'utf8' });
+    expect(run('peek').stderr).toContain('Expected `<scenario>` to be one of steady, peak, ramp, recovery, got `peek` (string)');
+    expect(run('peak', '--threshold', 'p95<1').stderr).toContain('Expected `--threshold` to be metric=expression');
+    const remote = run('peak', '--target', 'http://10.0.0.1:4020');
+    expect(remote.status).toBe(2);
+    expect(remote.stderr).toContain('Expected `--target` to be a loopback URL');
+  });
+});
