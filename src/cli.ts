@@ -4,6 +4,7 @@ import { registerGatewayCommand } from './cli/gateway-command.ts';
 import { registerMockCommand } from './cli/mock-command.ts';
 import { registerStackCommand } from './cli/stack-command.ts';
 import { registerLoadtestCommand } from './cli/loadtest-command.ts';
+import { registerCompareCommand } from './cli/compare-command.ts';
 import { CliError } from './cli/options.ts';
 import { ConfigError } from './core/validation.ts';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerGatewayCommand(program);
   registerStackCommand(program);
   registerLoadtestCommand(program);
+  registerCompareCommand(program);
   return program;
 }
 

@@ -105,3 +105,21 @@ describe('ratelab loadtest (CLI)', () => {
     expect(remote.stderr).toContain('Expected `--target` to be a loopback URL');
   });
 });
+
+describe('ratelab compare', () => {
+  it("reproduces the seed's story at the peak: no limiter → a 429 storm; adaptive → no 429s and more images delivered", { timeout: 120_000 }, async () => {
+    const { runCompare } = await import('../src/cli/compare-command.ts');
+    const out = mkdtempSync(join(tmpdir(), 'ratelab-compare-'));
+    const { rows } = await runCompare('peak', { timeScale: SCALE, tier: 3, profile: 'openai', seed: 3 }, out);
+    const by = Object.fromEntries(rows.map((r) => [r.strategy, r]));
+    console.log(rows.map((r) => `${r.strategy}: delivered ${(100 * r.delivered).toFixed(1)} %, 429 at provider ${(100 * (r.providerSide429Rate ?? 0)).toFixed(1)} %, to clients ${(100 * r.provider429Rate).toFixed(1)} %`).join('; '));
+    expect(by.none!.providerSide429Rate).toBeGreaterThanOrEqual(0.3);
+    expect(by.fixed!.provider429Rate).toBeGreaterThan(0.1);
+    expect(by.adaptive!.provider429Rate).toBeLessThan(0.02);
+    expect(by.adaptive!.providerSide429Rate).toBeLessThan(0.02);
+    expect(by.adaptive!.delivered).toBeGreaterThan(by.none!.delivered);
+    for (const r of rows) expect(r.lost).toBe(0);
+    expect(existsSync(join(out, 'compare.json'))).toBe(true);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('adaptive: goodput');
+  });
+});

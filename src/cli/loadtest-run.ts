@@ -202,6 +202,17 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
           }
         : {}),
       aborted: run.aborted,
+      // What the provider saw, when the mock ran here: every attempt, retries included.
+      ...(mock
+        ? {
+            provider: {
+              requests: mock.model.stats.total,
+              status429: mock.model.stats.byStatus['429'] ?? 0,
+              rate429: mock.model.stats.total > 0 ? (mock.model.stats.byStatus['429'] ?? 0) / mock.model.stats.total : 0,
+              images: mock.model.stats.images,
+            },
+          }
+        : {}),
     };
     const summary = summaryData(run, { ratelab });
     mkdirSync(s.outDir, { recursive: true });

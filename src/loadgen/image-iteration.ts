@@ -3,7 +3,7 @@ import { classifyAnswer, errorTypeOf, imageRequestBody } from '../../loadtests/l
 import type { Clock } from '../core/clock.ts';
 import { LOADTEST_METRICS as M } from '../metrics/catalogue.ts';
 import { INTENDED_METRIC } from './engine.ts';
-import type { IterationFn } from './iteration.ts';
+import type { IterationContext, IterationFn } from './iteration.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface ImageIterationOptions {
@@ -47,30 +47,46 @@ export function imageIteration(metrics: Metrics, o: ImageIterationOptions): { fn
       if (ctx.signal.aborted) throw error;
       // Connection failures are answers too: status 0, as k6 reports them.
     }
-    const done = o.clock.now();
-    const expected = (status >= 200 && status < 400) || status === 429;
-    const tags = { scenario: ctx.scenario, status: String(status), expected_response: String(expected) };
-    metrics.add('http_reqs', 1, tags);
-    metrics.add('http_req_duration', done - sent, tags);
-    metrics.add('http_req_waiting', firstByte - sent, tags);
-    metrics.add('http_req_failed', expected ? 0 : 1, tags);
-    metrics.add('data_sent', body.length + HEADER_BYTES, tags);
-    metrics.add('data_received', text.length + HEADER_BYTES, tags);
-    metrics.add(INTENDED_METRIC, done - ctx.scheduledAt, tags);
-    const header = (name: string): number | undefined => {
-      const v = got[name];
-      const n = Number(Array.isArray(v) ? v[0] : v);
-      return v === undefined || Number.isNaN(n) ? undefined : n;
-    };
-    const answer = classifyAnswer({ status, errorType: status === 200 ? undefined : errorTypeOf(text), upstreamStatus: header('x-ratelab-upstream-status') });
-    metrics.add(M.provider429.name, answer.provider429 ? 1 : 0, tags);
-    metrics.add(M.refusals.name, answer.refusal ? 1 : 0, tags);
-    const queueMs = header('x-ratelab-queue-ms');
-    if (queueMs !== undefined) metrics.add(M.queueWait.name, queueMs, tags);
-    const attempts = header('x-ratelab-attempts');
-    if (attempts !== undefined) metrics.add(M.attempts.name, attempts, tags);
-    if (header('x-ratelab-upstream-status') === 429) metrics.add(M.upstream429.name, 1, tags);
-    metrics.add('checks', answer.clear ? 1 : 0, { ...tags, check: 'an image or a clear error' });
+    recordAnswer(metrics, ctx, { status, text, headers: got, sentAt: sent, firstByteAt: firstByte, doneAt: o.clock.now(), bytesSent: body.length });
   };
   return { fn, close: () => dispatcher.close() };
+}
+
+export interface AnswerRecord {
+  status: number;
+  text: string;
+  headers: Record<string, string | string[] | undefined>;
+  sentAt: number;
+  firstByteAt: number;
+  doneAt: number;
+  bytesSent: number;
+}
+
+/** Records one answer as k6's HTTP metrics plus ratelab's (shared by every iteration kind). */
+export function recordAnswer(metrics: Metrics, ctx: IterationContext, a: AnswerRecord): void {
+  const { status, text } = a;
+  const expected = (status >= 200 && status < 400) || status === 429;
+  const tags = { scenario: ctx.scenario, status: String(status), expected_response: String(expected) };
+  metrics.add('http_reqs', 1, tags);
+  metrics.add('http_req_duration', a.doneAt - a.sentAt, tags);
+  metrics.add('http_req_waiting', a.firstByteAt - a.sentAt, tags);
+  metrics.add('http_req_failed', expected ? 0 : 1, tags);
+  metrics.add('data_sent', a.bytesSent + HEADER_BYTES, tags);
+  metrics.add('data_received', text.length + HEADER_BYTES, tags);
+  metrics.add(INTENDED_METRIC, a.doneAt - ctx.scheduledAt, tags);
+  const header = (name: string): number | undefined => {
+    const v = a.headers[name];
+    const n = Number(Array.isArray(v) ? v[0] : v);
+    return v === undefined || Number.isNaN(n) ? undefined : n;
+  };
+  const upstreamStatus = header('x-ratelab-upstream-status');
+  const answer = classifyAnswer({ status, errorType: status === 200 ? undefined : errorTypeOf(text), upstreamStatus });
+  metrics.add(M.provider429.name, answer.provider429 ? 1 : 0, tags);
+  metrics.add(M.refusals.name, answer.refusal ? 1 : 0, tags);
+  const queueMs = header('x-ratelab-queue-ms');
+  if (queueMs !== undefined) metrics.add(M.queueWait.name, queueMs, tags);
+  const attempts = header('x-ratelab-attempts');
+  if (attempts !== undefined) metrics.add(M.attempts.name, attempts, tags);
+  if (upstreamStatus === 429) metrics.add(M.upstream429.name, 1, tags);
+  metrics.add('checks', answer.clear ? 1 : 0, { ...tags, check: 'an image or a clear error' });
 }

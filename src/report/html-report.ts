@@ -73,12 +73,14 @@ function chart(id, title, unit, series, extraLines) {
   box.id = id;
   box.innerHTML = '<h2>' + title + '</h2>';
   document.getElementById('charts').appendChild(box);
-  const times = DATA.runs[0].points.map((p) => p.t);
+  // Runs share the tick, so their i-th points line up; the longest run gives the x axis.
+  const longest = DATA.runs.reduce((a, r) => (r.points.length > a.points.length ? r : a), DATA.runs[0]);
+  const times = longest.points.map((p) => p.t);
   const cols = [times];
   const defs = [{}];
   series.forEach((s, i) => {
     for (const run of DATA.runs) {
-      cols.push(run.points.map((p) => (s.value(p) ?? null)));
+      cols.push(times.map((_, j) => (run.points[j] ? s.value(run.points[j]) ?? null : null)));
       defs.push({ label: (DATA.runs.length > 1 ? run.name + ' ' : '') + s.label, stroke: palette[(i + DATA.runs.indexOf(run) * series.length) % palette.length], width: 2, dash: DATA.runs.indexOf(run) ? [6, 4] : undefined });
     }
   });

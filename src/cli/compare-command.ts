@@ -1,0 +1,118 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { SCENARIO_NAMES, type ScenarioName } from '../../loadtests/scenarios.ts';
+import { realClock } from '../core/clock.ts';
+import { expectationMessage } from '../core/validation.ts';
+import { parseGatewayConfig, type GatewayConfig } from '../gateway/config.ts';
+import { sdkIteration } from '../loadgen/sdk-iteration.ts';
+import { htmlReport } from '../report/html-report.ts';
+import { headlineFacts, runLoadtest, type LoadtestOutcome, type LoadtestSettings } from './loadtest-run.ts';
+import { loadtestOptions, type LoadtestCommandOptions } from './loadtest-command.ts';
+import { CliError } from './options.ts';
+import { progressReporter } from './progress.ts';
+
+export const STRATEGIES = ['none', 'fixed', 'adaptive'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/**
+ * none: the openai SDK straight at the provider, default retries, no limiter.
+ * fixed: the gateway with a fixed concurrency cap (16) and no budgets: what `p-limit(16)` gives.
+ * adaptive: the gateway's defaults (budgets learned from headers, adaptive concurrency).
+ */
+const GATEWAY: Record<Exclude<Strategy, 'none'>, GatewayConfig> = {
+  fixed: parseGatewayConfig({ limiter: { concurrency: { mode: 'fixed', limit: 16 }, budgets: { syncFromHeaders: false } } }),
+  adaptive: parseGatewayConfig({}),
+};
+
+export interface CompareRow {
+  strategy: Strategy;
+  goodputImagesPerMinute: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  provider429Rate: number;
+  refusalRate: number;
+  lost: number;
+  requests: number;
+  /** Images delivered, and their share of the requests offered. */
+  images: number;
+  delivered: number;
+  /** 429s among every attempt the provider saw (SDK and limiter retries included). */
+  providerSide429Rate: number | undefined;
+}
+
+export function compareRow(strategy: Strategy, o: LoadtestOutcome): CompareRow {
+  const r = o.summary.ratelab as Record<string, number>;
+  const ok = o.summary.metrics['http_req_duration{status:200}']?.values ?? {};
+  return {
+    strategy,
+    goodputImagesPerMinute: r.goodputImagesPerMinute!,
+    p50: ok.med ?? 0,
+    p95: ok['p(95)'] ?? 0,
+    p99: ok['p(99)'] ?? 0,
+    provider429Rate: r.provider429Rate!,
+    refusalRate: r.gatewayRefusalRate!,
+    lost: r.lostRequests!,
+    requests: r.requests!,
+    images: r.images!,
+    delivered: r.requests! > 0 ? r.images! / r.requests! : 0,
+    providerSide429Rate: (o.summary.ratelab!.provider as { rate429: number } | undefined)?.rate429,
+  };
+}
+
+export function compareTable(rows: CompareRow[]): string {
+  const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${(100 * x).toFixed(2)} %`);
+  const head = '| strategy | images delivered | goodput (img/min @1×) | P50 ms | P95 ms | P99 ms | 429 to clients | 429 at provider (all attempts) | gateway refusals | lost |';
+  const lines = rows.map(
+    (r) =>
+      `| ${r.strategy} | ${r.images} of ${r.requests} (${pct(r.delivered)}) | ${r.goodputImagesPerMinute.toFixed(1)} | ${Math.round(r.p50)} | ${Math.round(r.p95)} | ${Math.round(r.p99)} | ${pct(r.provider429Rate)} | ${pct(r.providerSide429Rate)} | ${pct(r.refusalRate)} | ${r.lost} |`,
+  );
+  return [head, '|---|---|---|---|---|---|---|---|---|---|', ...lines].join('\n');
+}
+
+/** The same scenario against each strategy, one after another on fresh stacks. */
+export async function runCompare(name: ScenarioName, base: Omit<LoadtestSettings, 'scenario' | 'outDir'>, outDir: string, strategies: readonly Strategy[] = STRATEGIES) {
+  const outcomes: { strategy: Strategy; outcome: LoadtestOutcome }[] = [];
+  for (const strategy of strategies) {
+    const progress = progressReporter(`${name}/${strategy}`);
+    const outcome = await runLoadtest({
+      ...base,
+      scenario: name,
+      outDir: join(outDir, strategy),
+      onTick: progress.tick,
+      ...(strategy === 'none'
+        ? { iteration: (metrics, stack) => sdkIteration(metrics, { baseURL: `${stack.mockUrl}/v1`, apiKey: `sk-tier${base.tier}-compare-none`, clock: realClock, timeoutMs: 600_000 }) }
+        : { gatewayConfig: GATEWAY[strategy] }),
+    });
+    progress.done();
+    outcomes.push({ strategy, outcome });
+  }
+  const rows = outcomes.map(({ strategy, outcome }) => compareRow(strategy, outcome));
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'compare.json'), `${JSON.stringify({ scenario: name, timeScale: base.timeScale, rows }, null, 2)}\n`);
+  const first = outcomes[0]!.outcome;
+  writeFileSync(
+    join(outDir, 'report.html'),
+    htmlReport({
+      title: `ratelab compare ${name}`,
+      subtitle: `${first.plan.description} · strategies ${strategies.join(', ')} · time scale ${base.timeScale}`,
+      summary: outcomes.at(-1)!.outcome.summary,
+      runs: outcomes.map(({ strategy, outcome }) => ({ name: strategy, points: outcome.points })),
+      facts: outcomes.flatMap(({ strategy, outcome }) => headlineFacts(outcome.summary, outcome.summary.ratelab!).slice(0, 6).map(([k, v]): [string, string] => [`${strategy}: ${k}`, v])),
+    }),
+  );
+  return { rows, outcomes };
+}
+
+export function registerCompareCommand(program: Command): void {
+  loadtestOptions(program.command('compare').argument('<scenario>', SCENARIO_NAMES.join(' | ')).description('Run a scenario without a limiter (openai SDK retries), with a fixed limiter and with the adaptive one; print a side-by-side table')).action(
+    async (name: string, o: LoadtestCommandOptions) => {
+      if (!(SCENARIO_NAMES as readonly string[]).includes(name)) throw new CliError(expectationMessage('<scenario>', `one of ${SCENARIO_NAMES.join(', ')}`, name));
+      if (o.target) throw new CliError('Expected no `--target` for compare (it starts a fresh mock and gateway per strategy), got one');
+      const outDir = o.out ?? join('results', `compare-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      const { rows } = await runCompare(name as ScenarioName, { timeScale: o.timeScale, capacity: o.capacity, tier: o.tier, profile: o.profile, seed: o.seed, apiKey: o.apiKey }, outDir);
+      console.log(`\n${compareTable(rows)}\n\n  wrote ${join(outDir, 'compare.json')}, ${join(outDir, 'report.html')}`);
+    },
+  );
+}
