@@ -209,6 +209,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await Promise.allSettled(redisStores.map((s) => s.close()));
   }
 
+  // Listen once Redis answers (or after 5 s, then /readyz says why it is not ready).
+  await jobs.waitReady(5_000);
   const url = await listen(server, options.port, options.host);
   return {
     url,

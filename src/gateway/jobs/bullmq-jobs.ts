@@ -161,6 +161,11 @@ export class BullmqJobs implements JobBackend {
     return !this.closing && this.conn.status === 'ready';
   }
 
+  async waitReady(timeoutMs: number): Promise<void> {
+    const connected = Promise.all([this.queue.waitUntilReady(), this.worker.waitUntilReady()]).then(() => undefined);
+    await Promise.race([connected.catch(() => undefined), new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+  }
+
   /**
    * Stops fetching jobs; jobs whose limiter turns them away at shutdown are handed back to
    * Redis (not counted as a failed run); running calls get `graceMs` to finish, after which

@@ -101,6 +101,8 @@ export class MemoryJobs implements JobBackend {
     return !this.closing;
   }
 
+  async waitReady(): Promise<void> {}
+
   async close(graceMs: number): Promise<void> {
     this.closing = true;
     for (const r of this.jobs.values()) {

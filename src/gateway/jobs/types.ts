@@ -67,6 +67,8 @@ export interface JobBackend {
   deadLetters(): Promise<{ id: string; client: string; error?: OpenAIErrorBody }[]>;
   /** Whether the backend can take jobs now (Redis reachable). */
   ready(): boolean;
+  /** Resolves once the backend is ready, or after `timeoutMs` (then `ready()` says false). */
+  waitReady(timeoutMs: number): Promise<void>;
   /** Stop taking jobs; finish running ones within graceMs; leave queued ones for the next gateway where the backend can. */
   close(graceMs: number): Promise<void>;
 }
