@@ -29,7 +29,7 @@ async function engineHolds(url: string, rate: number): Promise<{ held: boolean; 
 }
 
 export async function benchEngineRate(): Promise<Record<string, number>> {
-  const child = fork(join(import.meta.dirname, 'zero-server.ts'), { execArgv: ['--import', 'tsx'] });
+  const child = fork(join(import.meta.dirname, '..', 'test', 'support', 'zero-server.ts'), { execArgv: ['--import', 'tsx'] });
   const { url } = await new Promise<{ url: string }>((resolve) => child.once('message', resolve as never));
   try {
     const ac = await autocannon({ url: `${url}/v1/images/generations`, method: 'POST', headers: { 'content-type': 'application/json' }, body: imageRequestBody(1, 1), connections: CONNECTIONS, duration: SECONDS });

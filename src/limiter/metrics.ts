@@ -55,6 +55,7 @@ function register(registry: Registry, timeScale: number): Shared {
       g.set({ upstream }, Math.max(0, l.store.snapshot(now).pausedUntil - now) / 1000);
     }),
   );
+  gauge(registry, m.storeFallback, (g) => each((l, upstream) => g.set({ upstream }, l.store.usingFallback ? 1 : 0)));
   gauge(registry, m.circuitState, (g) => each((l, upstream) => g.set({ upstream }, CIRCUIT_VALUE[l.circuit.stateAt(l.clock.now())])));
   gauge(registry, m.spendUsd, (g) => each((l, upstream) => g.set({ upstream }, l.spendUsed().usd)));
   gauge(registry, m.spendBudgetUsd, (g) =>

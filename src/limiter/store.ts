@@ -28,6 +28,8 @@ export interface StoreSnapshot {
  */
 export interface LimiterStore {
   readonly kind: 'memory' | 'redis';
+  /** A shared store running on its local share because it cannot reach its server. */
+  readonly usingFallback?: boolean;
   /** Budgets, a concurrency lease and the pause, checked and taken atomically. */
   admit(req: AdmitRequest): Admission | Promise<Admission>;
   /** Ends a lease and reconciles the reservation with what the call really cost. */

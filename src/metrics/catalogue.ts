@@ -135,6 +135,12 @@ export const LIMITER_METRICS = {
   cooldownSeconds: def({ name: 'ratelab_limiter_cooldown_seconds', type: 'gauge', help: 'Seconds left of an account-wide pause after a limit 429.', labelNames: ['upstream'] }),
   circuitState: def({ name: 'ratelab_limiter_circuit_state', type: 'gauge', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open.', labelNames: ['upstream'] }),
   spendUsd: def({ name: 'ratelab_limiter_spend_usd', type: 'gauge', help: 'Spend reserved or billed in the current period (USD).', labelNames: ['upstream'] }),
+  storeFallback: def({
+    name: 'ratelab_limiter_store_fallback',
+    type: 'gauge',
+    help: 'Shared store (Redis) unreachable: 1 while this replica runs on its local share of the limits, 0 otherwise (always 0 for the memory store).',
+    labelNames: ['upstream'],
+  }),
   spendBudgetUsd: def({ name: 'ratelab_limiter_spend_budget_usd', type: 'gauge', help: 'Spend budget per period (USD); absent when unset.', labelNames: ['upstream'] }),
 } as const;
 

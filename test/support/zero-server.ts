@@ -1,5 +1,5 @@
 /**
- * Child process for bench/engine-rate.ts: a zero-latency server answering a small images
+ * Child process for bench/engine-rate.ts and test/loadgen-http.test.ts: a zero-latency server answering a small images
  * response, so the load generators never share its event loop.
  */
 import { createServer } from 'node:http';
