@@ -14,7 +14,7 @@ import { imageCall, type Answer } from './image-call.ts';
 import { BullmqJobs } from './jobs/bullmq-jobs.ts';
 import { MemoryJobs } from './jobs/memory-jobs.ts';
 import { JobEventStreams } from './jobs/sse.ts';
-import type { JobBackend, JobEvent } from './jobs/types.ts';
+import { JOB_EVENT_TYPES, type JobBackend, type JobEvent } from './jobs/types.ts';
 import { routeJobs } from './jobs-routes.ts';
 import { GATEWAY_ERROR_TYPE } from './refusals.ts';
 import { readImageInput, type RequestLimits } from './request-input.ts';
@@ -97,6 +97,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const call = imageCall(upstreams);
   const jobEvents = counter(registry, GATEWAY_METRICS.jobs);
+  for (const event of JOB_EVENT_TYPES) jobEvents.inc({ event }, 0);
   const observe = (e: JobEvent) => jobEvents.inc({ event: e.type });
   const jobs: JobBackend = options.redisUrl
     ? new BullmqJobs(options.redisUrl, config.jobs, call, timeScale, observe)

@@ -1,5 +1,5 @@
 import type { Counter, Histogram, Registry } from 'prom-client';
-import { LIMITER_METRICS, type ShedReason } from '../metrics/catalogue.ts';
+import { ATTEMPT_KINDS, LIMITER_METRICS, SHED_REASONS, type ShedReason } from '../metrics/catalogue.ts';
 import { counter, gauge, histogram } from '../metrics/register.ts';
 import type { FailureKind } from './classify.ts';
 import { DIMENSIONS } from './cost.ts';
@@ -86,6 +86,11 @@ export function createLimiterMetrics(registry: Registry, limiter: Limiter, timeS
   const upstream = limiter.name;
   const { tasks, attempts, retries, sheds } = shared;
   const wait = shared.wait.labels(upstream);
+  // Every known label value starts at 0, so rates and ratios have series before the first event.
+  for (const kind of ATTEMPT_KINDS) attempts.labels(upstream, kind).inc(0);
+  for (const kind of ATTEMPT_KINDS) if (kind !== 'ok') retries.labels(upstream, kind).inc(0);
+  for (const reason of SHED_REASONS) sheds.labels(upstream, reason).inc(0);
+  for (const outcome of ['ok', 'failed', 'shed']) tasks.labels(upstream, outcome).inc(0);
   const cache = new Map<string, { inc(): void }>();
   const child = (c: { labels(...v: string[]): { inc(): void } }, kind: string, value: string) => {
     const key = `${kind}/${value}`;

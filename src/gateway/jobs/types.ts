@@ -4,7 +4,8 @@ import type { UpstreamAnswer } from '../upstream-call.ts';
 import type { GatewayClient } from '../clients.ts';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type JobEventType = 'queued' | 'started' | 'retried' | 'succeeded' | 'failed' | 'cancelled';
+export const JOB_EVENT_TYPES = ['queued', 'started', 'retried', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 
 export const TERMINAL: ReadonlySet<JobEventType | JobStatus> = new Set(['succeeded', 'failed', 'cancelled']);
 
