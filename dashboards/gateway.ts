@@ -7,7 +7,8 @@ import { PanelIds, q, stat, timeseries, withThresholdLines } from './lib/panels.
 
 const R = '$__rate_interval';
 const images = 'route="images"';
-const share = (filter: string) => `sum(rate(ratelab_gateway_responses_total{${images},${filter}}[${R}])) / sum(rate(ratelab_gateway_responses_total{${images}}[${R}]))`;
+// A share is 0, not "no data", while none of its answers has happened yet (no 429 is good news).
+const share = (filter: string) => `(sum(rate(ratelab_gateway_responses_total{${images},${filter}}[${R}])) or vector(0)) / sum(rate(ratelab_gateway_responses_total{${images}}[${R}]))`;
 const quantile = (p: number, metric: string, filter = '') => `histogram_quantile(${p}, sum by (le) (rate(${metric}_bucket${filter ? `{${filter}}` : ''}[${R}])))`;
 
 /** (1) The gateway and its limiter: RED, 429s vs refusals, queue, concurrency, budgets, retries, circuit, spend. */

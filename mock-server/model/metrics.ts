@@ -21,6 +21,9 @@ export function createMockMetrics(registry: Registry, timeScale: number, pool: (
   gauge(registry, m.busySlots, (g) => g.set(pool().busy));
   gauge(registry, m.backgroundSlots, (g) => g.set(pool().background));
   gauge(registry, m.slots, (g) => g.set(pool().slots));
+  const limitRejections = counter(registry, m.limitRejections);
+  // Every dimension starts at 0, so "rejections by dimension" has series before the first 429.
+  for (const dimension of ['rpm', 'ipm', 'tpm']) limitRejections.inc({ dimension }, 0);
   return {
     registry,
     countRequest(status: number, reason: MockReason): void {
@@ -38,7 +41,7 @@ export function createMockMetrics(registry: Registry, timeScale: number, pool: (
     observeQueueWait(seconds: number): void {
       queueWaitSeconds.observe(seconds);
     },
-    limitRejections: counter(registry, m.limitRejections),
+    limitRejections,
     earlyRetries: counter(registry, m.earlyRetries),
     clientRetries: counter(registry, m.clientRetries),
   };

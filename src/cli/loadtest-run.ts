@@ -38,6 +38,11 @@ export interface LoadtestSettings {
   /** Called each tick with progress, for the progress bar. */
   onTick?: (p: Progress) => void;
   signal?: AbortSignal;
+  /**
+   * Runs after the load, before the outputs are written: what it returns joins the summary
+   * (`ratelab.<key>`) and the report's facts (e.g. the live check's alert timings).
+   */
+  afterRun?: (r: { run: RunResult; points: SeriesPoint[]; startedAt: number }) => Promise<{ key: string; data: unknown; facts: [string, string][] } | undefined>;
   /** Builds a different iteration (ratelab compare's no-limiter strategy); default: through the target's gateway. */
   iteration?: (metrics: Metrics, stack: { gatewayUrl: string; mockUrl: string | undefined }) => { fn: IterationFn; close: () => Promise<void> };
 }
@@ -214,6 +219,8 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
           }
         : {}),
     };
+    const after = await s.afterRun?.({ run, points, startedAt });
+    if (after) (ratelab as Record<string, unknown>)[after.key] = after.data;
     const summary = summaryData(run, { ratelab });
     mkdirSync(s.outDir, { recursive: true });
     const files = { summary: join(s.outDir, 'summary.json'), timeseries: join(s.outDir, 'timeseries.json'), report: join(s.outDir, 'report.html') };
@@ -226,7 +233,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
         subtitle: `${plan.description} · capacity ${capacity} images/min · time scale ${s.timeScale} · ${new Date().toISOString()}`,
         summary,
         runs: [{ name: plan.name, points }],
-        facts: headlineFacts(summary, ratelab),
+        facts: [...headlineFacts(summary, ratelab), ...(after?.facts ?? [])],
         ...(plan.outage ? { outage: { from: plan.outage.atMs / 1000, to: (plan.outage.atMs + plan.outage.durationMs) / 1000 } } : {}),
       }),
     );
