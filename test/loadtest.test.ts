@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -94,6 +94,31 @@ describe('ratelab loadtest (CLI)', () => {
     expect(r.status).toBe(99);
     expect(r.stdout).toContain("✗ 'p(95)<1'");
     expect(existsSync(join(out, 'report.html'))).toBe(true);
+  });
+
+  it('with k6 on PATH (auto), runs the k6 script against a stack it starts, with the settings in the environment, and passes k6\'s exit code on', { timeout: 60_000 }, () => {
+    const bin = mkdtempSync(join(tmpdir(), 'ratelab-fake-k6-'));
+    const out = mkdtempSync(join(tmpdir(), 'ratelab-k6-out-'));
+    // A stand-in for k6 (none is installed here): it checks the gateway answers, records what it was given, and "fails a threshold".
+    writeFileSync(
+      join(bin, 'k6'),
+      [
+        '#!/usr/bin/env node',
+        "const [cmd, ...rest] = process.argv.slice(2);",
+        "if (cmd === 'version') { console.log('k6 v1.0.0 (stand-in)'); process.exit(0); }",
+        "const e = process.env;",
+        "fetch(e.BASE_URL + '/healthz').then((r) => {",
+        "  require('fs').writeFileSync(e.SUMMARY_PATH, JSON.stringify({ cmd, rest, healthy: r.ok, TIME_SCALE: e.TIME_SCALE, CAPACITY: e.CAPACITY, API_KEY: e.API_KEY, MOCK: !!e.MOCK_URL, NO_USAGE: e.K6_NO_USAGE_REPORT }));",
+        '  process.exit(99);',
+        '});',
+      ].join('\n'),
+    );
+    chmodSync(join(bin, 'k6'), 0o755);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'loadtest', 'recovery', '--out', out], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    expect(r.status, r.stderr).toBe(99);
+    const seen = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
+    expect(seen).toMatchObject({ cmd: 'run', healthy: true, TIME_SCALE: '0.1', CAPACITY: '50', API_KEY: 'sk-ratelab-dev', MOCK: true, NO_USAGE: 'true' });
+    expect((seen.rest as string[])[0]).toMatch(/loadtests\/recovery\.ts$/);
   });
 
   it('names the problem for a bad scenario, threshold or target (exit 2)', () => {

@@ -7,7 +7,9 @@ import { Registry } from 'prom-client';
 import { DEFAULT_TIME_SCALE, SCENARIO_NAMES, type ScenarioName } from '../../loadtests/scenarios.ts';
 import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
 import { expectationMessage } from '../core/validation.ts';
+import { startMockServer } from '../../mock-server/http-server.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
+import { startGateway } from '../gateway/gateway.ts';
 import { textSummary } from '../report/text-summary.ts';
 import { runLoadtest, type LoadtestSettings } from './loadtest-run.ts';
 import { CliError, intOption, numberOption } from './options.ts';
@@ -79,21 +81,40 @@ function haveK6(): boolean {
   return spawnSync('k6', ['version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Runs the k6 script for the scenario with the same settings; k6's exit code is ours. */
+/**
+ * Runs the k6 script for the scenario with the same settings (k6's exit code is ours),
+ * against `--target`, or against a mock and gateway started here for the run.
+ */
 async function runWithK6(name: ScenarioName, o: LoadtestCommandOptions, outDir: string): Promise<number> {
-  if (!o.target) throw new CliError('Expected `--target` with --engine k6 (start the stack with `npm run stack` first), got nothing');
-  const env = {
-    ...process.env,
-    BASE_URL: o.target,
-    API_KEY: o.apiKey,
-    TIME_SCALE: String(o.timeScale),
-    MOCK_URL: o.mockUrl ?? '',
-    SUMMARY_PATH: join(outDir, 'summary.json'),
-    K6_NO_USAGE_REPORT: 'true',
-    ...(o.capacity ? { CAPACITY: String(o.capacity) } : {}),
-  };
-  const child = spawn('k6', ['run', resolve('loadtests', `${name}.ts`)], { env, stdio: 'inherit' });
-  return new Promise((done) => child.once('exit', (code) => done(code ?? 1)));
+  const started: { close(): Promise<void> }[] = [];
+  let target = o.target;
+  let mockUrl = o.mockUrl;
+  let capacity = o.capacity;
+  try {
+    if (!target) {
+      const mock = await startMockServer({ profile: o.profile, timeScale: o.timeScale, seed: o.seed, port: 0 });
+      started.push(mock);
+      const gateway = await startGateway({ upstream: mock.baseURL, upstreamKey: `sk-tier${o.tier}-loadtest`, timeScale: o.timeScale, port: 0, ...(o.config ? { config: loadGatewayConfig(o.config) } : {}) });
+      started.unshift(gateway);
+      target = gateway.url;
+      mockUrl = mock.url;
+      capacity ??= mock.model.profile.limits.tiers[String(o.tier)]?.ipm;
+    }
+    const env = {
+      ...process.env,
+      BASE_URL: target,
+      API_KEY: o.apiKey,
+      TIME_SCALE: String(o.timeScale),
+      MOCK_URL: mockUrl ?? '',
+      SUMMARY_PATH: join(outDir, 'summary.json'),
+      K6_NO_USAGE_REPORT: 'true',
+      ...(capacity ? { CAPACITY: String(capacity) } : {}),
+    };
+    const child = spawn('k6', ['run', resolve('loadtests', `${name}.ts`)], { env, stdio: 'inherit' });
+    return await new Promise<number>((done) => child.once('exit', (code) => done(code ?? 1)));
+  } finally {
+    for (const s of started) await s.close();
+  }
 }
 
 export async function loadtestAction(name: string, o: LoadtestCommandOptions): Promise<number> {
@@ -102,7 +123,8 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   checkTarget(o);
   const outDir = o.out ?? join('results', `${scenarioName}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(outDir, { recursive: true });
-  const engine = o.engine === 'auto' ? (o.target && haveK6() ? 'k6' : 'embedded') : o.engine;
+  const engine = o.engine === 'auto' ? (haveK6() ? 'k6' : 'embedded') : o.engine;
+  if (engine === 'k6' && o.threshold.length > 0) throw new CliError('Expected no `--threshold` with k6 (edit the thresholds in loadtests/scenarios.ts), got some');
   if (engine === 'k6') return runWithK6(scenarioName, o, outDir);
 
   const thresholds: Record<string, string[]> = {};
