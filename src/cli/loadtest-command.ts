@@ -7,13 +7,12 @@ import { Registry } from 'prom-client';
 import { DEFAULT_TIME_SCALE, SCENARIO_NAMES, type ScenarioName } from '../../loadtests/scenarios.ts';
 import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
 import { expectationMessage } from '../core/validation.ts';
-import { startMockServer } from '../../mock-server/http-server.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
-import { startGateway } from '../gateway/gateway.ts';
 import { textSummary } from '../report/text-summary.ts';
 import { runLoadtest, type LoadtestSettings } from './loadtest-run.ts';
 import { CliError, intOption, numberOption } from './options.ts';
 import { progressReporter } from './progress.ts';
+import { startStack, type RunningStack } from './start-stack.ts';
 
 export interface LoadtestCommandOptions {
   engine: 'auto' | 'k6' | 'embedded';
@@ -86,19 +85,16 @@ function haveK6(): boolean {
  * against `--target`, or against a mock and gateway started here for the run.
  */
 async function runWithK6(name: ScenarioName, o: LoadtestCommandOptions, outDir: string): Promise<number> {
-  const started: { close(): Promise<void> }[] = [];
+  let stack: RunningStack | undefined;
   let target = o.target;
   let mockUrl = o.mockUrl;
   let capacity = o.capacity;
   try {
     if (!target) {
-      const mock = await startMockServer({ profile: o.profile, timeScale: o.timeScale, seed: o.seed, port: 0 });
-      started.push(mock);
-      const gateway = await startGateway({ upstream: mock.baseURL, upstreamKey: `sk-tier${o.tier}-loadtest`, timeScale: o.timeScale, port: 0, ...(o.config ? { config: loadGatewayConfig(o.config) } : {}) });
-      started.unshift(gateway);
-      target = gateway.url;
-      mockUrl = mock.url;
-      capacity ??= mock.model.profile.limits.tiers[String(o.tier)]?.ipm;
+      stack = await startStack({ profile: o.profile, tier: o.tier, timeScale: o.timeScale, seed: o.seed, ...(o.config ? { gatewayConfig: loadGatewayConfig(o.config) } : {}) });
+      target = stack.gateway.url;
+      mockUrl = stack.mock.url;
+      capacity ??= stack.capacity;
     }
     const env = {
       ...process.env,
@@ -113,7 +109,7 @@ async function runWithK6(name: ScenarioName, o: LoadtestCommandOptions, outDir: 
     const child = spawn('k6', ['run', resolve('loadtests', `${name}.ts`)], { env, stdio: 'inherit' });
     return await new Promise<number>((done) => child.once('exit', (code) => done(code ?? 1)));
   } finally {
-    for (const s of started) await s.close();
+    await stack?.close();
   }
 }
 

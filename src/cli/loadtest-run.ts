@@ -2,11 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { scenario, type ScenarioName, type ScenarioPlan } from '../../loadtests/scenarios.ts';
-import { startMockServer, type RunningMockServer } from '../../mock-server/http-server.ts';
 import { realClock } from '../core/clock.ts';
 import type { GatewayConfig } from '../gateway/config.ts';
-import { startGateway, type RunningGateway } from '../gateway/gateway.ts';
 import { runLoad, type RunResult } from '../loadgen/engine.ts';
+import { startStack, type RunningStack } from './start-stack.ts';
 import { imageIteration } from '../loadgen/image-iteration.ts';
 import type { IterationFn } from '../loadgen/iteration.ts';
 import { exposeK6Metrics } from '../loadgen/k6-prometheus.ts';
@@ -96,21 +95,16 @@ function stageAt(plan: ScenarioPlan, elapsed: number): string {
  * the three outputs (summary.json in k6's shape, timeseries.json, report.html).
  */
 export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome> {
-  let mock: RunningMockServer | undefined;
-  let gateway: RunningGateway | undefined;
-  const started: { close(): Promise<void> }[] = [];
+  let stack: RunningStack | undefined;
   try {
     let target = s.target;
     let mockUrl = s.mockUrl;
     let capacity = s.capacity;
     if (!target) {
-      mock = await startMockServer({ profile: s.profile, timeScale: s.timeScale, seed: s.seed, port: 0 });
-      started.push(mock);
-      mockUrl = mock.url;
-      gateway = await startGateway({ upstream: mock.baseURL, upstreamKey: `sk-tier${s.tier}-loadtest`, timeScale: s.timeScale, port: 0, ...(s.gatewayConfig ? { config: s.gatewayConfig } : {}) });
-      started.unshift(gateway);
-      target = gateway.url;
-      capacity ??= mock.model.profile.limits.tiers[String(s.tier)]?.ipm;
+      stack = await startStack({ profile: s.profile, tier: s.tier, timeScale: s.timeScale, seed: s.seed, ...(s.gatewayConfig ? { gatewayConfig: s.gatewayConfig } : {}) });
+      target = stack.gateway.url;
+      mockUrl = stack.mock.url;
+      capacity ??= stack.capacity;
     }
     if (!capacity) throw new RangeError('Expected `--capacity` (images per minute the target sustains at time scale 1) for this target, got nothing');
     const plan = scenario(s.scenario, { capacity, timeScale: s.timeScale });
@@ -208,13 +202,13 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
         : {}),
       aborted: run.aborted,
       // What the provider saw, when the mock ran here: every attempt, retries included.
-      ...(mock
+      ...(stack
         ? {
             provider: {
-              requests: mock.model.stats.total,
-              status429: mock.model.stats.byStatus['429'] ?? 0,
-              rate429: mock.model.stats.total > 0 ? (mock.model.stats.byStatus['429'] ?? 0) / mock.model.stats.total : 0,
-              images: mock.model.stats.images,
+              requests: stack.mock.model.stats.total,
+              status429: stack.mock.model.stats.byStatus['429'] ?? 0,
+              rate429: stack.mock.model.stats.total > 0 ? (stack.mock.model.stats.byStatus['429'] ?? 0) / stack.mock.model.stats.total : 0,
+              images: stack.mock.model.stats.images,
             },
           }
         : {}),
@@ -239,7 +233,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     );
     return { plan, run, summary, points, thresholdsFailed: run.thresholds.some((t) => t.failed), files, capacity };
   } finally {
-    for (const c of started) await c.close();
+    await stack?.close();
   }
 }
 

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { startMockServer } from '../../mock-server/http-server.ts';
 import { profileSummary } from '../../mock-server/summary.ts';
 import { DEV_CLIENT_KEY } from '../gateway/clients.ts';
-import { startGateway } from '../gateway/gateway.ts';
+import { startStack } from './start-stack.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
 import { durationOption, intOption, timeScaleOption } from './options.ts';
 
-interface StackOptions {
+interface StackCommandOptions {
   cacheTtl?: number;
   timeScale: number;
   tier: number;
@@ -30,21 +29,22 @@ export function registerStackCommand(program: Command): void {
     .option('--gateway-port <port>', 'gateway port', intOption('--gateway-port', 0, 65535), 4020)
     .option('--seed <n>', 'mock seed', intOption('--seed', 0, 2 ** 32 - 1), 1)
     .option('--cache-ttl <duration>', 'answer identical requests from a result cache for this long, and coalesce identical calls in flight (default off)', durationOption('--cache-ttl'))
-    .action(async (opts: StackOptions) => {
+    .action(async (opts: StackCommandOptions) => {
       const config = opts.config ? loadGatewayConfig(opts.config) : undefined;
-      const mock = await startMockServer({ port: opts.mockPort, profile: opts.profile, timeScale: opts.timeScale, seed: opts.seed });
-      const gateway = await startGateway({
-        upstream: mock.baseURL,
-        upstreamKey: `sk-tier${opts.tier}-stack`,
-        config,
+      const { mock, gateway, close } = await startStack({
+        profile: opts.profile,
+        tier: opts.tier,
         timeScale: opts.timeScale,
-        port: opts.gatewayPort,
-        redisUrl: process.env.REDIS_URL,
+        seed: opts.seed,
+        mockPort: opts.mockPort,
+        gatewayPort: opts.gatewayPort,
+        ...(config ? { gatewayConfig: config } : {}),
+        ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
         ...(opts.cacheTtl === undefined ? {} : { cacheTtlMs: opts.cacheTtl * opts.timeScale }),
       });
       console.log(profileSummary(mock.model.profile, { url: mock.url, timeScale: opts.timeScale, seed: opts.seed }));
       console.log(`\nratelab gateway  ${gateway.baseURL}  (tier ${opts.tier} upstream account${gateway.clients.devMode ? `; clients use ${DEV_CLIENT_KEY}` : ''}; jobs ${gateway.jobs.kind === 'bullmq' ? 'in Redis' : 'in memory'})`);
-      const stop = (): void => void Promise.all([gateway.close(), mock.close()]).then(() => process.exit(0));
+      const stop = (): void => void close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });

@@ -1,0 +1,52 @@
+import { startMockServer, type RunningMockServer } from '../../mock-server/http-server.ts';
+import type { GatewayConfig } from '../gateway/config.ts';
+import { startGateway, type RunningGateway } from '../gateway/gateway.ts';
+
+export interface StackOptions {
+  profile: string;
+  tier: number;
+  timeScale: number;
+  seed: number;
+  gatewayConfig?: GatewayConfig;
+  /** 0 (default): any free port. */
+  mockPort?: number;
+  gatewayPort?: number;
+  cacheTtlMs?: number;
+  redisUrl?: string;
+}
+
+export interface RunningStack {
+  mock: RunningMockServer;
+  gateway: RunningGateway;
+  /** Images per minute the gateway's upstream account sustains at scale 1: its tier's IPM. */
+  capacity: number | undefined;
+  close(): Promise<void>;
+}
+
+/** The mock and, in front of it, the gateway with a key of the chosen tier: what `stack` and the load tests run. */
+export async function startStack(o: StackOptions): Promise<RunningStack> {
+  const mock = await startMockServer({ profile: o.profile, timeScale: o.timeScale, seed: o.seed, port: o.mockPort ?? 0 });
+  try {
+    const gateway = await startGateway({
+      upstream: mock.baseURL,
+      upstreamKey: `sk-tier${o.tier}-stack`,
+      timeScale: o.timeScale,
+      port: o.gatewayPort ?? 0,
+      ...(o.gatewayConfig ? { config: o.gatewayConfig } : {}),
+      ...(o.cacheTtlMs === undefined ? {} : { cacheTtlMs: o.cacheTtlMs }),
+      ...(o.redisUrl ? { redisUrl: o.redisUrl } : {}),
+    });
+    return {
+      mock,
+      gateway,
+      capacity: mock.model.profile.limits.tiers[String(o.tier)]?.ipm,
+      close: async () => {
+        await gateway.close();
+        await mock.close();
+      },
+    };
+  } catch (error) {
+    await mock.close();
+    throw error;
+  }
+}
