@@ -5,6 +5,7 @@ import { registerMockCommand } from './cli/mock-command.ts';
 import { registerStackCommand } from './cli/stack-command.ts';
 import { registerLoadtestCommand } from './cli/loadtest-command.ts';
 import { registerCompareCommand } from './cli/compare-command.ts';
+import { registerSimCommand } from './cli/sim-command.ts';
 import { CliError } from './cli/options.ts';
 import { ConfigError } from './core/validation.ts';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerStackCommand(program);
   registerLoadtestCommand(program);
   registerCompareCommand(program);
+  registerSimCommand(program);
   return program;
 }
 

@@ -1,0 +1,160 @@
+import { imageRequestBody } from '../../loadtests/lib/answers.ts';
+import { scenario, type ScenarioName, type ScenarioPlan } from '../../loadtests/scenarios.ts';
+import { MockModel } from '../../mock-server/model/model.ts';
+import { VirtualClock } from '../core/virtual-clock.ts';
+import { validateImageRequest } from '../core/images-request.ts';
+import { refusal } from '../gateway/refusals.ts';
+import { LimiterError } from '../limiter/errors.ts';
+import { createLimiter } from '../limiter/limiter.ts';
+import type { LimiterConfigInput } from '../limiter/config.ts';
+import { runLoad, type RunResult } from '../loadgen/engine.ts';
+import { recordAnswer } from '../loadgen/image-iteration.ts';
+import { summaryData, type SummaryData } from '../report/k6-summary.ts';
+import { TimeSeries, type SeriesPoint } from '../report/timeseries.ts';
+
+export interface SimOptions {
+  scenario: ScenarioName;
+  profile: string;
+  tier: number;
+  /** The limiter in front of the mock; `none` sends straight to it (what the SDK without retries would). Default: the gateway's defaults. */
+  limiter?: LimiterConfigInput | 'none';
+  seed: number;
+  /** Images/min; default the tier's IPM. */
+  capacity?: number;
+  /** Seconds of virtual time between time-series points. Default 2. */
+  tickS?: number;
+}
+
+export interface SimResult {
+  plan: ScenarioPlan;
+  run: RunResult;
+  summary: SummaryData;
+  points: SeriesPoint[];
+  /** Requests the mock answered (every attempt). */
+  upstreamRequests: number;
+  /** Wall-clock ms the simulation took. */
+  wallMs: number;
+}
+
+const ENCODER = new TextEncoder();
+const MODELS = ['gpt-image-1'];
+
+/**
+ * One load test on a virtual clock, seeded: the scenario's arrivals (the embedded engine's
+ * executors), the same limiter the gateway runs, and the same mock model the HTTP mock
+ * serves, with no sockets and no waiting. Summary and time series have the shape of a real
+ * run's, so they compare side by side; the same seed gives byte-identical output.
+ */
+export async function runSim(o: SimOptions): Promise<SimResult> {
+  const wallStart = performance.now();
+  const clock = new VirtualClock();
+  const model = new MockModel({ profile: o.profile, clock, seed: o.seed, timeScale: 1 });
+  await model.ready();
+  const capacity = o.capacity ?? model.profile.limits.tiers[String(o.tier)]?.ipm;
+  if (!capacity) throw new RangeError(`Expected \`tier\` to name a tier with an IPM limit in profile \`${o.profile}\`, got \`${o.tier}\` (number)`);
+  const plan = scenario(o.scenario, { capacity, timeScale: 1 });
+  const limiter = o.limiter === 'none' ? undefined : createLimiter(o.limiter ?? {}, { clock, seed: o.seed, name: 'sim' });
+  const headers = { authorization: `Bearer sk-tier${o.tier}-sim`, 'content-type': 'application/json' };
+  const call = (body: Uint8Array) => model.handle({ method: 'POST', path: '/v1/images/generations', headers, body, loopback: true });
+
+  let series: TimeSeries | undefined;
+  const result = runLoad({
+    options: plan.options,
+    clock,
+    subMetrics: ['http_req_duration{status:200}', 'http_reqs{status:0}'],
+    onOffered: (started) => series?.offered(started),
+    iterations: (metrics) => {
+      series = new TimeSeries(metrics, clock.now());
+      return {
+        default: async (ctx) => {
+          const body = ENCODER.encode(imageRequestBody(ctx.vu, ctx.iteration));
+          const sentAt = clock.now();
+          let status: number;
+          let text = '';
+          const timing: Record<string, string> = {};
+          if (!limiter) {
+            const res = await call(body);
+            status = res.reset ? 0 : res.status;
+            if (status !== 200) text = res.body;
+          } else {
+            const execution = await limiter.execute(
+              async () => {
+                const res = await call(body);
+                if (res.reset) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+                return new Response(res.status === 200 ? null : res.body, { status: res.status, headers: res.headers });
+              },
+              // Priced exactly as the gateway prices it: from the validated request.
+              { cost: validateImageRequest('application/json', body, MODELS) },
+            );
+            timing['x-ratelab-queue-ms'] = String(Math.round(execution.queueMs));
+            timing['x-ratelab-attempts'] = String(execution.attempts);
+            if (execution.lastStatus !== undefined) timing['x-ratelab-upstream-status'] = String(execution.lastStatus);
+            if (execution.error instanceof LimiterError) {
+              const r = refusal(execution.error);
+              status = r.status;
+              text = JSON.stringify({ error: r.body });
+            } else if (execution.value instanceof Response) {
+              status = execution.value.status;
+              if (status !== 200) text = await execution.value.text();
+            } else {
+              status = 502;
+              text = JSON.stringify({ error: { message: 'The provider could not be reached.', type: 'ratelab_gateway_error', param: null, code: 'upstream_unreachable' } });
+            }
+          }
+          const doneAt = clock.now();
+          recordAnswer(metrics, ctx, { status, text, headers: timing, sentAt, firstByteAt: doneAt, doneAt, bytesSent: body.length });
+        },
+        injectOutage: async () => {
+          if (plan.outage) model.faults.inject({ kind: 'outage', status: plan.outage.fault.status, at: 0, duration: plan.outage.durationMs }, clock.now());
+        },
+      };
+    },
+  });
+  const tickMs = (o.tickS ?? 2) * 1000;
+  let sampling = true;
+  const sample = (): void => {
+    if (!sampling) return;
+    series?.sample(clock.now(), 0);
+    clock.setTimer(sample, tickMs);
+  };
+  clock.setTimer(sample, tickMs);
+  // Drive virtual time until the run settles.
+  let settled = false;
+  const done = result.finally(() => {
+    settled = true;
+    sampling = false;
+  });
+  while (!settled) {
+    const next = clock.nextTimerAt();
+    if (next === undefined) break;
+    await clock.advanceTo(next);
+  }
+  const run = await done;
+  series!.sample(clock.now(), 0);
+  limiter?.close();
+  model.close();
+  const points = series!.points;
+  const images = run.metrics.get('http_req_duration{status:200}')!.trend!.count;
+  const summary = summaryData(run, {
+    ratelab: {
+      scenario: plan.name,
+      description: plan.description,
+      engine: 'sim',
+      seed: o.seed,
+      timeScale: 1,
+      capacityImagesPerMinute: capacity,
+      requests: run.metrics.get('http_reqs')!.sum,
+      images,
+      goodputImagesPerMinute: (images / (Math.max(run.durationMs, 1) / 1000)) * 60,
+      provider429Rate: run.metrics.get('ratelab_provider_429')!.rate,
+      gatewayRefusalRate: run.metrics.get('ratelab_gateway_refusals')!.rate,
+      droppedIterations: run.metrics.get('dropped_iterations')!.sum,
+      lostRequests: run.metrics.get('http_reqs{status:0}')?.sum ?? 0,
+      provider: { requests: model.stats.total, status429: model.stats.byStatus['429'] ?? 0, rate429: model.stats.total > 0 ? (model.stats.byStatus['429'] ?? 0) / model.stats.total : 0, images: model.stats.images },
+    },
+  });
+  // The sim's summary must not depend on the terminal it ran in.
+  summary.state.isStdOutTTY = false;
+  summary.state.isStdErrTTY = false;
+  return { plan, run, summary, points, upstreamRequests: model.stats.total, wallMs: performance.now() - wallStart };
+}
