@@ -1,12 +1,14 @@
 import { benchLimiterThroughput } from './limiter-throughput.ts';
 import { benchMockHttp } from './mock-http.ts';
 import { benchEngineRate } from './engine-rate.ts';
+import { benchSim } from './sim.ts';
 
 /** `npm run bench [-- name…]`: every benchmark, or the named ones; each rewrites its section of bench/RESULTS.md. */
 const BENCHES: Record<string, () => Promise<unknown>> = {
   'mock-http': benchMockHttp,
   'limiter-throughput': benchLimiterThroughput,
   'engine-rate': benchEngineRate,
+  sim: benchSim,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
