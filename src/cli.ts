@@ -6,6 +6,7 @@ import { registerStackCommand } from './cli/stack-command.ts';
 import { registerLoadtestCommand } from './cli/loadtest-command.ts';
 import { registerCompareCommand } from './cli/compare-command.ts';
 import { registerSimCommand } from './cli/sim-command.ts';
+import { registerTuneCommand } from './cli/tune-command.ts';
 import { CliError } from './cli/options.ts';
 import { ConfigError } from './core/validation.ts';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerLoadtestCommand(program);
   registerCompareCommand(program);
   registerSimCommand(program);
+  registerTuneCommand(program);
   return program;
 }
 

@@ -1,0 +1,82 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { SCENARIO_NAMES, type ScenarioName } from '../../loadtests/scenarios.ts';
+import { expectationMessage } from '../core/validation.ts';
+import { parseGatewayConfig } from '../gateway/config.ts';
+import { parseLimiterConfig } from '../limiter/config.ts';
+import { runSim } from '../sim/run-sim.ts';
+import { tune, type Scored } from '../sim/tune.ts';
+import { runLoadtest } from './loadtest-run.ts';
+import { CliError, durationOption, intOption, numberOption } from './options.ts';
+
+interface TuneCommandOptions {
+  profile: string;
+  tier: number;
+  scenario: string;
+  max429Rate: number;
+  p95: number;
+  seeds: number;
+  out: string;
+  validate: boolean;
+  validateScale: number;
+}
+
+const row = (s: Scored) =>
+  `| ${s.name} | ${s.figures.images.toFixed(0)} | ${s.figures.goodput.toFixed(1)} | ${(s.figures.p95 / 1000).toFixed(1)} s | ${(100 * s.figures.provider429Rate).toFixed(2)} % | ${(100 * s.figures.refusalRate).toFixed(2)} % | ${s.feasible ? 'yes' : 'no'} |`;
+
+export function registerTuneCommand(program: Command): void {
+  program
+    .command('tune')
+    .description('Search limiter settings on the simulator; print the Pareto front and write the recommended limiter.yaml')
+    .option('--profile <name|file>', 'mock profile', 'openai')
+    .option('--tier <n>', 'the upstream account tier', intOption('--tier', 1, 99), 3)
+    .option('--scenario <name>', SCENARIO_NAMES.join(' | '), 'peak')
+    .option('--max-429-rate <fraction>', 'largest acceptable provider 429 rate', numberOption('--max-429-rate', 0, 1), 0.01)
+    .option('--p95 <duration>', 'largest acceptable P95 of successful requests', durationOption('--p95'), 360_000)
+    .option('--seeds <n>', 'seeds per candidate', intOption('--seeds', 1, 50), 2)
+    .option('--out <limiter.yaml>', 'where to write the recommendation', 'limiter.tuned.yaml')
+    .option('--validate', 'then run the recommendation for real over HTTP (at --validate-scale) and print sim vs real', false)
+    .option('--validate-scale <s>', 'time scale of the validation run', numberOption('--validate-scale', 0.001, 1), 0.02)
+    .action(async (o: TuneCommandOptions) => {
+      if (!(SCENARIO_NAMES as readonly string[]).includes(o.scenario)) throw new CliError(expectationMessage('--scenario', `one of ${SCENARIO_NAMES.join(', ')}`, o.scenario));
+      const scenario = o.scenario as ScenarioName;
+      const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
+      const t0 = performance.now();
+      const { scored, front, best } = await tune({
+        profile: o.profile,
+        tier: o.tier,
+        scenario,
+        max429Rate: o.max429Rate,
+        p95Ms: o.p95,
+        seeds,
+        onProgress: (done, total) => process.stderr.write(`\rtune: ${done}/${total} candidates`),
+      });
+      process.stderr.write('\n');
+      console.log(`\n${scored.length} candidates × ${seeds.length} seeds simulated in ${((performance.now() - t0) / 1000).toFixed(1)} s. Pareto front (images ↑, goodput ↑, P95 ↓, provider 429s ↓):\n`);
+      console.log('| candidate | images | goodput (img/min) | P95 | provider 429 | refusals | meets limits |\n|---|---|---|---|---|---|---|');
+      for (const s of front) console.log(row(s));
+      if (!best) throw new CliError(`Expected a candidate with provider 429 rate ≤ ${o.max429Rate} and P95 ≤ ${o.p95} ms, got none: relax --max-429-rate or --p95`);
+      const config = parseLimiterConfig(best.config);
+      const header = [
+        `# ratelab tune: ${o.profile} tier ${o.tier}, scenario ${scenario}, ${seeds.length} seeds, limits: provider 429 ≤ ${o.max429Rate}, P95 ≤ ${o.p95} ms`,
+        `# recommended: ${best.name}`,
+        `# expected (simulated): ${best.figures.images.toFixed(0)} images delivered, goodput ${best.figures.goodput.toFixed(1)} images/min, P95 ${(best.figures.p95 / 1000).toFixed(1)} s, provider 429 ${(100 * best.figures.provider429Rate).toFixed(2)} %, refusals ${(100 * best.figures.refusalRate).toFixed(2)} %`,
+      ].join('\n');
+      writeFileSync(o.out, `${header}\n${stringify(best.config)}`);
+      console.log(`\nrecommended: ${best.name}\nwrote ${o.out}`);
+      if (!o.validate) return;
+      const sim = await runSim({ scenario, profile: o.profile, tier: o.tier, seed: 1, limiter: config });
+      const real = await runLoadtest({ scenario, timeScale: o.validateScale, tier: o.tier, profile: o.profile, seed: 1, outDir: mkdtempSync(join(tmpdir(), 'ratelab-validate-')), gatewayConfig: parseGatewayConfig({ limiter: best.config }) });
+      const s = sim.summary.ratelab as Record<string, number>;
+      const r = real.summary.ratelab as Record<string, number>;
+      const p95 = (x: typeof sim.summary, scale: number) => (x.metrics['http_req_duration{status:200}']?.values['p(95)'] ?? 0) / scale;
+      console.log(`\nsim vs real (real at time scale ${o.validateScale}, shown at scale 1):\n| measure | sim | real |\n|---|---|---|`);
+      console.log(`| goodput (img/min) | ${s.goodputImagesPerMinute!.toFixed(1)} | ${r.goodputImagesPerMinute!.toFixed(1)} |`);
+      console.log(`| P95 | ${(p95(sim.summary, 1) / 1000).toFixed(1)} s | ${(p95(real.summary, o.validateScale) / 1000).toFixed(1)} s |`);
+      console.log(`| provider 429 | ${(100 * s.provider429Rate!).toFixed(2)} % | ${(100 * r.provider429Rate!).toFixed(2)} % |`);
+      console.log(`| refusals | ${(100 * s.gatewayRefusalRate!).toFixed(2)} % | ${(100 * r.gatewayRefusalRate!).toFixed(2)} % |`);
+    });
+}

@@ -1,0 +1,105 @@
+import type { ScenarioName } from '../../loadtests/scenarios.ts';
+import type { LimiterConfigInput } from '../limiter/config.ts';
+import { runSim, type SimResult } from './run-sim.ts';
+
+/** One point of the search space, as a limiter config fragment. */
+export interface Candidate {
+  name: string;
+  config: LimiterConfigInput;
+}
+
+export interface Figures {
+  /** Images delivered (of the scenario's requests). */
+  images: number;
+  /** Images per minute over the run (scale 1). */
+  goodput: number;
+  /** ms, successful requests. */
+  p95: number;
+  provider429Rate: number;
+  refusalRate: number;
+  lost: number;
+}
+
+export interface Scored extends Candidate {
+  figures: Figures;
+  /** Meets the constraints (429 rate, P95). */
+  feasible: boolean;
+}
+
+export interface TuneOptions {
+  profile: string;
+  tier: number;
+  scenario: ScenarioName;
+  max429Rate: number;
+  /** ms; P95 of successful requests must stay at or under it. */
+  p95Ms: number;
+  seeds: number[];
+  candidates?: Candidate[];
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * The default search space: concurrency (adaptive, or fixed at two levels), the share of the
+ * account's limits the budgets use, and how long a request may wait in the queue.
+ */
+export function defaultCandidates(): Candidate[] {
+  const out: Candidate[] = [];
+  const concurrency = [
+    { name: 'adaptive', value: { mode: 'adaptive' as const } },
+    { name: 'fixed 16', value: { mode: 'fixed' as const, limit: 16 } },
+    { name: 'fixed 64', value: { mode: 'fixed' as const, limit: 64 } },
+  ];
+  for (const c of concurrency) {
+    for (const safety of [0.85, 0.9, 0.95, 1]) {
+      for (const maxWait of ['1m', '2m', '5m']) {
+        out.push({ name: `${c.name}, safety ${safety}, maxWait ${maxWait}`, config: { concurrency: c.value, budgets: { safety }, queue: { maxWait } } });
+      }
+    }
+  }
+  return out;
+}
+
+async function figuresOf(o: TuneOptions, c: Candidate): Promise<Figures> {
+  const runs: SimResult[] = [];
+  for (const seed of o.seeds) runs.push(await runSim({ scenario: o.scenario, profile: o.profile, tier: o.tier, seed, limiter: c.config }));
+  const mean = (f: (r: (typeof runs)[number]) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
+  const rl = (r: (typeof runs)[number]) => r.summary.ratelab as Record<string, number>;
+  return {
+    images: mean((r) => rl(r).images!),
+    goodput: mean((r) => rl(r).goodputImagesPerMinute!),
+    p95: mean((r) => r.summary.metrics['http_req_duration{status:200}']?.values['p(95)'] ?? 0),
+    provider429Rate: mean((r) => rl(r).provider429Rate!),
+    refusalRate: mean((r) => rl(r).gatewayRefusalRate!),
+    lost: mean((r) => rl(r).lostRequests!),
+  };
+}
+
+/** a is at least as good as b everywhere and better somewhere: more images and goodput, lower P95 and 429s. */
+function dominates(a: Figures, b: Figures): boolean {
+  const ge = a.images >= b.images && a.goodput >= b.goodput && a.p95 <= b.p95 && a.provider429Rate <= b.provider429Rate;
+  const gt = a.images > b.images || a.goodput > b.goodput || a.p95 < b.p95 || a.provider429Rate < b.provider429Rate;
+  return ge && gt;
+}
+
+export function paretoFront(scored: Scored[]): Scored[] {
+  return scored.filter((s) => !scored.some((o) => o !== s && dominates(o.figures, s.figures)));
+}
+
+/**
+ * Runs every candidate on the simulator over the seeds; returns all scores, the Pareto
+ * front, and the recommendation: among the candidates within the limits, the one that
+ * delivers the most images (a refused request is an image not delivered), then the most
+ * goodput per minute, then the lowest P95. The P95 limit is what trades waiting for refusing.
+ */
+export async function tune(o: TuneOptions): Promise<{ scored: Scored[]; front: Scored[]; best: Scored | undefined }> {
+  const candidates = o.candidates ?? defaultCandidates();
+  const scored: Scored[] = [];
+  for (const [i, c] of candidates.entries()) {
+    const figures = await figuresOf(o, c);
+    scored.push({ ...c, figures, feasible: figures.provider429Rate <= o.max429Rate && figures.p95 <= o.p95Ms && figures.lost === 0 });
+    o.onProgress?.(i + 1, candidates.length);
+  }
+  const rank = (a: Scored, b: Scored) => b.figures.images - a.figures.images || b.figures.goodput - a.figures.goodput || a.figures.p95 - b.figures.p95;
+  const best = scored.filter((s) => s.feasible).sort(rank)[0];
+  return { scored, front: paretoFront(scored).sort(rank), best };
+}
