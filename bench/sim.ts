@@ -11,6 +11,8 @@ const STRATEGIES = {
   none: 'none' as const,
   fixed: { concurrency: { mode: 'fixed' as const, limit: 16 }, budgets: { syncFromHeaders: false } },
   adaptive: {},
+  // What `ratelab tune` recommends for this profile, tier and scenario (see README).
+  tuned: { concurrency: { mode: 'fixed' as const, limit: 16 }, budgets: { safety: 1 }, queue: { maxWait: '5m' } },
 };
 
 export async function benchSim(): Promise<Record<string, unknown>> {
