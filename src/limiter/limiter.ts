@@ -260,7 +260,7 @@ export class Limiter {
     this.retryBudget.onRequest();
     const refusal = this.refuseAtEntry(job, now);
     if (refusal) this.shed(job, refusal.reason, refusal.retryAfterMs);
-    else this.enqueue(job);
+    else this.enqueue(job, false, now);
   }
 
   /** Tasks waiting, and attempts running. */
@@ -298,7 +298,7 @@ export class Limiter {
     return undefined;
   }
 
-  private enqueue(job: Job, returning = false): void {
+  private enqueue(job: Job, returning = false, now?: number): void {
     const extra = job.extra;
     if (extra?.callerSignal && !extra.onAbort) {
       extra.onAbort = () => this.cancel(job);
@@ -307,7 +307,7 @@ export class Limiter {
     if (returning) this.queue.pushReturning(job);
     else this.queue.push(job);
     // With every slot taken nothing can start now, and the next completion dispatches.
-    if (this.running < this.concurrency.current || this.store.kind !== 'memory') this.dispatch();
+    if (this.running < this.concurrency.current || this.store.kind !== 'memory') this.dispatch(now);
     // Only a task still waiting after the dispatch pass needs its deadline watched.
     if (job.index !== -1) this.deadlines.add(job, job.defaultDeadline);
   }
@@ -318,7 +318,8 @@ export class Limiter {
   }
 
   /** Starts as many queued tasks as the limits allow; re-entrant calls fold into one pass. */
-  private dispatch(): void {
+  /** `now`: the caller's reading of the clock, if it has one (a clock read is a tenth of a task's cost). */
+  private dispatch(now?: number): void {
     if (this.dispatching) {
       this.redispatch = true;
       return;
@@ -329,9 +330,10 @@ export class Limiter {
       return;
     }
     try {
+      let at = now ?? this.clock.now();
       do {
         this.redispatch = false;
-        const now = this.clock.now();
+        const now = at;
         // One request object for the whole pass: the memory store reads it and keeps nothing.
         const request = this.admitRequest;
         request.now = now;
@@ -343,6 +345,7 @@ export class Limiter {
           const admission = this.store.admit(request) as Admission;
           if (!this.admitted(job, admission, now)) break;
         }
+        if (this.redispatch) at = this.clock.now();
       } while (this.redispatch);
     } finally {
       this.dispatching = false;
@@ -482,7 +485,7 @@ export class Limiter {
     void this.store.release(lease, undefined, job.cost, now);
     this.learn('ok', now - startedAt, job, now);
     this.finish(job);
-    this.dispatch();
+    this.dispatch(now);
   }
 
   private afterAttempt(job: Job, lease: string, startedAt: number, observed: Observed): void {
@@ -501,7 +504,7 @@ export class Limiter {
     const retry = kind === 'ok' ? undefined : this.retryDelay(job, kind, retryAfterMs, now);
     if (retry === undefined) this.finish(job);
     else this.retryLater(job, retry, kind);
-    this.dispatch();
+    this.dispatch(now);
   }
 
   private learn(kind: FailureKind, latencyMs: number, job: Job, now: number): void {
