@@ -3,19 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { SCENARIO_NAMES, type ScenarioName } from '../../loadtests/scenarios.ts';
-import { expectationMessage } from '../core/validation.ts';
 import { parseGatewayConfig } from '../gateway/config.ts';
 import { parseLimiterConfig } from '../limiter/config.ts';
 import { runSim } from '../sim/run-sim.ts';
 import { tune, type Scored } from '../sim/tune.ts';
 import { runLoadtest } from './loadtest-run.ts';
+import { simTargetOptions, scenarioOf, type SimTarget } from './sim-options.ts';
 import { CliError, durationOption, intOption, numberOption } from './options.ts';
 
-interface TuneCommandOptions {
-  profile: string;
-  tier: number;
-  scenario: string;
+interface TuneCommandOptions extends SimTarget {
   max429Rate: number;
   p95: number;
   seeds: number;
@@ -28,12 +24,8 @@ const row = (s: Scored) =>
   `| ${s.name} | ${s.figures.images.toFixed(0)} | ${s.figures.goodput.toFixed(1)} | ${(s.figures.p95 / 1000).toFixed(1)} s | ${(100 * s.figures.provider429Rate).toFixed(2)} % | ${(100 * s.figures.refusalRate).toFixed(2)} % | ${s.feasible ? 'yes' : 'no'} |`;
 
 export function registerTuneCommand(program: Command): void {
-  program
-    .command('tune')
+  simTargetOptions(program.command('tune'))
     .description('Search limiter settings on the simulator; print the Pareto front and write the recommended limiter.yaml')
-    .option('--profile <name|file>', 'mock profile', 'openai')
-    .option('--tier <n>', 'the upstream account tier', intOption('--tier', 1, 99), 3)
-    .option('--scenario <name>', SCENARIO_NAMES.join(' | '), 'peak')
     .option('--max-429-rate <fraction>', 'largest acceptable provider 429 rate', numberOption('--max-429-rate', 0, 1), 0.01)
     .option('--p95 <duration>', 'largest acceptable P95 of successful requests', durationOption('--p95'), 360_000)
     .option('--seeds <n>', 'seeds per candidate', intOption('--seeds', 1, 50), 2)
@@ -41,8 +33,7 @@ export function registerTuneCommand(program: Command): void {
     .option('--validate', 'then run the recommendation for real over HTTP (at --validate-scale) and print sim vs real', false)
     .option('--validate-scale <s>', 'time scale of the validation run', numberOption('--validate-scale', 0.001, 1), 0.02)
     .action(async (o: TuneCommandOptions) => {
-      if (!(SCENARIO_NAMES as readonly string[]).includes(o.scenario)) throw new CliError(expectationMessage('--scenario', `one of ${SCENARIO_NAMES.join(', ')}`, o.scenario));
-      const scenario = o.scenario as ScenarioName;
+      const scenario = scenarioOf(o);
       const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
       const t0 = performance.now();
       const { scored, front, best } = await tune({

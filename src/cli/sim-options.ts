@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { SCENARIO_NAMES, type ScenarioName } from '../../loadtests/scenarios.ts';
+import { expectationMessage } from '../core/validation.ts';
+import { CliError, intOption } from './options.ts';
+
+/** What `sim` and `tune` simulate: a profile, an account tier and a scenario. */
+export interface SimTarget {
+  profile: string;
+  tier: number;
+  scenario: string;
+}
+
+export function simTargetOptions(cmd: Command): Command {
+  return cmd
+    .option('--profile <name|file>', 'mock profile', 'openai')
+    .option('--tier <n>', 'the upstream account tier', intOption('--tier', 1, 99), 3)
+    .option('--scenario <name>', SCENARIO_NAMES.join(' | '), 'peak');
+}
+
+export function scenarioOf(o: SimTarget): ScenarioName {
+  if (!(SCENARIO_NAMES as readonly string[]).includes(o.scenario)) throw new CliError(expectationMessage('--scenario', `one of ${SCENARIO_NAMES.join(', ')}`, o.scenario));
+  return o.scenario as ScenarioName;
+}
