@@ -121,6 +121,31 @@ describe.skipIf(!haveRedisServer())('gateway jobs on Redis (BullMQ), real proces
     }
   });
 
+  it('DELETE cancels a job waiting in Redis and a job running on a gateway, with events', { timeout: 60_000 }, async () => {
+    const config = writeConfig({ jobs: { prefix: 'cancel', concurrency: 1 } });
+    const gw = await GatewayProcess.start(['--upstream', mock.baseURL, '--config', config], { REDIS_URL: redis.url, UPSTREAM_API_KEY: UPSTREAM_KEY, TIME_SCALE: String(SCALE) });
+    await fetch(`${mock.url}/__admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'latency', factor: 40 }) });
+    try {
+      const running = await submit(gw.baseURL, 'slow one');
+      const waiting = await submit(gw.baseURL, 'queued behind it');
+      for (let i = 0; i < 50 && (await getJob(gw.baseURL, running.id)).status !== 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+      expect((await getJob(gw.baseURL, waiting.id)).status).toBe('queued');
+      const del = async (id: string) => (await (await fetch(`${gw.baseURL}/jobs/${id}`, { method: 'DELETE', headers: auth })).json()) as JobView;
+      expect((await del(waiting.id)).status).toBe('cancelled');
+      expect((await getJob(gw.baseURL, waiting.id)).status).toBe('cancelled');
+      expect((await events(gw.baseURL, waiting.id)).map((e) => e.type)).toEqual(['queued', 'cancelled']);
+      const cancelledRun = await del(running.id);
+      expect(cancelledRun.status, JSON.stringify(cancelledRun)).toBe('cancelled');
+      const story = (await events(gw.baseURL, running.id)).map((e) => e.type);
+      expect(story[0]).toBe('queued');
+      expect(story.at(-1)).toBe('cancelled');
+    } finally {
+      await fetch(`${mock.url}/__admin/faults`, { method: 'DELETE' });
+      gw.kill('SIGTERM');
+      await gw.exited;
+    }
+  });
+
   it('a job that keeps failing lands in the dead-letter queue after maxAttempts runs', { timeout: 60_000 }, async () => {
     const config = writeConfig({ jobs: { maxAttempts: 2, backoff: '1s', prefix: 'dlq' }, limiter: { retry: { maxAttempts: 1 }, circuit: { enabled: false } } });
     const gw = await GatewayProcess.start(['--upstream', mock.baseURL, '--config', config], { REDIS_URL: redis.url, UPSTREAM_API_KEY: UPSTREAM_KEY, TIME_SCALE: String(SCALE) });

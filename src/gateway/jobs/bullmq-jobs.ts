@@ -91,19 +91,22 @@ export class BullmqJobs implements JobBackend {
   }
 
   async get(id: string): Promise<JobView | undefined> {
+    // State first, then the job's data: the data is then at least as new as the state (a job
+    // read before it failed would show `failed` without its reason).
+    const state = await this.queue.getJobState(id);
     const job = await this.queue.getJob(id);
-    if (!job) return this.tombstone(id);
-    const state = await job.getState();
+    if (!job || state === 'unknown') return this.tombstone(id);
     return this.viewOf(job, this.statusOf(job, state), state === 'failed' ? await this.dead.getJob(id) : undefined);
   }
 
   async history(id: string): Promise<JobEvent[]> {
+    const state = await this.queue.getJobState(id);
     const job = await this.queue.getJob(id);
-    if (!job) {
+    if (!job || state === 'unknown') {
       const gone = await this.tombstone(id);
       return gone ? [{ type: 'queued', at: gone.created_at * 1000 }, { type: 'cancelled', at: Date.now() }] : [];
     }
-    const [{ logs }, state] = await Promise.all([this.queue.getJobLogs(id), job.getState()]);
+    const { logs } = await this.queue.getJobLogs(id);
     const events: JobEvent[] = [{ type: 'queued', at: job.timestamp }];
     for (const line of logs) {
       try {
