@@ -153,7 +153,7 @@ describe.skipIf(!haveRedisServer())('gateway jobs on Redis (BullMQ), real proces
       await fetch(`${mock.url}/__admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'error', status: 500, rate: 1 }) });
       const job = await submit(gw.baseURL, 'doomed');
       const story = await events(gw.baseURL, job.id);
-      expect(story.map((e) => e.type)).toEqual(['queued', 'started', 'retried', 'started', 'failed']);
+      expect(story.map((e) => e.type), JSON.stringify(story)).toEqual(['queued', 'started', 'retried', 'started', 'failed']);
       const view = await getJob(gw.baseURL, job.id);
       expect(view).toMatchObject({ status: 'failed', dead_letter: true, attempts: 2, error: { type: 'server_error' } });
       const dlq = (await (await fetch(`${gw.baseURL}/jobs/dead-letter`, { headers: auth })).json()) as { data: { id: string }[] };

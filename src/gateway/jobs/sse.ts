@@ -32,6 +32,8 @@ export class JobEventStreams {
     if (this.open >= this.max) return false;
     this.open++;
     const live: JobEvent[] = [];
+    // An event can reach both the history (the job's log) and the live feed: each is sent once.
+    const seen = new Set<string>();
     let ready = false;
     let ended = false;
     const end = (): void => {
@@ -45,6 +47,9 @@ export class JobEventStreams {
     };
     const send = (event: JobEvent): void => {
       if (ended) return;
+      const key = keyOf(event);
+      if (seen.has(key)) return;
+      seen.add(key);
       if (res.writableLength > MAX_BUFFERED_BYTES) return void res.destroy();
       res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
       if (TERMINAL.has(event.type)) end();
@@ -57,9 +62,8 @@ export class JobEventStreams {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     try {
       const history = await backend.history(id);
-      const seen = new Set(history.map(keyOf));
       for (const event of history) send(event);
-      for (const event of live) if (!seen.has(keyOf(event))) send(event);
+      for (const event of live) send(event);
       ready = true;
     } catch {
       end();
