@@ -24,6 +24,17 @@ const notFound = (res: ServerResponse, id: string) =>
  * its own jobs. Returns false when the path is not the async API's.
  */
 export async function routeJobs(req: IncomingMessage, res: ServerResponse, path: string, client: GatewayClient, deps: JobsRouteDeps): Promise<boolean> {
+  if (!path.startsWith('/v1/jobs')) return false;
+  try {
+    return await route(req, res, path, client, deps);
+  } catch {
+    // The job store failed (Redis gone mid-request): say so, and when to come back.
+    sendError(res, 503, { message: 'The job store is unavailable; try again shortly.', type: GATEWAY_ERROR_TYPE, param: null, code: 'jobs_unavailable' }, { 'retry-after': '1' });
+    return true;
+  }
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, path: string, client: GatewayClient, deps: JobsRouteDeps): Promise<boolean> {
   const { jobs } = deps;
   if (path === '/v1/jobs/images') {
     if (req.method !== 'POST') {
