@@ -146,6 +146,27 @@ describe.skipIf(!haveRedisServer())('gateway jobs on Redis (BullMQ), real proces
     }
   });
 
+  it('with its Redis unreachable the gateway still serves sync requests, says it is not ready, and refuses jobs with 503', { timeout: 60_000 }, async () => {
+    const dead = await PrivateRedis.start();
+    await dead.kill();
+    const gw = await GatewayProcess.start(['--upstream', mock.baseURL], { REDIS_URL: dead.url, UPSTREAM_API_KEY: UPSTREAM_KEY, TIME_SCALE: String(SCALE) });
+    try {
+      const base = gw.baseURL.replace(/\/v1$/, '');
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { reasons: string[] }).reasons).toContain('Redis is unreachable');
+      const job = await fetch(`${gw.baseURL}/jobs/images`, { method: 'POST', headers: auth, body: JSON.stringify({ prompt: 'no redis', quality: 'low' }) });
+      expect(job.status).toBe(503);
+      expect(((await job.json()) as { error: { code: string } }).error.code).toBe('jobs_unavailable');
+      // Sync requests run on the limiter's local share meanwhile.
+      const sync = await fetch(`${gw.baseURL}/images/generations`, { method: 'POST', headers: auth, body: JSON.stringify({ prompt: 'no redis', quality: 'low' }) });
+      expect(sync.status).toBe(200);
+    } finally {
+      gw.kill('SIGTERM');
+      await gw.exited;
+    }
+  });
+
   it('a job that keeps failing lands in the dead-letter queue after maxAttempts runs', { timeout: 60_000 }, async () => {
     const config = writeConfig({ jobs: { maxAttempts: 2, backoff: '1s', prefix: 'dlq' }, limiter: { retry: { maxAttempts: 1 }, circuit: { enabled: false } } });
     const gw = await GatewayProcess.start(['--upstream', mock.baseURL, '--config', config], { REDIS_URL: redis.url, UPSTREAM_API_KEY: UPSTREAM_KEY, TIME_SCALE: String(SCALE) });
