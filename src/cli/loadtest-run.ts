@@ -13,6 +13,7 @@ import type { Metrics } from '../loadgen/metrics.ts';
 import { htmlReport } from '../report/html-report.ts';
 import { summaryData, type SummaryData } from '../report/k6-summary.ts';
 import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
+import { runFacts } from '../report/run-facts.ts';
 import { timeToRecover, TimeSeries, type SeriesPoint } from '../report/timeseries.ts';
 
 export interface LoadtestSettings {
@@ -170,28 +171,11 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     series!.sample(clock.now(), 0, gauges);
     const points = series!.points;
 
-    const reqs = run.metrics.get('http_reqs')!.sum;
-    const provider429 = run.metrics.get('ratelab_provider_429')!;
-    const refusals = run.metrics.get('ratelab_gateway_refusals')!;
-    const images = points.reduce((a, p, i) => a + p.ok * (p.t - (points[i - 1]?.t ?? 0)), 0);
     const outageEnd = plan.outage ? (plan.outage.atMs + plan.outage.durationMs) / 1000 : undefined;
     const recoverS = outageEnd === undefined ? undefined : timeToRecover(points, outageEnd);
-    const ratelab = {
-      scenario: plan.name,
-      description: plan.description,
-      engine: 'embedded',
-      timeScale: s.timeScale,
-      capacityImagesPerMinute: capacity,
+    const ratelab: Record<string, unknown> = {
+      ...runFacts(run, { plan, engine: 'embedded', timeScale: s.timeScale, capacity, ...(stack ? { provider: stack.mock.model.stats } : {}) }),
       target: gatewayUrl,
-      requests: reqs,
-      images: Math.round(images),
-      /** Successful images per minute at scale 1, over the whole run (queued requests drain after the last arrival). */
-      goodputImagesPerMinute: (images / (Math.max(run.durationMs, 1) / 1000)) * 60 * s.timeScale,
-      provider429Rate: provider429.rate,
-      gatewayRefusalRate: refusals.rate,
-      droppedIterations: run.metrics.get('dropped_iterations')!.sum,
-      // Every request the engine sent got an answer (a status) or was interrupted at the end: none vanished.
-      lostRequests: run.metrics.get('http_reqs{status:0}')?.sum ?? 0,
       ...(plan.outage
         ? {
             outage: { atS: plan.outage.atMs / 1000, durationS: plan.outage.durationMs / 1000 },
@@ -200,21 +184,9 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
             timeToRecoverAtScale1S: recoverS === undefined ? null : recoverS / s.timeScale,
           }
         : {}),
-      aborted: run.aborted,
-      // What the provider saw, when the mock ran here: every attempt, retries included.
-      ...(stack
-        ? {
-            provider: {
-              requests: stack.mock.model.stats.total,
-              status429: stack.mock.model.stats.byStatus['429'] ?? 0,
-              rate429: stack.mock.model.stats.total > 0 ? (stack.mock.model.stats.byStatus['429'] ?? 0) / stack.mock.model.stats.total : 0,
-              images: stack.mock.model.stats.images,
-            },
-          }
-        : {}),
     };
     const after = await s.afterRun?.({ run, points, startedAt });
-    if (after) (ratelab as Record<string, unknown>)[after.key] = after.data;
+    if (after) ratelab[after.key] = after.data;
     const summary = summaryData(run, { ratelab });
     mkdirSync(s.outDir, { recursive: true });
     const files = { summary: join(s.outDir, 'summary.json'), timeseries: join(s.outDir, 'timeseries.json'), report: join(s.outDir, 'report.html') };

@@ -10,6 +10,7 @@ import type { LimiterConfigInput } from '../limiter/config.ts';
 import { runLoad, type RunResult } from '../loadgen/engine.ts';
 import { recordAnswer } from '../loadgen/image-iteration.ts';
 import { summaryData, type SummaryData } from '../report/k6-summary.ts';
+import { runFacts } from '../report/run-facts.ts';
 import { TimeSeries, type SeriesPoint } from '../report/timeseries.ts';
 
 export interface SimOptions {
@@ -134,25 +135,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   limiter?.close();
   model.close();
   const points = series!.points;
-  const images = run.metrics.get('http_req_duration{status:200}')!.trend!.count;
-  const summary = summaryData(run, {
-    ratelab: {
-      scenario: plan.name,
-      description: plan.description,
-      engine: 'sim',
-      seed: o.seed,
-      timeScale: 1,
-      capacityImagesPerMinute: capacity,
-      requests: run.metrics.get('http_reqs')!.sum,
-      images,
-      goodputImagesPerMinute: (images / (Math.max(run.durationMs, 1) / 1000)) * 60,
-      provider429Rate: run.metrics.get('ratelab_provider_429')!.rate,
-      gatewayRefusalRate: run.metrics.get('ratelab_gateway_refusals')!.rate,
-      droppedIterations: run.metrics.get('dropped_iterations')!.sum,
-      lostRequests: run.metrics.get('http_reqs{status:0}')?.sum ?? 0,
-      provider: { requests: model.stats.total, status429: model.stats.byStatus['429'] ?? 0, rate429: model.stats.total > 0 ? (model.stats.byStatus['429'] ?? 0) / model.stats.total : 0, images: model.stats.images },
-    },
-  });
+  const summary = summaryData(run, { ratelab: { ...runFacts(run, { plan, engine: 'sim', timeScale: 1, capacity, provider: model.stats }), seed: o.seed } });
   // The sim's summary must not depend on the terminal it ran in.
   summary.state.isStdOutTTY = false;
   summary.state.isStdErrTTY = false;
