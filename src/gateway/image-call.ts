@@ -1,5 +1,6 @@
 import type { OpenAIErrorBody } from '../core/openai-errors.ts';
 import { LimiterError } from '../limiter/errors.ts';
+import type { Execution } from '../limiter/limiter.ts';
 import { imageCost } from '../limiter/cost.ts';
 import type { JobInput } from './jobs/types.ts';
 import { GATEWAY_ERROR_TYPE, refusal } from './refusals.ts';
@@ -22,6 +23,26 @@ const UNREACHABLE: OpenAIErrorBody = { message: 'The provider could not be reach
  * pass through; the gateway's refusals are in OpenAI's shape. Used by the sync endpoint and
  * by every run of an async job.
  */
+/**
+ * What the client gets for one limiter execution: the provider's answer, or the gateway's
+ * refusal in OpenAI's shape, with headers saying where the time went. The simulator uses it
+ * too, so a simulated client sees what a real one does.
+ */
+export async function executionAnswer(execution: Execution<unknown>, upstream: string): Promise<Answer> {
+  const timing: Record<string, string> = {
+    'x-ratelab-upstream': upstream,
+    'x-ratelab-queue-ms': String(Math.round(execution.queueMs)),
+    'x-ratelab-attempts': String(execution.attempts),
+    ...(execution.lastStatus === undefined ? {} : { 'x-ratelab-upstream-status': String(execution.lastStatus) }),
+  };
+  if (execution.error instanceof LimiterError) {
+    const r = refusal(execution.error);
+    return errorAnswer(r.status, r.body, r.headers, timing);
+  }
+  if (!(execution.value instanceof Response)) return errorAnswer(502, UNREACHABLE, {}, timing);
+  return { ...(await toAnswer(execution.value)), timing, source: 'upstream' };
+}
+
 export function imageCall(upstreams: Upstreams) {
   return async (input: JobInput, signal: AbortSignal): Promise<Answer> => {
     const cost = imageCost(input.image);
@@ -29,24 +50,16 @@ export function imageCall(upstreams: Upstreams) {
     let answer: Answer | undefined;
     for (const upstream of candidates) {
       const execution = await upstream.limiter.execute(upstreamCall(upstream.baseURL, upstream.key, input.body), { cost: input.image, priority: input.client.priority, signal });
-      const timing: Record<string, string> = {
-        'x-ratelab-upstream': upstream.name,
-        'x-ratelab-queue-ms': String(Math.round(execution.queueMs)),
-        'x-ratelab-attempts': String(execution.attempts),
-        ...(execution.lastStatus === undefined ? {} : { 'x-ratelab-upstream-status': String(execution.lastStatus) }),
-      };
+      answer = await executionAnswer(execution, upstream.name);
       if (execution.error instanceof LimiterError) {
-        const r = refusal(execution.error);
-        answer = errorAnswer(r.status, r.body, r.headers, timing);
         if (execution.error.reason === 'circuit_open' && !signal.aborted) continue;
         return answer;
       }
-      if (!(execution.value instanceof Response)) {
-        answer = errorAnswer(502, UNREACHABLE, {}, timing);
+      if (answer.source === 'gateway') {
+        // Unreachable: another upstream may answer.
         if (!signal.aborted) continue;
         return answer;
       }
-      answer = { ...(await toAnswer(execution.value)), timing, source: 'upstream' };
       // The provider failed and that opened its circuit: the next upstream may do better.
       const opened = answer.status >= 500 && upstream.limiter.circuit.stateAt(upstream.limiter.clock.now()) === 'open';
       if (opened && !signal.aborted) continue;

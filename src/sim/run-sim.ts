@@ -3,8 +3,7 @@ import { scenario, type ScenarioName, type ScenarioPlan } from '../../loadtests/
 import { MockModel } from '../../mock-server/model/model.ts';
 import { VirtualClock } from '../core/virtual-clock.ts';
 import { validateImageRequest } from '../core/images-request.ts';
-import { refusal } from '../gateway/refusals.ts';
-import { LimiterError } from '../limiter/errors.ts';
+import { executionAnswer } from '../gateway/image-call.ts';
 import { createLimiter } from '../limiter/limiter.ts';
 import type { LimiterConfigInput } from '../limiter/config.ts';
 import { runLoad, type RunResult } from '../loadgen/engine.ts';
@@ -87,20 +86,10 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
               // Priced exactly as the gateway prices it: from the validated request.
               { cost: validateImageRequest('application/json', body, MODELS) },
             );
-            timing['x-ratelab-queue-ms'] = String(Math.round(execution.queueMs));
-            timing['x-ratelab-attempts'] = String(execution.attempts);
-            if (execution.lastStatus !== undefined) timing['x-ratelab-upstream-status'] = String(execution.lastStatus);
-            if (execution.error instanceof LimiterError) {
-              const r = refusal(execution.error);
-              status = r.status;
-              text = JSON.stringify({ error: r.body });
-            } else if (execution.value instanceof Response) {
-              status = execution.value.status;
-              if (status !== 200) text = await execution.value.text();
-            } else {
-              status = 502;
-              text = JSON.stringify({ error: { message: 'The provider could not be reached.', type: 'ratelab_gateway_error', param: null, code: 'upstream_unreachable' } });
-            }
+            const answer = await executionAnswer(execution, 'sim');
+            status = answer.status;
+            if (status !== 200) text = answer.body.toString('utf8');
+            Object.assign(timing, answer.timing);
           }
           const doneAt = clock.now();
           recordAnswer(metrics, ctx, { status, text, headers: timing, sentAt, firstByteAt: doneAt, doneAt, bytesSent: body.length });
