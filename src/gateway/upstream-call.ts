@@ -5,6 +5,7 @@ const PASSED = /^(content-type|x-request-id|openai-|x-ratelimit-|retry-after)/;
 
 /** The bytes behind each Response built here, so they are not copied a second time on the way out. */
 const buffered = new WeakMap<Response, Buffer>();
+const EMPTY = Buffer.alloc(0);
 
 export interface UpstreamAnswer {
   status: number;
@@ -62,7 +63,7 @@ export async function toAnswer(response: Response): Promise<UpstreamAnswer> {
   response.headers.forEach((value, name) => {
     if (PASSED.test(name)) headers[name] = value;
   });
-  const body = buffered.get(response) ?? Buffer.from(await response.arrayBuffer());
+  const body = buffered.get(response) ?? (response.body === null ? EMPTY : Buffer.from(await response.arrayBuffer()));
   // Error bodies are small; successes carry images and never a key.
   return { status: response.status, headers, body: response.status >= 400 ? redactKeys(body) : body };
 }
