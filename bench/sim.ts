@@ -1,3 +1,4 @@
+import { STRATEGY_LIMITERS } from '../src/cli/compare-command.ts';
 import { runSim } from '../src/sim/run-sim.ts';
 import { machine, median, recordResult } from './results.ts';
 
@@ -9,8 +10,8 @@ import { machine, median, recordResult } from './results.ts';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const STRATEGIES = {
   none: 'none' as const,
-  fixed: { concurrency: { mode: 'fixed' as const, limit: 16 }, budgets: { syncFromHeaders: false } },
-  adaptive: {},
+  fixed: STRATEGY_LIMITERS.fixed,
+  adaptive: STRATEGY_LIMITERS.adaptive,
   // What `ratelab tune` recommends for this profile, tier and scenario (see README).
   tuned: { concurrency: { mode: 'fixed' as const, limit: 16 }, budgets: { safety: 1 }, queue: { maxWait: '5m' } },
 };

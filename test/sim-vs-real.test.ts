@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { STRATEGY_LIMITERS } from '../src/cli/compare-command.ts';
 import { runLoadtest } from '../src/cli/loadtest-run.ts';
 import { parseGatewayConfig } from '../src/gateway/config.ts';
 import type { LimiterConfigInput } from '../src/limiter/config.ts';
@@ -10,7 +11,7 @@ import { tune } from '../src/sim/tune.ts';
 
 const SCALE = 0.01;
 /** The fixed strategy of `ratelab compare`: a concurrency cap without budgets (what p-limit gives). */
-const FIXED: LimiterConfigInput = { concurrency: { mode: 'fixed', limit: 16 }, budgets: { syncFromHeaders: false } };
+const FIXED = STRATEGY_LIMITERS.fixed;
 
 async function simVsReal(limiter: LimiterConfigInput) {
   const sim = await runSim({ scenario: 'peak', profile: 'openai', tier: 3, seed: 1, limiter });

@@ -5,6 +5,7 @@ import { SCENARIO_NAMES, type ScenarioName } from '../../loadtests/scenarios.ts'
 import { realClock } from '../core/clock.ts';
 import { expectationMessage } from '../core/validation.ts';
 import { parseGatewayConfig, type GatewayConfig } from '../gateway/config.ts';
+import type { LimiterConfigInput } from '../limiter/config.ts';
 import { sdkIteration } from '../loadgen/sdk-iteration.ts';
 import { htmlReport } from '../report/html-report.ts';
 import { headlineFacts, runLoadtest, type LoadtestOutcome, type LoadtestSettings } from './loadtest-run.ts';
@@ -20,9 +21,13 @@ export type Strategy = (typeof STRATEGIES)[number];
  * fixed: the gateway with a fixed concurrency cap (16) and no budgets: what `p-limit(16)` gives.
  * adaptive: the gateway's defaults (budgets learned from headers, adaptive concurrency).
  */
+export const STRATEGY_LIMITERS: Record<Exclude<Strategy, 'none'>, LimiterConfigInput> = {
+  fixed: { concurrency: { mode: 'fixed', limit: 16 }, budgets: { syncFromHeaders: false } },
+  adaptive: {},
+};
 const GATEWAY: Record<Exclude<Strategy, 'none'>, GatewayConfig> = {
-  fixed: parseGatewayConfig({ limiter: { concurrency: { mode: 'fixed', limit: 16 }, budgets: { syncFromHeaders: false } } }),
-  adaptive: parseGatewayConfig({}),
+  fixed: parseGatewayConfig({ limiter: STRATEGY_LIMITERS.fixed }),
+  adaptive: parseGatewayConfig({ limiter: STRATEGY_LIMITERS.adaptive }),
 };
 
 export interface CompareRow {

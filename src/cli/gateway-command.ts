@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DEV_CLIENT_KEY } from '../gateway/clients.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
 import { startGateway, type RunningGateway } from '../gateway/gateway.ts';
-import { CliError, durationOption, intOption, timeScaleOption } from './options.ts';
+import { CliError, durationOption, intOption, isLoopbackUrl, timeScaleOption } from './options.ts';
 
 interface GatewayCommandOptions {
   port: number;
@@ -12,8 +12,6 @@ interface GatewayCommandOptions {
   timeScale: number;
   cacheTtl?: number;
 }
-
-const LOOPBACK_URL = /^https?:\/\/(127\.|localhost[:/]|\[::1\])/;
 
 export function registerGatewayCommand(program: Command): void {
   program
@@ -33,7 +31,7 @@ export function registerGatewayCommand(program: Command): void {
         throw new CliError(`Expected \`--upstream\` to be a base URL like http://127.0.0.1:4010/v1, got \`${opts.upstream}\` (string)`);
       }
       const config = opts.config ? loadGatewayConfig(opts.config) : undefined;
-      const key = process.env.UPSTREAM_API_KEY ?? (LOOPBACK_URL.test(url.href) ? 'sk-tier1-ratelab-gateway' : undefined);
+      const key = process.env.UPSTREAM_API_KEY ?? (isLoopbackUrl(url.href) ? 'sk-tier1-ratelab-gateway' : undefined);
       if (!key && !config?.upstreams) throw new CliError('Expected `UPSTREAM_API_KEY` in the environment for a non-local upstream, got nothing');
       const gateway = await startGateway({
         upstream: url.href,

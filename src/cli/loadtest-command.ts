@@ -10,7 +10,7 @@ import { expectationMessage } from '../core/validation.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
 import { textSummary } from '../report/text-summary.ts';
 import { runLoadtest, type LoadtestSettings } from './loadtest-run.ts';
-import { CliError, intOption, numberOption } from './options.ts';
+import { CliError, intOption, isLoopbackUrl, numberOption } from './options.ts';
 import { progressReporter } from './progress.ts';
 import { startStack, type RunningStack } from './start-stack.ts';
 
@@ -30,8 +30,6 @@ export interface LoadtestCommandOptions {
   prometheusPort?: number;
   allowRemote: boolean;
 }
-
-const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
 
 /** k6's exit code when a threshold fails. */
 export const THRESHOLDS_FAILED_EXIT = 99;
@@ -72,7 +70,7 @@ function checkTarget(o: LoadtestCommandOptions): void {
     } catch {
       throw new CliError(expectationMessage(flag, 'a URL like http://127.0.0.1:4020', url));
     }
-    if (!o.allowRemote && !LOOPBACK.test(url)) throw new CliError(expectationMessage(flag, 'a loopback URL (127.0.0.1, ::1, localhost) unless --allow-remote is given', url));
+    if (!o.allowRemote && !isLoopbackUrl(url)) throw new CliError(expectationMessage(flag, 'a loopback URL (127.0.0.1, ::1, localhost) unless --allow-remote is given', url));
   }
 }
 

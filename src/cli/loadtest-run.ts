@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { scenario, type ScenarioName, type ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { realClock } from '../core/clock.ts';
+import { toMs } from '../core/duration.ts';
 import type { GatewayConfig } from '../gateway/config.ts';
 import { runLoad, type RunResult } from '../loadgen/engine.ts';
 import { startStack, type RunningStack } from './start-stack.ts';
@@ -68,7 +69,7 @@ export interface LoadtestOutcome {
 
 /** How long a plan runs (the longest scenario's startTime + stages/duration), without grace periods. */
 export function planLengthMs(plan: ScenarioPlan): number {
-  const ms = (v: string | undefined) => (v ? Number(v.replace(/ms$/, '')) : 0);
+  const ms = (v: string | undefined) => (v ? toMs(v) : 0);
   let longest = 0;
   for (const s of Object.values(plan.options.scenarios)) {
     const body = 'duration' in s ? ms(s.duration) : 'stages' in s ? s.stages.reduce((a, st) => a + ms(st.duration), 0) : 0;
@@ -78,12 +79,11 @@ export function planLengthMs(plan: ScenarioPlan): number {
 }
 
 function stageAt(plan: ScenarioPlan, elapsed: number): string {
-  const ms = (v: string) => Number(v.replace(/ms$/, ''));
   for (const s of Object.values(plan.options.scenarios)) {
     if (!('stages' in s)) continue;
     let at = 0;
     for (const [i, st] of s.stages.entries()) {
-      at += ms(st.duration);
+      at += toMs(st.duration);
       if (elapsed < at) return `stage ${i + 1}/${s.stages.length}`;
     }
   }

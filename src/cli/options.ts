@@ -43,3 +43,10 @@ export function timeScaleOption(description: string): Option {
     .argParser(numberOption('--time-scale', MIN_TIME_SCALE, MAX_TIME_SCALE))
     .default(1);
 }
+
+/** 127.0.0.0/8, ::1 or localhost: load tests and the mock's default key stay on this machine. */
+const LOOPBACK_URL = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
+
+export function isLoopbackUrl(url: string): boolean {
+  return LOOPBACK_URL.test(url);
+}
