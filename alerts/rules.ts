@@ -63,7 +63,7 @@ export function ratelabRules(scale = 1): RuleFile {
   return {
     groups: [
       {
-        name: 'ratelab.recording',
+        name: 'ratelab',
         interval: d(30_000),
         rules: [
           { record: 'ratelab:gateway_responses:rate5m', expr: `sum by (route, status, source) (rate(ratelab_gateway_responses_total[${w5}]))` },
@@ -85,12 +85,9 @@ export function ratelabRules(scale = 1): RuleFile {
             record: errorRatio(key as keyof typeof SLO_WINDOWS),
             expr: `sum(rate(ratelab_gateway_responses_total{${images},status=~"5..|429"}[${d(ms)}])) / sum(rate(ratelab_gateway_responses_total{${images}}[${d(ms)}]))`,
           })),
-        ],
-      },
-      {
-        name: 'ratelab.alerts',
-        interval: d(30_000),
-        rules: [
+          // Alerts follow in the same group: rules of a group run in order, so each alert reads the
+          // recordings of the same evaluation (across groups the order is not fixed, and an alert
+          // could read a recording one interval old).
           alert('RatelabGateway429RateWarning', 'warning', `ratelab:gateway_429_ratio:rate5m > ${WARN_429}`, 5 * MIN, 'More than 10 % of image requests get 429', '{{ $value | humanizePercentage }} of image requests answered 429 (provider or gateway) over 5 minutes.'),
           alert('RatelabGateway429RateCritical', 'critical', `ratelab:gateway_429_ratio:rate5m > ${CRIT_429}`, 5 * MIN, 'More than 30 % of image requests get 429', '{{ $value | humanizePercentage }} of image requests answered 429 over 5 minutes: a 429 storm.'),
           alert('RatelabProviderThrottling', 'warning', 'ratelab:provider_throttle_ratio:rate5m > 0.05', 10 * MIN, 'The provider throttles the limiter', 'Upstream {{ $labels.upstream }}: {{ $value | humanizePercentage }} of attempts got a limit or contention answer; the limiter should keep this near 0.'),
