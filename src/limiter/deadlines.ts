@@ -1,21 +1,31 @@
+import TinyQueue from 'tinyqueue';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { LazyFifo } from '../core/lazy-fifo.ts';
 
 interface Deadlined {
   deadline: number;
+  /** Set by default (now + maxWait): such deadlines arrive in order. Cleared when the entry's deadline is moved. */
+  defaultDeadline: boolean;
   /** -1 once the entry has left the queue (started, shed, cancelled). */
   index: number;
 }
 
+/** An explicit deadline as it was when added: a retried entry comes back with a new one. */
+interface Explicit<T> {
+  at: number;
+  entry: T;
+}
+
 /**
  * Deadlines of queued tasks with one timer for all of them. Tasks that take the default
- * wait arrive in deadline order, so they sit in a FIFO; explicit deadlines go in a small
- * sorted list. Entries that left the queue are skipped when reached. A timer per task
+ * wait arrive in deadline order, so they sit in a FIFO (O(1)); explicit deadlines and
+ * retries (whose deadline moved) go in a binary heap (O(log n)). Entries that left the
+ * queue, or whose deadline moved since, are skipped when reached. A timer per task
  * (100k queued = 100k timers) was the largest cost of scheduling.
  */
 export class Deadlines<T extends Deadlined> {
-  private readonly fifo = new LazyFifo<T>((e) => e.index === -1);
-  private explicit: T[] = [];
+  private readonly fifo = new LazyFifo<T>((e) => e.index === -1 || !e.defaultDeadline);
+  private explicit = new TinyQueue<Explicit<T>>([], (a, b) => a.at - b.at);
   private timer: { at: number; handle: TimerHandle } | undefined;
 
   constructor(
@@ -23,16 +33,11 @@ export class Deadlines<T extends Deadlined> {
     private readonly expire: (entry: T) => void,
   ) {}
 
-  add(entry: T, inOrder: boolean): void {
+  add(entry: T): void {
     if (entry.deadline === Infinity) return;
     const last = this.fifo.last();
-    if (inOrder && (last === undefined || last.deadline <= entry.deadline)) {
-      this.fifo.push(entry);
-    } else {
-      let i = this.explicit.length;
-      while (i > 0 && this.explicit[i - 1]!.deadline > entry.deadline) i--;
-      this.explicit.splice(i, 0, entry);
-    }
+    if (entry.defaultDeadline && (last === undefined || last.deadline <= entry.deadline)) this.fifo.push(entry);
+    else this.explicit.push({ at: entry.deadline, entry });
     // The armed timer already fires no later than this entry's deadline (the common case).
     if (this.timer && this.timer.at <= entry.deadline) return;
     this.arm();
@@ -42,16 +47,25 @@ export class Deadlines<T extends Deadlined> {
     this.timer?.handle.cancel();
     this.timer = undefined;
     this.fifo.clear();
-    this.explicit = [];
+    this.explicit = new TinyQueue<Explicit<T>>([], (a, b) => a.at - b.at);
   }
 
-  private next(): T | undefined {
-    while (this.explicit.length > 0 && this.explicit[0]!.index === -1) this.explicit.shift();
+  /** The first live explicit deadline, dropping stale ones on the way. */
+  private firstExplicit(): Explicit<T> | undefined {
+    for (let top = this.explicit.peek(); top; top = this.explicit.peek()) {
+      if (top.entry.index !== -1 && top.entry.deadline === top.at) return top;
+      this.explicit.pop();
+    }
+    return undefined;
+  }
+
+  /** The earliest live deadline and where it sits. */
+  private next(): { entry: T; inFifo: boolean } | undefined {
     const a = this.fifo.peek();
-    const b = this.explicit[0];
-    if (!a) return b;
-    if (!b) return a;
-    return a.deadline <= b.deadline ? a : b;
+    const b = this.firstExplicit();
+    if (!a) return b && { entry: b.entry, inFifo: false };
+    if (!b || a.deadline <= b.at) return { entry: a, inFifo: true };
+    return { entry: b.entry, inFifo: false };
   }
 
   private arm(): void {
@@ -61,19 +75,19 @@ export class Deadlines<T extends Deadlined> {
       this.timer = undefined;
       return;
     }
-    if (this.timer && this.timer.at <= first.deadline) return;
+    const at = first.entry.deadline;
+    if (this.timer && this.timer.at <= at) return;
     this.timer?.handle.cancel();
-    const at = first.deadline;
     this.timer = { at, handle: this.clock.setTimer(() => this.fire(), at - this.clock.now()) };
   }
 
   private fire(): void {
     this.timer = undefined;
     const now = this.clock.now();
-    for (let e = this.next(); e && e.deadline <= now; e = this.next()) {
-      if (this.fifo.peek() === e) this.fifo.shift();
-      else this.explicit.shift();
-      this.expire(e);
+    for (let e = this.next(); e && e.entry.deadline <= now; e = this.next()) {
+      if (e.inFifo) this.fifo.shift();
+      else this.explicit.pop();
+      this.expire(e.entry);
     }
     this.arm();
   }

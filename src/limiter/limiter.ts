@@ -82,13 +82,8 @@ class Job implements QueueEntry, AttemptContext {
   deadline: number;
   /** Deadline set by default (now + maxWait): such deadlines arrive in order. */
   defaultDeadline: boolean;
-  attempts = 0;
-  firstStartAt = -1;
-  /** The last attempt's value, or its error when `lastThrown`. */
-  last: unknown = undefined;
-  lastThrown = false;
-  lastStatus: number | undefined = undefined;
-  lastKind: FailureKind | undefined = undefined;
+  /** Made when the task first starts: a queued task carries no attempt state. */
+  run: Run | undefined = undefined;
   /** What few tasks need (a caller signal, an attempt signal, reported usage), made on demand. */
   extra: JobExtra | undefined;
 
@@ -130,7 +125,7 @@ class Job implements QueueEntry, AttemptContext {
   }
 
   get attempt(): number {
-    return this.attempts;
+    return this.run?.attempts ?? 0;
   }
 
   /** Made on first read: most tasks never read it, and an AbortController per attempt cost a tenth of the run. */
@@ -157,6 +152,22 @@ class Job implements QueueEntry, AttemptContext {
 }
 
 type Usage = { input_tokens?: number; output_tokens?: number };
+
+/**
+ * A task's attempts so far. Kept apart from the Job because 100k queued jobs would
+ * otherwise each carry six fields they do not use yet: live bytes per queued task are
+ * what garbage collection (about half the CPU at 100k queued) pays for.
+ */
+class Run {
+  attempts = 0;
+  /** The last attempt's value, or its error when `lastThrown`. */
+  last: unknown = undefined;
+  lastThrown = false;
+  lastStatus: number | undefined = undefined;
+  lastKind: FailureKind | undefined = undefined;
+
+  constructor(readonly firstStartAt: number) {}
+}
 
 interface JobExtra {
   callerSignal: AbortSignal | undefined;
@@ -309,7 +320,7 @@ export class Limiter {
     // With every slot taken nothing can start now, and the next completion dispatches.
     if (this.running < this.concurrency.current || this.store.kind !== 'memory') this.dispatch(now);
     // Only a task still waiting after the dispatch pass needs its deadline watched.
-    if (job.index !== -1) this.deadlines.add(job, job.defaultDeadline);
+    if (job.index !== -1) this.deadlines.add(job);
   }
 
   private cancel(job: Job): void {
@@ -445,26 +456,27 @@ export class Limiter {
   }
 
   private async attempt(job: Job, lease: string, startedAt: number): Promise<void> {
-    job.attempts++;
-    this.running++;
-    if (job.firstStartAt < 0) {
-      job.firstStartAt = startedAt;
+    let run = job.run;
+    if (run === undefined) {
+      run = job.run = new Run(startedAt);
       this.metrics?.observeWait((startedAt - job.scheduledAt) / 1000);
     }
+    run.attempts++;
+    this.running++;
     job.resetAttempt();
     let observed: Observed;
     try {
-      job.last = await job.task(job);
-      job.lastThrown = false;
-      if (job.extra === undefined && isPlainSuccess(job.last)) {
+      run.last = await job.task(job);
+      run.lastThrown = false;
+      if (job.extra === undefined && isPlainSuccess(run.last)) {
         this.running--;
-        return this.succeeded(job, lease, startedAt);
+        return this.succeeded(job, run, lease, startedAt);
       }
-      observed = observeValue(job.last);
-      if (observed.status !== undefined && observed.status >= 400) observed = await withErrorBody(observed, job.last);
+      observed = observeValue(run.last);
+      if (observed.status !== undefined && observed.status >= 400) observed = await withErrorBody(observed, run.last);
     } catch (e) {
-      job.last = e;
-      job.lastThrown = true;
+      run.last = e;
+      run.lastThrown = true;
       observed = observeError(e);
     }
     const reported = job.reported;
@@ -473,35 +485,35 @@ export class Limiter {
       observed.inputTokens = reported.input_tokens;
     }
     this.running--;
-    this.afterAttempt(job, lease, startedAt, observed);
+    this.afterAttempt(job, run, lease, startedAt, observed);
   }
 
   /** The common case, without building an observation: a plain value came back. */
-  private succeeded(job: Job, lease: string, startedAt: number): void {
+  private succeeded(job: Job, run: Run, lease: string, startedAt: number): void {
     const now = this.clock.now();
     this.metrics?.countAttempt('ok');
-    job.lastStatus = undefined;
-    job.lastKind = 'ok';
+    run.lastStatus = undefined;
+    run.lastKind = 'ok';
     void this.store.release(lease, undefined, job.cost, now);
     this.learn('ok', now - startedAt, job, now);
     this.finish(job);
     this.dispatch(now);
   }
 
-  private afterAttempt(job: Job, lease: string, startedAt: number, observed: Observed): void {
+  private afterAttempt(job: Job, run: Run, lease: string, startedAt: number, observed: Observed): void {
     const now = this.clock.now();
     if (job.callerSignal?.aborted) observed.aborted = true;
     const { kind, retryAfterMs } = classify(observed, now);
     this.metrics?.countAttempt(kind);
-    job.lastStatus = observed.status;
-    job.lastKind = kind;
+    run.lastStatus = observed.status;
+    run.lastKind = kind;
     const actual = observed.outputTokens !== undefined ? { tpm: observed.outputTokens + (observed.inputTokens ?? 0) } : undefined;
     if (observed.headers && this.config.budgets.syncFromHeaders) void this.store.syncFromHeaders(observed.headers, now);
     void this.store.release(lease, actual, job.cost, now);
     if (kind !== 'ok' && job.price > 0) this.spend.release(job.price, now);
     this.learn(kind, now - startedAt, job, now);
     if (kind === 'limit') void this.store.pause(now + (retryAfterMs ?? 1000));
-    const retry = kind === 'ok' ? undefined : this.retryDelay(job, kind, retryAfterMs, now);
+    const retry = kind === 'ok' ? undefined : this.retryDelay(job, run, kind, retryAfterMs, now);
     if (retry === undefined) this.finish(job);
     else this.retryLater(job, retry, kind);
     this.dispatch(now);
@@ -520,12 +532,12 @@ export class Limiter {
   }
 
   /** ms to wait before the next attempt, or undefined to stop here. */
-  private retryDelay(job: Job, kind: FailureKind, retryAfterMs: number | undefined, now: number): number | undefined {
+  private retryDelay(job: Job, run: Run, kind: FailureKind, retryAfterMs: number | undefined, now: number): number | undefined {
     if (kind === 'ok' || kind === 'fatal' || kind === 'cancelled' || this.closed) return undefined;
-    if (job.callerSignal?.aborted || job.attempts >= this.config.retry.maxAttempts) return undefined;
+    if (job.callerSignal?.aborted || run.attempts >= this.config.retry.maxAttempts) return undefined;
     const { baseDelay, maxDelay } = this.config.retry;
     // A limit 429 waits for the account's pause (at any length); others back off with jitter.
-    const jitter = kind === 'limit' ? 0 : fullJitter(this.rng, job.attempts - 1, baseDelay, maxDelay);
+    const jitter = kind === 'limit' ? 0 : fullJitter(this.rng, run.attempts - 1, baseDelay, maxDelay);
     const delay = Math.max(retryAfterMs ?? 0, jitter);
     // A wait longer than any task may wait is not worth holding the caller for.
     if (delay > this.config.queue.maxWait) return undefined;
@@ -546,25 +558,27 @@ export class Limiter {
     }, delayMs);
   }
 
+  /** Ends a task that has run at least once with its last attempt's outcome. */
   private finish(job: Job): void {
     this.cleanup(job);
-    const ok = job.lastKind === 'ok';
+    const run = job.run!;
+    const ok = run.lastKind === 'ok';
     this.metrics?.countTask(ok ? 'ok' : 'failed');
     // A fetch Response is the caller's to read even when it failed; a thrown error is rethrown.
-    const delivered = ok || !job.lastThrown;
+    const delivered = ok || !run.lastThrown;
     if (job.reject) {
-      if (delivered) job.resolve(job.last);
-      else job.reject(job.last);
+      if (delivered) job.resolve(run.last);
+      else job.reject(run.last);
       return;
     }
     job.resolve({
       ok: delivered,
-      value: job.lastThrown ? undefined : job.last,
-      error: job.lastThrown ? job.last : undefined,
-      attempts: job.attempts,
-      queueMs: this.queuedFor(job),
-      lastStatus: job.lastStatus,
-      lastKind: job.lastKind,
+      value: run.lastThrown ? undefined : run.last,
+      error: run.lastThrown ? run.last : undefined,
+      attempts: run.attempts,
+      queueMs: run.firstStartAt - job.scheduledAt,
+      lastStatus: run.lastStatus,
+      lastKind: run.lastKind,
     });
   }
 
@@ -572,20 +586,17 @@ export class Limiter {
     this.cleanup(job);
     this.metrics?.countShed(reason);
     this.metrics?.countTask('shed');
-    const error = job.lastThrown && reason === 'cancelled' ? job.last : new LimiterError(reason, retryAfterMs);
+    const run = job.run;
+    const error = run?.lastThrown && reason === 'cancelled' ? run.last : new LimiterError(reason, retryAfterMs);
     if (job.reject) return job.reject(error);
     job.resolve({
       ok: false,
       error,
-      attempts: job.attempts,
-      queueMs: this.queuedFor(job),
-      lastStatus: job.lastStatus,
-      lastKind: job.lastKind,
+      attempts: run?.attempts ?? 0,
+      queueMs: (run ? run.firstStartAt : this.clock.now()) - job.scheduledAt,
+      lastStatus: run?.lastStatus,
+      lastKind: run?.lastKind,
     });
-  }
-
-  private queuedFor(job: Job): number {
-    return (job.firstStartAt >= 0 ? job.firstStartAt : this.clock.now()) - job.scheduledAt;
   }
 
   private cleanup(job: Job): void {

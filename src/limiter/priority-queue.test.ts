@@ -43,6 +43,28 @@ describe('PriorityQueue', () => {
     expect([q.pop()!.name, q.pop()!.name, q.pop()!.name]).toEqual(['old1', 'old2', 'fresh']);
   });
 
+  it('orders thousands of returning entries by first arrival, through removals and second returns', () => {
+    const rng = createRng(11);
+    const q = new PriorityQueue<Item>();
+    const all = Array.from({ length: 3000 }, () => item(rng.int(3)));
+    const fresh = all.filter(() => rng.next() < 0.2);
+    const returning = all.filter((e) => !fresh.includes(e));
+    for (const e of fresh) q.push(e);
+    // A 429 storm sends them back in no particular order; some start again and return once more.
+    for (const e of [...returning].sort(() => rng.next() - 0.5)) q.pushReturning(e);
+    const again = returning.filter(() => rng.next() < 0.2);
+    for (const e of again) q.remove(e);
+    for (const e of again) q.pushReturning(e);
+    const gone = new Set(returning.filter(() => rng.next() < 0.1));
+    for (const e of gone) q.remove(e);
+    expect(q.size).toBe(all.length - gone.size);
+    // Within a level, returning and fresh entries merge by first arrival.
+    const expected = all.filter((e) => !gone.has(e)).sort((a, b) => a.priority - b.priority || a.seq - b.seq);
+    const popped: Item[] = [];
+    for (let e = q.pop(); e; e = q.pop()) popped.push(e);
+    expect(popped.map((e) => e.name + e.seq)).toEqual(expected.map((e) => e.name + e.seq));
+  });
+
   it('counts by priority, knows the best one, and drains', () => {
     const q = new PriorityQueue<Item>();
     for (const p of [3, 1, 3, 3]) q.push(item(p));

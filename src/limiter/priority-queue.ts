@@ -4,8 +4,10 @@
  * with a handful of levels, per-level FIFOs are both simpler and ~3× faster at 100k queued.
  * p-queue's priority insert is an O(n) splice, which is why it falls to ~13k ops/s there.
  * A task that comes back for a retry keeps its place: it goes ahead of the fresh tasks of
- * its level, in the order it first arrived (its `seq`).
+ * its level, in the order it first arrived (its `seq`), through a heap (O(log n), since a
+ * 429 storm can send thousands back at once).
  */
+import TinyQueue from 'tinyqueue';
 import { LazyFifo } from '../core/lazy-fifo.ts';
 
 export interface QueueEntry {
@@ -17,15 +19,17 @@ export interface QueueEntry {
 
 export const MAX_LEVELS = 10;
 
+const bySeq = (a: QueueEntry, b: QueueEntry): number => a.seq - b.seq;
+
 class Level<T extends QueueEntry> {
   fresh = new LazyFifo<T>((e) => e.index === -1);
-  /** Retries, sorted by seq (few). */
-  returning: T[] = [];
+  /** Retries, by seq. */
+  returning = new TinyQueue<T>([], bySeq);
   live = 0;
 
   peek(): T | undefined {
-    while (this.returning.length > 0 && this.returning[0]!.index === -1) this.returning.shift();
-    const a = this.returning[0];
+    while (this.returning.length > 0 && this.returning.peek()!.index === -1) this.returning.pop();
+    const a = this.returning.peek();
     const b = this.fresh.peek();
     if (!a) return b;
     if (!b) return a;
@@ -53,10 +57,7 @@ export class PriorityQueue<T extends QueueEntry> {
   pushReturning(entry: T): void {
     const level = this.levels[entry.priority]!;
     entry.index = entry.priority;
-    const r = level.returning;
-    let i = r.length;
-    while (i > 0 && r[i - 1]!.seq > entry.seq) i--;
-    r.splice(i, 0, entry);
+    level.returning.push(entry);
     level.live++;
     this.count++;
   }
@@ -102,7 +103,7 @@ export class PriorityQueue<T extends QueueEntry> {
     for (let e = this.pop(); e; e = this.pop()) all.push(e);
     for (const level of this.levels) {
       level.fresh.clear();
-      level.returning = [];
+      level.returning = new TinyQueue<T>([], bySeq);
     }
     return all;
   }
