@@ -62,24 +62,24 @@ export class Budgets {
     this.budgets[dim] = { limit: providerLimit, params, state };
   }
 
-  /** Takes `cost` on every budget, or says how long until it would fit (Infinity: never). */
+  /**
+   * Takes `cost` on every budget, or says how long until it would fit (Infinity: never).
+   * Written out per dimension: this runs once per task, and a loop of keyed reads over
+   * DIMENSIONS was a tenth of the limiter's CPU in the throughput bench.
+   */
   admit(cost: Cost, now: number): BudgetDecision {
-    let waitMs = 0;
-    let dimension: Dimension = 'rpm';
-    for (const dim of DIMENSIONS) {
-      const b = this.budgets[dim];
-      if (!b || cost[dim] === 0) continue;
-      const w = gcraWait(b.state, b.params, cost[dim], now);
-      if (w > waitMs) {
-        waitMs = w;
-        dimension = dim;
-      }
+    const { rpm, ipm, tpm } = this.budgets;
+    const wRpm = rpm && cost.rpm !== 0 ? gcraWait(rpm.state, rpm.params, cost.rpm, now) : 0;
+    const wIpm = ipm && cost.ipm !== 0 ? gcraWait(ipm.state, ipm.params, cost.ipm, now) : 0;
+    const wTpm = tpm && cost.tpm !== 0 ? gcraWait(tpm.state, tpm.params, cost.tpm, now) : 0;
+    if (wRpm > 0 || wIpm > 0 || wTpm > 0) {
+      // The longest wait decides; ties go to the first dimension, as RPM, IPM, TPM.
+      const waitMs = Math.max(wRpm, wIpm, wTpm);
+      return { ok: false, waitMs, dimension: wRpm === waitMs ? 'rpm' : wIpm === waitMs ? 'ipm' : 'tpm' };
     }
-    if (waitMs > 0) return { ok: false, waitMs, dimension };
-    for (const dim of DIMENSIONS) {
-      const b = this.budgets[dim];
-      if (b && cost[dim] !== 0) gcraTake(b.state, b.params, cost[dim], now);
-    }
+    if (rpm && cost.rpm !== 0) gcraTake(rpm.state, rpm.params, cost.rpm, now);
+    if (ipm && cost.ipm !== 0) gcraTake(ipm.state, ipm.params, cost.ipm, now);
+    if (tpm && cost.tpm !== 0) gcraTake(tpm.state, tpm.params, cost.tpm, now);
     return ADMITTED;
   }
 
