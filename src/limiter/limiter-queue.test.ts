@@ -4,7 +4,7 @@ import { VirtualClock } from '../core/virtual-clock.ts';
 import { settle } from '../../test/support/mock-client.ts';
 import { LimiterError } from './errors.ts';
 import { createLimiter, type Execution } from './limiter.ts';
-import { fakeUpstream, ok } from './test-support/fake-upstream.ts';
+import { fakeUpstream, limit429, ok } from './test-support/fake-upstream.ts';
 
 const fixed = (limit: number, extra: object = {}) => ({ concurrency: { mode: 'fixed' as const, limit }, ...extra });
 
@@ -74,6 +74,27 @@ describe('limiter queue', () => {
     expect(limiter.inFlight).toBe(0);
   });
 
+  it('cancels a task waiting out a retry-after at once, not when the wait ends', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = createLimiter(fixed(1, { queue: { maxWait: '1h' } }), { clock });
+    const up = fakeUpstream(clock, () => limit429(20 * 60_000), 1000);
+    const caller = new AbortController();
+    const execution = limiter.execute(up.task, { signal: caller.signal });
+    await clock.advance(5_000); // the first attempt got its 429 at 1 s; the retry waits 20 min
+    expect(up.calls).toHaveLength(1);
+    caller.abort();
+    const settled = await Promise.race([execution, clock.advance(0).then(() => 'still waiting' as const)]);
+    expect(settled).not.toBe('still waiting');
+    const e = settled as Execution<Response>;
+    expect(e.ok).toBe(false);
+    expect((e.error as LimiterError).reason).toBe('cancelled');
+    expect(e.attempts).toBe(1);
+    expect(e.lastStatus).toBe(429);
+    await clock.runAll();
+    expect(up.calls).toHaveLength(1);
+    expect(clock.now()).toBeLessThan(20 * 60_000);
+  });
+
   it('close() sheds everything queued with `shutdown` and refuses new work', async () => {
     const clock = new VirtualClock(0);
     const limiter = createLimiter(fixed(1), { clock });
@@ -84,6 +105,19 @@ describe('limiter queue', () => {
     expect(((await queued).error as LimiterError).reason).toBe('shutdown');
     expect(((await limiter.execute(up.task)).error as LimiterError).reason).toBe('shutdown');
     expect((await settle(clock, running)).ok).toBe(true);
+  });
+
+  it('close() also sheds a task waiting out a retry-after, without waiting for it', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = createLimiter(fixed(1, { queue: { maxWait: '1h' } }), { clock });
+    const up = fakeUpstream(clock, () => limit429(20 * 60_000), 1000);
+    const execution = limiter.execute(up.task);
+    await clock.advance(5_000);
+    limiter.close();
+    const e = await execution;
+    expect((e.error as LimiterError).reason).toBe('shutdown');
+    expect(e.lastStatus).toBe(429);
+    expect(clock.pendingTimers()).toBe(0);
   });
 
   it('rejects a bad priority with a message naming it', async () => {

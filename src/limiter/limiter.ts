@@ -214,6 +214,8 @@ export class Limiter {
   private dispatching = false;
   private redispatch = false;
   private closed = false;
+  /** Tasks waiting out a backoff or retry-after before they queue again, with that timer. */
+  private readonly retryWaits = new Map<Job, TimerHandle>();
   private readonly admitRequest: AdmitRequest = { cost: REFUND, priority: 0, concurrencyLimit: 0, now: 0 };
 
   constructor(config: LimiterConfig, deps: LimiterDeps = {}) {
@@ -298,6 +300,12 @@ export class Limiter {
     this.wake?.timer.cancel();
     this.wake = undefined;
     for (const job of this.queue.drain()) this.shed(job, 'shutdown');
+    // A retry-after can be many minutes: a closing limiter does not wait for it.
+    for (const [job, timer] of this.retryWaits) {
+      timer.cancel();
+      this.shed(job, 'shutdown');
+    }
+    this.retryWaits.clear();
   }
 
   private refuseAtEntry(job: Job, now: number): { reason: ShedReason; retryAfterMs?: number } | undefined {
@@ -324,8 +332,17 @@ export class Limiter {
   }
 
   private cancel(job: Job): void {
-    if (this.queue.remove(job)) this.shed(job, 'cancelled');
+    if (this.queue.remove(job) || this.endRetryWait(job)) this.shed(job, 'cancelled');
     else job.controller?.abort(job.callerSignal?.reason);
+  }
+
+  /** Stops a task's wait for its next attempt; returns whether it was waiting. */
+  private endRetryWait(job: Job): boolean {
+    const timer = this.retryWaits.get(job);
+    if (!timer) return false;
+    timer.cancel();
+    this.retryWaits.delete(job);
+    return true;
   }
 
   /** Starts as many queued tasks as the limits allow; re-entrant calls fold into one pass. */
@@ -551,11 +568,11 @@ export class Limiter {
     job.deadline = this.clock.now() + delayMs + this.config.queue.maxWait;
     job.defaultDeadline = false;
     if (delayMs <= 0) return this.enqueue(job, true);
-    this.clock.setTimer(() => {
-      if (job.callerSignal?.aborted) return this.finish(job);
-      if (this.closed) return this.shed(job, 'shutdown');
+    const timer = this.clock.setTimer(() => {
+      this.retryWaits.delete(job);
       this.enqueue(job, true);
     }, delayMs);
+    this.retryWaits.set(job, timer);
   }
 
   /** Ends a task that has run at least once with its last attempt's outcome. */
