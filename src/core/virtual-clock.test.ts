@@ -62,4 +62,21 @@ describe('VirtualClock', () => {
     expect(stoppedAt).toBe(10_000);
     expect(clock.nextTimerAt()).toBe(11_000);
   });
+
+  it('runUntil stops at the first instant after which its condition holds, chains included', async () => {
+    const clock = new VirtualClock(0);
+    let finished = false;
+    const job = async (): Promise<void> => {
+      await clock.sleep(300);
+      await Promise.resolve(); // settles a microtask after its timer, still within that instant
+      finished = true;
+    };
+    void job();
+    const tick = (): void => void clock.setTimer(tick, 100);
+    tick(); // a timer that never stops rescheduling itself
+    const stoppedAt = await clock.runUntil(() => finished);
+    expect(finished).toBe(true);
+    expect(stoppedAt).toBe(300);
+    expect(clock.nextTimerAt()).toBe(400);
+  });
 });

@@ -114,11 +114,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     settled = true;
     sampling = false;
   });
-  while (!settled) {
-    const next = clock.nextTimerAt();
-    if (next === undefined) break;
-    await clock.advanceTo(next);
-  }
+  await clock.runUntil(() => settled);
   const run = await done;
   series!.sample(clock.now(), 0);
   limiter?.close();
