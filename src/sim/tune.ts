@@ -1,5 +1,7 @@
 import type { ScenarioName } from '../../loadtests/scenarios.ts';
+import { loadProfile } from '../../mock-server/profiles/index.ts';
 import type { LimiterConfigInput } from '../limiter/config.ts';
+import { refinements, type Refinement } from './tune-refinements.ts';
 import { runSim, type SimResult } from './run-sim.ts';
 
 /** One point of the search space, as a limiter config fragment. */
@@ -35,6 +37,12 @@ export interface TuneOptions {
   p95Ms: number;
   seeds: number[];
   candidates?: Candidate[];
+  /**
+   * After the grid, vary the settings it does not cover (concurrency bounds, burst, queue
+   * size, backoff, retry budget, attempts) one at a time around its best point, keeping
+   * each change that ranks better. Default true.
+   */
+  refine?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -81,25 +89,57 @@ function dominates(a: Figures, b: Figures): boolean {
   return ge && gt;
 }
 
-export function paretoFront(scored: Scored[]): Scored[] {
-  return scored.filter((s) => !scored.some((o) => o !== s && dominates(o.figures, s.figures)));
-}
+const sameFigures = (a: Figures, b: Figures): boolean =>
+  a.images === b.images && a.goodput === b.goodput && a.p95 === b.p95 && a.provider429Rate === b.provider429Rate && a.refusalRate === b.refusalRate;
 
 /**
- * Runs every candidate on the simulator over the seeds; returns all scores, the Pareto
- * front, and the recommendation: among the candidates within the limits, the one that
- * delivers the most images (a refused request is an image not delivered), then the most
- * goodput per minute, then the lowest P95. The P95 limit is what trades waiting for refusing.
+ * The candidates no other one dominates. Of candidates with identical figures (a setting that
+ * made no difference, such as retry settings when nothing is retried) only the first is kept.
+ */
+export function paretoFront(scored: Scored[]): Scored[] {
+  return scored.filter((s, i) => !scored.some((o, j) => (j < i && sameFigures(o.figures, s.figures)) || (o !== s && dominates(o.figures, s.figures))));
+}
+
+/** Feasible first, then more images, more goodput, lower P95. */
+const rank = (a: Scored, b: Scored): number =>
+  Number(b.feasible) - Number(a.feasible) || b.figures.images - a.figures.images || b.figures.goodput - a.figures.goodput || a.figures.p95 - b.figures.p95;
+
+/**
+ * Runs every candidate on the simulator over the seeds, then refines the best one setting by
+ * setting (coordinate descent, one pass); returns all scores, the Pareto front, and the
+ * recommendation: among the candidates within the limits, the one that delivers the most
+ * images (a refused request is an image not delivered), then the most goodput per minute,
+ * then the lowest P95. The P95 limit is what trades waiting for refusing.
  */
 export async function tune(o: TuneOptions): Promise<{ scored: Scored[]; front: Scored[]; best: Scored | undefined }> {
-  const candidates = o.candidates ?? defaultCandidates();
+  const grid = o.candidates ?? defaultCandidates();
+  const steps = o.refine === false ? [] : refinements({ ipm: loadProfile(o.profile).limits.tiers[String(o.tier)]?.ipm });
+  const total = grid.length + steps.reduce((n, r) => n + r.values.length, 0);
   const scored: Scored[] = [];
-  for (const [i, c] of candidates.entries()) {
+  let done = 0;
+  const score = async (c: Candidate | undefined): Promise<Scored | undefined> => {
+    if (c === undefined) return void o.onProgress?.(++done, total);
     const figures = await figuresOf(o, c);
-    scored.push({ ...c, figures, feasible: figures.provider429Rate <= o.max429Rate && figures.p95 <= o.p95Ms && figures.lost === 0 });
-    o.onProgress?.(i + 1, candidates.length);
-  }
-  const rank = (a: Scored, b: Scored) => b.figures.images - a.figures.images || b.figures.goodput - a.figures.goodput || a.figures.p95 - b.figures.p95;
+    const s = { ...c, figures, feasible: figures.provider429Rate <= o.max429Rate && figures.p95 <= o.p95Ms && figures.lost === 0 };
+    scored.push(s);
+    o.onProgress?.(++done, total);
+    return s;
+  };
+  for (const c of grid) await score(c);
+  let incumbent = [...scored].sort(rank)[0];
+  for (const step of steps) if (incumbent) incumbent = await refine(incumbent, step, score);
   const best = scored.filter((s) => s.feasible).sort(rank)[0];
   return { scored, front: paretoFront(scored).sort(rank), best };
+}
+
+/** The incumbent or the best of its variants along one setting. */
+/** `score(undefined)` counts a value that does not apply to the incumbent as done. */
+async function refine(incumbent: Scored, step: Refinement, score: (c: Candidate | undefined) => Promise<Scored | undefined>): Promise<Scored> {
+  let best = incumbent;
+  for (const v of step.values) {
+    const config = v.apply(incumbent.config);
+    const s = await score(config && { name: `${incumbent.name}, ${v.label}`, config });
+    if (s && rank(s, best) < 0) best = s;
+  }
+  return best;
 }
