@@ -1,11 +1,13 @@
 import { STRATEGY_LIMITERS } from '../src/cli/compare-command.ts';
+import { loadProfile } from '../mock-server/profiles/index.ts';
+import { loadTestCapacity } from '../src/sim/capacity.ts';
 import { runSim } from '../src/sim/run-sim.ts';
 import { machine, median, recordResult } from './results.ts';
 
 /**
  * The simulator's speed (a 10-minute peak: wall time and simulated requests per second)
  * and the goodput of each limiter strategy at the peak (2× overload) beside the account's
- * theoretical capacity (its IPM: the GPU pool is far from binding at tier 3).
+ * theoretical capacity (`loadTestCapacity`: at tier 3 the IPM binds, the GPU pool is far from it).
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const STRATEGIES = {
@@ -26,7 +28,11 @@ export async function benchSim(): Promise<Record<string, unknown>> {
     rates.push(r.upstreamRequests / (r.wallMs / 1000));
   }
   const rows: string[] = [];
-  const capacity = 50;
+  const account = loadTestCapacity(loadProfile('openai'), 3)!;
+  const capacity = account.imagesPerMinute;
+  const bounds = Object.entries(account.bounds)
+    .map(([name, v]) => `${name.toUpperCase()} ${v.toFixed(0)}`)
+    .join(', ');
   for (const [name, limiter] of Object.entries(STRATEGIES)) {
     const r = await runSim({ scenario: 'peak', profile: 'openai', tier: 3, seed: 1, limiter });
     const rl = r.summary.ratelab as Record<string, number>;
@@ -43,7 +49,7 @@ export async function benchSim(): Promise<Record<string, unknown>> {
       '',
       `| measure | value |`,
       `|---|---|`,
-      `| wall time of a simulated 10-minute peak (adaptive limiter) | ${result.peakWallMs.toFixed(0)} ms |`,
+      `| wall time of a simulated 10-minute peak (adaptive limiter) | ${result.peakWallMs.toFixed(0)} ms (fastest ${Math.min(...walls).toFixed(0)}, slowest ${Math.max(...walls).toFixed(0)}) |`,
       `| simulated provider requests per second of wall time | ${result.simulatedRequestsPerSecond.toFixed(0)} |`,
       '',
       `| strategy (sim) | images delivered | goodput (img/min) | of theoretical capacity (${capacity}/min) | provider 429s | gateway refusals |`,
@@ -51,6 +57,7 @@ export async function benchSim(): Promise<Record<string, unknown>> {
       ...rows,
       '',
       "`none` here sends straight to the provider without retries; `ratelab compare` uses the openai SDK's retries. Goodput is images over the whole run, including the queue draining after the last arrival.",
+      `Theoretical capacity (\`loadTestCapacity\`: free GPU slots ÷ mean service time ${(account.meanServiceMs / 1000).toFixed(1)} s, capped by the tier's limits, in images/min): ${bounds} → ${capacity} (${account.bound.toUpperCase()} binds).`,
     ].join('\n'),
   );
   return result;

@@ -60,6 +60,19 @@ export class LatencyModel {
     return z <= Z95 ? Math.exp(this.lnP50 + z * this.sigmaBody) : Math.exp(this.lnP95 + (z - Z95) * this.sigmaTail);
   }
 
+  /**
+   * Mean service time (clock ms) of `req` before contention slowdown and faults: the
+   * clamped quantile function averaged over 10 000 equal-probability strata (no sampling).
+   */
+  mean(req: LatencyRequest): number {
+    if (this.latency.p50 === 0) return 0;
+    const strata = 10_000;
+    const factor = this.factor(req);
+    let sum = 0;
+    for (let i = 0; i < strata; i++) sum += Math.min(this.latency.max, Math.max(this.latency.min, this.atZ(probit((i + 0.5) / strata)) * factor));
+    return sum / strata;
+  }
+
   /** One service time (clock ms) before contention slowdown and faults. */
   sample(req: LatencyRequest): number {
     if (this.latency.p50 === 0) return 0;

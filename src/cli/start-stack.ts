@@ -1,6 +1,7 @@
 import { startMockServer, type RunningMockServer } from '../../mock-server/http-server.ts';
 import type { GatewayConfig } from '../gateway/config.ts';
 import { startGateway, type RunningGateway } from '../gateway/gateway.ts';
+import { loadTestCapacity } from '../sim/capacity.ts';
 
 export interface StackOptions {
   profile: string;
@@ -39,7 +40,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     return {
       mock,
       gateway,
-      capacity: mock.model.profile.limits.tiers[String(o.tier)]?.ipm,
+      capacity: loadTestCapacity(mock.model.profile, o.tier)?.imagesPerMinute,
       close: async () => {
         await gateway.close();
         await mock.close();

@@ -11,6 +11,7 @@ import { recordAnswer } from '../loadgen/image-iteration.ts';
 import { summaryData, type SummaryData } from '../report/k6-summary.ts';
 import { runFacts } from '../report/run-facts.ts';
 import { TimeSeries, type SeriesPoint } from '../report/timeseries.ts';
+import { loadTestCapacity } from './capacity.ts';
 
 export interface SimOptions {
   scenario: ScenarioName;
@@ -19,7 +20,7 @@ export interface SimOptions {
   /** The limiter in front of the mock; `none` sends straight to it (what the SDK without retries would). Default: the gateway's defaults. */
   limiter?: LimiterConfigInput | 'none';
   seed: number;
-  /** Images/min; default the tier's IPM. */
+  /** Images/min; default the account's theoretical capacity (`loadTestCapacity`). */
   capacity?: number;
   /** Seconds of virtual time between time-series points. Default 2. */
   tickS?: number;
@@ -50,8 +51,8 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   const clock = new VirtualClock();
   const model = new MockModel({ profile: o.profile, clock, seed: o.seed, timeScale: 1 });
   await model.ready();
-  const capacity = o.capacity ?? model.profile.limits.tiers[String(o.tier)]?.ipm;
-  if (!capacity) throw new RangeError(`Expected \`tier\` to name a tier with an IPM limit in profile \`${o.profile}\`, got \`${o.tier}\` (number)`);
+  const capacity = o.capacity ?? loadTestCapacity(model.profile, o.tier)?.imagesPerMinute;
+  if (!capacity) throw new RangeError(`Expected \`tier\` to name a tier with access in profile \`${o.profile}\`, got \`${o.tier}\` (number)`);
   const plan = scenario(o.scenario, { capacity, timeScale: 1 });
   const limiter = o.limiter === 'none' ? undefined : createLimiter(o.limiter ?? {}, { clock, seed: o.seed, name: 'sim' });
   const headers = { authorization: `Bearer sk-tier${o.tier}-sim`, 'content-type': 'application/json' };
