@@ -24,6 +24,19 @@ describe('CircuitBreaker', () => {
     expect(cb.stateAt(1100)).toBe('closed');
   });
 
+  it('gives a probe slot back when a probe ends without a verdict, and only in half-open', () => {
+    const cb = make({ halfOpenProbes: 1 });
+    for (let i = 0; i < 4; i++) cb.record(false, 0);
+    expect(cb.allow(1000)).toBe(true);
+    expect(cb.allow(1000)).toBe(false);
+    cb.releaseProbe();
+    expect(cb.allow(1000)).toBe(true);
+    cb.record(true, 1100);
+    expect(cb.stateAt(1100)).toBe('closed');
+    cb.releaseProbe(); // closed: nothing to give back
+    expect(cb.allow(1100)).toBe(true);
+  });
+
   it('reopens when a probe fails', () => {
     const cb = make();
     for (let i = 0; i < 4; i++) cb.record(false, 0);

@@ -5,8 +5,10 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
 /**
  * Closed → open when `failureRate` of the last `window` outcomes failed (with at least
  * `minimumRequests`); open → half-open after `openFor`; half-open lets `halfOpenProbes`
- * calls through: all succeed → closed, any fails → open again. Only server errors,
- * timeouts and resets count as failures; limits and contention have their own handling.
+ * calls through: all succeed → closed, any fails → open again; a probe that says nothing
+ * about the upstream's health (400, limit or contention 429/503, cancel) frees its slot for
+ * another. Only server errors, timeouts and resets count as failures; limits and contention
+ * have their own handling.
  */
 export class CircuitBreaker {
   private state: CircuitState = 'closed';
@@ -51,6 +53,15 @@ export class CircuitBreaker {
     if (this.probesOut >= this.config.halfOpenProbes) return false;
     this.probesOut++;
     return true;
+  }
+
+  /**
+   * A probe ended without a verdict on the upstream's health (a 400, a limit or contention
+   * 429/503, a cancel): its slot goes to the next probe. Without this, such probes would hold
+   * half-open's slots for good and no call would pass again.
+   */
+  releaseProbe(): void {
+    if (this.state === 'half-open' && this.probesOut > 0) this.probesOut--;
   }
 
   record(success: boolean, now: number): void {

@@ -81,6 +81,32 @@ describe('limiter circuit breaker', () => {
     expect(probe.ok).toBe(true);
     expect(limiter.circuit.stateAt(clock.now())).toBe('closed');
   });
+
+  it.each([
+    ['a 400', () => status(400, { message: 'bad', type: 'invalid_request_error', code: null })],
+    ['GPU contention (503)', () => status(503)],
+  ])('a probe that ends without a verdict (%s) frees its slot for the next probe instead of wedging half-open', async (_name, verdictless) => {
+    const clock = new VirtualClock(0);
+    const limiter = createLimiter(
+      { circuit: { window: 10, minimumRequests: 4, failureRate: 0.5, openFor: '30s', halfOpenProbes: 1 }, retry: { maxAttempts: 1 }, concurrency: { mode: 'fixed', limit: 10 }, queue: { maxWait: '10m' } },
+      { clock },
+    );
+    let phase: 'down' | 'odd' | 'up' = 'down';
+    const up = fakeUpstream(clock, () => (phase === 'down' ? status(500) : phase === 'odd' ? verdictless() : ok()), 100);
+    await settle(clock, Promise.all(Array.from({ length: 4 }, () => limiter.execute(up.task))));
+    await clock.advance(30_000);
+    phase = 'odd';
+    const probe = limiter.execute(up.task);
+    const waiting = Array.from({ length: 3 }, () => limiter.execute(up.task));
+    await clock.advance(150);
+    expect((await probe).ok).toBe(true); // the provider's answer, delivered
+    phase = 'up';
+    const done = await settle(clock, Promise.all(waiting));
+    expect(done.map((e) => [e.ok, e.attempts, e.error])).toEqual(Array(3).fill([true, 1, undefined]));
+    expect(limiter.circuit.stateAt(clock.now())).toBe('closed');
+    // The next probe went out right after the first one's answer, not at a deadline.
+    expect(clock.now()).toBeLessThan(30_000 + 1_000);
+  });
 });
 
 describe('limiter spend guard', () => {

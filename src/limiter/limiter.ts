@@ -444,13 +444,16 @@ export class Limiter {
       this.wakeAt(now + waitMs);
       return false;
     }
-    if (!this.circuit.closed && this.circuit.stateAt(now) === 'half-open' && !this.circuit.allow(now)) {
+    // In half-open, the calls allowed through are the probes.
+    const probe = !this.circuit.closed && this.circuit.stateAt(now) === 'half-open';
+    if (probe && !this.circuit.allow(now)) {
       void this.store.release(admission.lease, REFUND, job.cost, now);
       return false;
     }
     if (this.spend.enabled && job.price > 0) {
       const spend = this.spend.reserve(job.price, job.priority, now);
       if (!spend.ok) {
+        if (probe) this.circuit.releaseProbe();
         void this.store.release(admission.lease, REFUND, job.cost, now);
         this.queue.remove(job);
         this.shed(job, spend.reason === 'exhausted' ? 'budget_exhausted' : 'spend_high_only', spend.resetsInMs);
@@ -458,7 +461,7 @@ export class Limiter {
       }
     }
     this.queue.remove(job);
-    void this.attempt(job, admission.lease, now);
+    void this.attempt(job, admission.lease, now, probe);
     return true;
   }
 
@@ -472,7 +475,7 @@ export class Limiter {
     this.wake = { at, timer };
   }
 
-  private async attempt(job: Job, lease: string, startedAt: number): Promise<void> {
+  private async attempt(job: Job, lease: string, startedAt: number, probe: boolean): Promise<void> {
     let run = job.run;
     if (run === undefined) {
       run = job.run = new Run(startedAt);
@@ -487,7 +490,7 @@ export class Limiter {
       run.lastThrown = false;
       if (job.extra === undefined && isPlainSuccess(run.last)) {
         this.running--;
-        return this.succeeded(job, run, lease, startedAt);
+        return this.succeeded(job, run, lease, startedAt, probe);
       }
       observed = observeValue(run.last);
       if (observed.status !== undefined && observed.status >= 400) observed = await withErrorBody(observed, run.last);
@@ -502,22 +505,22 @@ export class Limiter {
       observed.inputTokens = reported.input_tokens;
     }
     this.running--;
-    this.afterAttempt(job, run, lease, startedAt, observed);
+    this.afterAttempt(job, run, lease, startedAt, observed, probe);
   }
 
   /** The common case, without building an observation: a plain value came back. */
-  private succeeded(job: Job, run: Run, lease: string, startedAt: number): void {
+  private succeeded(job: Job, run: Run, lease: string, startedAt: number, probe: boolean): void {
     const now = this.clock.now();
     this.metrics?.countAttempt('ok');
     run.lastStatus = undefined;
     run.lastKind = 'ok';
     void this.store.release(lease, undefined, job.cost, now);
-    this.learn('ok', now - startedAt, job, now);
+    this.learn('ok', now - startedAt, job, now, probe);
     this.finish(job);
     this.dispatch(now);
   }
 
-  private afterAttempt(job: Job, run: Run, lease: string, startedAt: number, observed: Observed): void {
+  private afterAttempt(job: Job, run: Run, lease: string, startedAt: number, observed: Observed, probe: boolean): void {
     const now = this.clock.now();
     if (job.callerSignal?.aborted) observed.aborted = true;
     const { kind, retryAfterMs } = classify(observed, now);
@@ -528,7 +531,7 @@ export class Limiter {
     if (observed.headers && this.config.budgets.syncFromHeaders) void this.store.syncFromHeaders(observed.headers, now);
     void this.store.release(lease, actual, job.cost, now);
     if (kind !== 'ok' && job.price > 0) this.spend.release(job.price, now);
-    this.learn(kind, now - startedAt, job, now);
+    this.learn(kind, now - startedAt, job, now, probe);
     if (kind === 'limit') void this.store.pause(now + (retryAfterMs ?? 1000));
     const retry = kind === 'ok' ? undefined : this.retryDelay(job, run, kind, retryAfterMs, now);
     if (retry === undefined) this.finish(job);
@@ -536,16 +539,19 @@ export class Limiter {
     this.dispatch(now);
   }
 
-  private learn(kind: FailureKind, latencyMs: number, job: Job, now: number): void {
+  private learn(kind: FailureKind, latencyMs: number, job: Job, now: number, probe: boolean): void {
     if (kind === 'ok') {
       if (this.concurrency.adaptive) this.concurrency.onSuccess(latencyMs, requestClassOf(job.costInput), this.running + 1);
       this.circuit.record(true, now);
-    } else if (kind === 'contention') {
-      this.concurrency.onContention();
-    } else if (kind === 'server') {
+      return;
+    }
+    if (kind === 'server') {
       this.circuit.record(false, now);
       this.concurrency.onContention();
+      return;
     }
+    if (kind === 'contention') this.concurrency.onContention();
+    if (probe) this.circuit.releaseProbe();
   }
 
   /** ms to wait before the next attempt, or undefined to stop here. */
