@@ -108,7 +108,11 @@ export class RedisStore implements LimiterStore {
     );
   }
 
-  /** Resolves once Redis answers (or rejects after `timeoutMs`); the store waits for this itself. */
+  /**
+   * Resolves once Redis answers (or rejects after `timeoutMs`); the store waits for this itself.
+   * Wall time on purpose, the one exception to the injected clock: this waits for a real socket,
+   * which a virtual clock (standing still between timers) could never time out.
+   */
   async ready(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
