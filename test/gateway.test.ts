@@ -1,4 +1,6 @@
 import OpenAI, { AuthenticationError, BadRequestError, PermissionDeniedError, RateLimitError } from 'openai';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockServer, type RunningMockServer } from '../mock-server/http-server.ts';
@@ -101,6 +103,30 @@ describe('gateway shutdown', () => {
     expect(answers.filter((a) => a.status === 200)).toHaveLength(2);
     expect(answers.filter((a) => a.status === 503 && a.code === 'shutdown')).toHaveLength(6);
     expect(answers.filter((a) => a.status === 0)).toHaveLength(0);
+  });
+
+  it('answers a request waiting out a provider retry-after with 503 shutdown at once, not after the grace period', async () => {
+    // A provider that is out of quota for the next minute.
+    const limited = createServer((_req, res) => {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '60' });
+      res.end(JSON.stringify({ error: { message: 'Rate limit reached', type: 'requests', param: null, code: 'rate_limit_exceeded' } }));
+    });
+    await new Promise<void>((resolve) => limited.listen(0, '127.0.0.1', resolve));
+    const gw = await startGateway({ upstream: `http://127.0.0.1:${(limited.address() as AddressInfo).port}/v1`, upstreamKey: 'sk-tier3-limited', timeScale: 1 });
+    try {
+      const answer = fetch(`${gw.baseURL}/images/generations`, { method: 'POST', headers: { authorization: `Bearer ${DEV_CLIENT_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x', quality: 'low' }) }).then(
+        async (r) => ({ status: r.status, code: ((await r.json()) as { error: { code: string } }).error.code }),
+        (e: unknown) => ({ status: 0, code: String(e) }),
+      );
+      await new Promise((r) => setTimeout(r, 200)); // the first attempt got its 429; the retry waits 60 s
+      const t0 = performance.now();
+      await gw.close(5_000);
+      expect(await answer).toEqual({ status: 503, code: 'shutdown' });
+      expect(performance.now() - t0).toBeLessThan(2_000);
+    } finally {
+      await gw.close();
+      await new Promise((resolve) => limited.close(resolve));
+    }
   });
 });
 
