@@ -16,7 +16,7 @@ describe('LazyFifo', () => {
     expect(q.peek()?.n).toBe(1);
     expect([q.shift()?.n, q.shift()?.n, q.shift()?.n]).toEqual([1, 3, 4]);
     expect(q.shift()).toBeUndefined();
-    expect(q.last()).toBeUndefined();
+    expect(q.peek()).toBeUndefined();
   });
 
   it('stays in order across compactions of a long run', () => {
@@ -28,6 +28,6 @@ describe('LazyFifo', () => {
     }
     for (let i = q.shift(); i; i = q.shift()) seen.push(i.n);
     expect(seen).toEqual(Array.from({ length: 10_000 }, (_, n) => n).filter((n) => n % 3 !== 0));
-    expect(q.last()).toBeUndefined();
+    expect(q.peek()).toBeUndefined();
   });
 });

@@ -36,11 +36,6 @@ export class LazyFifo<T> {
     return first;
   }
 
-  /** The last entry pushed (live or not), or undefined when nothing is queued. */
-  last(): T | undefined {
-    return this.head < this.items.length ? this.items[this.items.length - 1] : undefined;
-  }
-
   clear(): void {
     this.items = [];
     this.head = 0;

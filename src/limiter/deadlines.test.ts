@@ -86,6 +86,23 @@ describe('Deadlines', () => {
     ]);
   });
 
+  it('keeps default deadlines in the FIFO after the last one in it was retried with a later deadline', async () => {
+    const { clock, expired, deadlines } = setup();
+    const tail = entry('tail', 100, true);
+    deadlines.add(tail);
+    tail.index = -1; // started, failed, back with a deadline far out
+    tail.deadline = 10_000;
+    tail.defaultDeadline = false;
+    tail.index = 0;
+    deadlines.add(tail);
+    for (let i = 1; i <= 1000; i++) deadlines.add(entry(`d${i}`, 100 + i, true));
+    // Before, every later default deadline compared itself with the stale tail and went to the heap.
+    expect((deadlines as unknown as { explicit: { length: number } }).explicit.length).toBe(1);
+    await clock.runAll();
+    expect(expired.map((e) => e.name)).toEqual([...Array.from({ length: 1000 }, (_, i) => `d${i + 1}`), 'tail']);
+    expect(expired.every((e, i) => e.at === (i < 1000 ? 101 + i : 10_000))).toBe(true);
+  });
+
   it('holds no timer once cleared', async () => {
     const { clock, expired, deadlines } = setup();
     deadlines.add(entry('a', 10));

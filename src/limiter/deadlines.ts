@@ -27,6 +27,8 @@ export class Deadlines<T extends Deadlined> {
   private readonly fifo = new LazyFifo<T>((e) => e.index === -1 || !e.defaultDeadline);
   private explicit = new TinyQueue<Explicit<T>>([], (a, b) => a.at - b.at);
   private timer: { at: number; handle: TimerHandle } | undefined;
+  /** The deadline of the entry last put in the FIFO, as it was then (a retried entry's moves later). */
+  private fifoTail = -Infinity;
 
   constructor(
     private readonly clock: Clock,
@@ -35,9 +37,12 @@ export class Deadlines<T extends Deadlined> {
 
   add(entry: T): void {
     if (entry.deadline === Infinity) return;
-    const last = this.fifo.last();
-    if (entry.defaultDeadline && (last === undefined || last.deadline <= entry.deadline)) this.fifo.push(entry);
-    else this.explicit.push({ at: entry.deadline, entry });
+    if (entry.defaultDeadline && this.fifoTail <= entry.deadline) {
+      this.fifo.push(entry);
+      this.fifoTail = entry.deadline;
+    } else {
+      this.explicit.push({ at: entry.deadline, entry });
+    }
     // The armed timer already fires no later than this entry's deadline (the common case).
     if (this.timer && this.timer.at <= entry.deadline) return;
     this.arm();
@@ -47,6 +52,7 @@ export class Deadlines<T extends Deadlined> {
     this.timer?.handle.cancel();
     this.timer = undefined;
     this.fifo.clear();
+    this.fifoTail = -Infinity;
     this.explicit = new TinyQueue<Explicit<T>>([], (a, b) => a.at - b.at);
   }
 
