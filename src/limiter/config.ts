@@ -85,6 +85,11 @@ export const limiterConfigSchema = z
         budgetRatio: fraction.default(0.1),
         /** Retries allowed regardless of the ratio, so a quiet service can still retry. */
         budgetMinimum: intAtLeast(0).default(10),
+        /**
+         * Aborts an attempt's `ctx.signal` after this long (a timeout: retried, counted by the
+         * circuit breaker). Default: none, the call's own timeout applies (the openai SDK's is 10 min).
+         */
+        attemptTimeout: duration.optional(),
       })
       .strict()
       .default({ maxAttempts: 4, baseDelay: 1000, maxDelay: 60_000, budgetRatio: 0.1, budgetMinimum: 10 }),

@@ -16,6 +16,31 @@ describe('limiter retries', () => {
     expect((e.value as Response).status).toBe(code);
   });
 
+  it('times out an attempt after retry.attemptTimeout, retries it, and ends with a TimeoutError', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = createLimiter(config({ retry: { maxAttempts: 2, baseDelay: '1s', attemptTimeout: '2s' } }), { clock });
+    const up = fakeUpstream(clock, () => ok(), 60_000); // a hung provider; the fake honours ctx.signal
+    const e = await settle(clock, limiter.execute(up.task));
+    expect(e).toMatchObject({ ok: false, attempts: 2, lastKind: 'server' });
+    expect((e.error as DOMException).name).toBe('TimeoutError');
+    expect(up.calls).toHaveLength(2);
+    expect(up.calls[1]!.at - up.calls[0]!.at).toBeGreaterThanOrEqual(2_000);
+    expect(clock.now()).toBeLessThan(2_000 + 1_000 + 2_000 + 1);
+    expect(limiter.inFlight).toBe(0);
+  });
+
+  it('keeps a late answer from a task that ignores the timeout signal, and scales the timeout', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = createLimiter(config({ retry: { attemptTimeout: '200s' } }), { clock, timeScale: 0.01 });
+    expect(limiter.config.retry.attemptTimeout).toBe(2_000);
+    const deaf = async () => {
+      await clock.sleep(5_000);
+      return ok();
+    };
+    const e = await settle(clock, limiter.execute(deaf));
+    expect(e).toMatchObject({ ok: true, attempts: 1, lastKind: 'ok' });
+  });
+
   it('never retries insufficient_quota', async () => {
     const clock = new VirtualClock(0);
     const limiter = createLimiter(config(), { clock });

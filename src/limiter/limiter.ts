@@ -142,11 +142,20 @@ class Job implements QueueEntry, AttemptContext {
     this.extras.reported = usage;
   }
 
+  /** The attempt ran out of time: abort its signal (made now if the task has not read it yet). */
+  timeOut(ms: number): void {
+    const extra = this.extras;
+    extra.timedOut = new DOMException(`The attempt timed out after ${ms} ms (retry.attemptTimeout)`, 'TimeoutError');
+    extra.controller ??= new AbortController();
+    extra.controller.abort(extra.timedOut);
+  }
+
   /** A new attempt starts with a fresh signal and no usage reported. */
   resetAttempt(): void {
     if (this.extra) {
       this.extra.controller = undefined;
       this.extra.reported = undefined;
+      this.extra.timedOut = undefined;
     }
   }
 }
@@ -174,6 +183,8 @@ interface JobExtra {
   onAbort: (() => void) | undefined;
   controller: AbortController | undefined;
   reported: Usage | undefined;
+  /** Set when the attempt hit `retry.attemptTimeout`. */
+  timedOut?: DOMException;
 }
 
 const REFUND: Cost = { rpm: 0, ipm: 0, tpm: 0 };
@@ -484,10 +495,13 @@ export class Limiter {
     run.attempts++;
     this.running++;
     job.resetAttempt();
+    const timeoutMs = this.config.retry.attemptTimeout;
+    const timer = timeoutMs === undefined ? undefined : this.clock.setTimer(() => job.timeOut(timeoutMs), timeoutMs);
     let observed: Observed;
     try {
       run.last = await job.task(job);
       run.lastThrown = false;
+      timer?.cancel();
       if (job.extra === undefined && isPlainSuccess(run.last)) {
         this.running--;
         return this.succeeded(job, run, lease, startedAt, probe);
@@ -495,9 +509,12 @@ export class Limiter {
       observed = observeValue(run.last);
       if (observed.status !== undefined && observed.status >= 400) observed = await withErrorBody(observed, run.last);
     } catch (e) {
-      run.last = e;
+      timer?.cancel();
+      const timedOut = job.extra?.timedOut;
+      // A call aborted by our timeout failed by timing out, whatever error the client made of the abort.
+      run.last = timedOut ?? e;
       run.lastThrown = true;
-      observed = observeError(e);
+      observed = observeError(run.last);
     }
     const reported = job.reported;
     if (reported?.output_tokens !== undefined) {
