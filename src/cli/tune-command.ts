@@ -12,6 +12,7 @@ import { simTargetOptions, scenarioOf, type SimTarget } from './sim-options.ts';
 import { CliError, durationOption, intOption, numberOption } from './options.ts';
 
 interface TuneCommandOptions extends SimTarget {
+  refine: boolean;
   max429Rate: number;
   p95: number;
   seeds: number;
@@ -29,6 +30,7 @@ export function registerTuneCommand(program: Command): void {
     .option('--max-429-rate <fraction>', 'largest acceptable provider 429 rate', numberOption('--max-429-rate', 0, 1), 0.01)
     .option('--p95 <duration>', 'largest acceptable P95 of successful requests', durationOption('--p95'), 360_000)
     .option('--seeds <n>', 'seeds per candidate', intOption('--seeds', 1, 50), 2)
+    .option('--no-refine', 'search the grid only (concurrency × safety × maxWait), without varying the other settings around its best')
     .option('--out <limiter.yaml>', 'where to write the recommendation', 'limiter.tuned.yaml')
     .option('--validate', 'then run the recommendation for real over HTTP (at --validate-scale) and print sim vs real', false)
     .option('--validate-scale <s>', 'time scale of the validation run', numberOption('--validate-scale', 0.001, 1), 0.02)
@@ -43,6 +45,7 @@ export function registerTuneCommand(program: Command): void {
         max429Rate: o.max429Rate,
         p95Ms: o.p95,
         seeds,
+        refine: o.refine,
         onProgress: (done, total) => process.stderr.write(`\rtune: ${done}/${total} candidates`),
       });
       process.stderr.write('\n');
