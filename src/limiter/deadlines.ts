@@ -16,6 +16,8 @@ interface Explicit<T> {
   entry: T;
 }
 
+const byAt = (a: { at: number }, b: { at: number }): number => a.at - b.at;
+
 /**
  * Deadlines of queued tasks with one timer for all of them. Tasks that take the default
  * wait arrive in deadline order, so they sit in a FIFO (O(1)); explicit deadlines and
@@ -25,7 +27,7 @@ interface Explicit<T> {
  */
 export class Deadlines<T extends Deadlined> {
   private readonly fifo = new LazyFifo<T>((e) => e.index === -1 || !e.defaultDeadline);
-  private explicit = new TinyQueue<Explicit<T>>([], (a, b) => a.at - b.at);
+  private explicit = new TinyQueue<Explicit<T>>([], byAt);
   private timer: { at: number; handle: TimerHandle } | undefined;
   /** The deadline of the entry last put in the FIFO, as it was then (a retried entry's moves later). */
   private fifoTail = -Infinity;
@@ -53,7 +55,7 @@ export class Deadlines<T extends Deadlined> {
     this.timer = undefined;
     this.fifo.clear();
     this.fifoTail = -Infinity;
-    this.explicit = new TinyQueue<Explicit<T>>([], (a, b) => a.at - b.at);
+    this.explicit = new TinyQueue<Explicit<T>>([], byAt);
   }
 
   /** The first live explicit deadline, dropping stale ones on the way. */

@@ -132,8 +132,7 @@ export async function tune(o: TuneOptions): Promise<{ scored: Scored[]; front: S
   return { scored, front: paretoFront(scored).sort(rank), best };
 }
 
-/** The incumbent or the best of its variants along one setting. */
-/** `score(undefined)` counts a value that does not apply to the incumbent as done. */
+/** The incumbent or the best of its variants along one setting (`score(undefined)` counts a value that does not apply as done). */
 async function refine(incumbent: Scored, step: Refinement, score: (c: Candidate | undefined) => Promise<Scored | undefined>): Promise<Scored> {
   let best = incumbent;
   for (const v of step.values) {
