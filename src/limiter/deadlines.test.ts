@@ -12,6 +12,15 @@ interface Entry {
 
 const entry = (name: string, deadline: number, defaultDeadline = false): Entry => ({ name, deadline, defaultDeadline, index: 0 });
 
+/** As the limiter does: the entry starts (leaves the queue), fails, and comes back with a moved deadline. */
+function retry(deadlines: Deadlines<Entry>, e: Entry, deadline: number): void {
+  e.index = -1;
+  e.deadline = deadline;
+  e.defaultDeadline = false;
+  e.index = 0;
+  deadlines.add(e);
+}
+
 function setup() {
   const clock = new VirtualClock(0);
   const expired: { name: string; at: number }[] = [];
@@ -72,12 +81,7 @@ describe('Deadlines', () => {
     deadlines.add(retried);
     deadlines.add(entry('next', 200, true));
     deadlines.add(entry('explicit', 250));
-    // It starts (leaves the queue), fails, and comes back with a moved deadline, as the limiter does.
-    retried.index = -1;
-    retried.deadline = 1_000;
-    retried.defaultDeadline = false;
-    retried.index = 0;
-    deadlines.add(retried);
+    retry(deadlines, retried, 1_000);
     await clock.runAll();
     expect(expired).toEqual([
       { name: 'next', at: 200 },
@@ -90,11 +94,7 @@ describe('Deadlines', () => {
     const { clock, expired, deadlines } = setup();
     const tail = entry('tail', 100, true);
     deadlines.add(tail);
-    tail.index = -1; // started, failed, back with a deadline far out
-    tail.deadline = 10_000;
-    tail.defaultDeadline = false;
-    tail.index = 0;
-    deadlines.add(tail);
+    retry(deadlines, tail, 10_000);
     for (let i = 1; i <= 1000; i++) deadlines.add(entry(`d${i}`, 100 + i, true));
     // Before, every later default deadline compared itself with the stale tail and went to the heap.
     expect((deadlines as unknown as { explicit: { length: number } }).explicit.length).toBe(1);
