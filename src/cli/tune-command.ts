@@ -37,6 +37,7 @@ export function registerTuneCommand(program: Command): void {
     .action(async (o: TuneCommandOptions) => {
       const scenario = scenarioOf(o);
       const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
+      const seedCount = `${seeds.length} seed${seeds.length === 1 ? '' : 's'}`;
       const t0 = performance.now();
       const { scored, front, best } = await tune({
         profile: o.profile,
@@ -46,16 +47,16 @@ export function registerTuneCommand(program: Command): void {
         p95Ms: o.p95,
         seeds,
         refine: o.refine,
-        onProgress: (done, total) => process.stderr.write(`\rtune: ${done}/${total} candidates`),
+        onProgress: tuneProgress(),
       });
-      process.stderr.write('\n');
-      console.log(`\n${scored.length} candidates × ${seeds.length} seeds simulated in ${((performance.now() - t0) / 1000).toFixed(1)} s. Pareto front (images ↑, goodput ↑, P95 ↓, provider 429s ↓):\n`);
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      console.log(`\n${scored.length} candidates × ${seedCount} simulated in ${((performance.now() - t0) / 1000).toFixed(1)} s. Pareto front (images ↑, goodput ↑, P95 ↓, provider 429s ↓):\n`);
       console.log('| candidate | images | goodput (img/min) | P95 | provider 429 | refusals | meets limits |\n|---|---|---|---|---|---|---|');
       for (const s of front) console.log(row(s));
       if (!best) throw new CliError(`Expected a candidate with provider 429 rate ≤ ${o.max429Rate} and P95 ≤ ${o.p95} ms, got none: relax --max-429-rate or --p95`);
       const config = parseLimiterConfig(best.config);
       const header = [
-        `# ratelab tune: ${o.profile} tier ${o.tier}, scenario ${scenario}, ${seeds.length} seeds, limits: provider 429 ≤ ${o.max429Rate}, P95 ≤ ${o.p95} ms`,
+        `# ratelab tune: ${o.profile} tier ${o.tier}, scenario ${scenario}, ${seedCount}, limits: provider 429 ≤ ${o.max429Rate}, P95 ≤ ${o.p95} ms`,
         `# recommended: ${best.name}`,
         `# expected (simulated): ${best.figures.images.toFixed(0)} images delivered, goodput ${best.figures.goodput.toFixed(1)} images/min, P95 ${(best.figures.p95 / 1000).toFixed(1)} s, provider 429 ${(100 * best.figures.provider429Rate).toFixed(2)} %, refusals ${(100 * best.figures.refusalRate).toFixed(2)} %`,
       ].join('\n');
@@ -73,4 +74,16 @@ export function registerTuneCommand(program: Command): void {
       console.log(`| provider 429 | ${(100 * s.provider429Rate!).toFixed(2)} % | ${(100 * r.provider429Rate!).toFixed(2)} % |`);
       console.log(`| refusals | ${(100 * s.gatewayRefusalRate!).toFixed(2)} % | ${(100 * r.gatewayRefusalRate!).toFixed(2)} % |`);
     });
+}
+
+/** On a terminal one line rewritten in place; in a log a line per tenth of the candidates. */
+function tuneProgress(): (done: number, total: number) => void {
+  let lastTenth = -1;
+  return (done, total) => {
+    if (process.stderr.isTTY) return void process.stderr.write(`\rtune: ${done}/${total} candidates`);
+    const tenth = Math.floor((10 * done) / total);
+    if (tenth === lastTenth) return;
+    lastTenth = tenth;
+    process.stderr.write(`tune: ${done}/${total} candidates\n`);
+  };
 }
