@@ -104,6 +104,7 @@ export async function runCompare(name: ScenarioName, base: Omit<LoadtestSettings
       subtitle: `${first.plan.description} · strategies ${strategies.join(', ')} · time scale ${base.timeScale}`,
       summary: outcomes.at(-1)!.outcome.summary,
       runs: outcomes.map(({ strategy, outcome }) => ({ name: strategy, points: outcome.points })),
+      windowS: first.windowS,
       facts: outcomes.flatMap(({ strategy, outcome }) => headlineFacts(outcome.summary, outcome.summary.ratelab!).slice(0, 6).map(([k, v]): [string, string] => [`${strategy}: ${k}`, v])),
     }),
   );

@@ -16,6 +16,8 @@ import { summaryData, type SummaryData } from '../report/k6-summary.ts';
 import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
 import { runFacts } from '../report/run-facts.ts';
 import { timeToRecover, TimeSeries, type SeriesPoint } from '../report/timeseries.ts';
+import { trailingWindowMs } from '../report/trailing-window.ts';
+import { runLengthMs } from '../loadgen/plan-length.ts';
 
 export interface LoadtestSettings {
   scenario: ScenarioName;
@@ -65,18 +67,12 @@ export interface LoadtestOutcome {
   thresholdsFailed: boolean;
   files: { summary: string; timeseries: string; report: string };
   capacity: number;
+  /** Seconds of the trailing window in `points[].trailing`. */
+  windowS: number;
 }
 
-/** How long a plan runs (the longest scenario's startTime + stages/duration), without grace periods. */
-export function planLengthMs(plan: ScenarioPlan): number {
-  const ms = (v: string | undefined) => (v ? toMs(v) : 0);
-  let longest = 0;
-  for (const s of Object.values(plan.options.scenarios)) {
-    const body = 'duration' in s ? ms(s.duration) : 'stages' in s ? s.stages.reduce((a, st) => a + ms(st.duration), 0) : 0;
-    longest = Math.max(longest, ms(s.startTime) + body);
-  }
-  return longest;
-}
+/** How long a plan runs, without grace periods. */
+export const planLengthMs = (plan: ScenarioPlan): number => runLengthMs(plan.options);
 
 function stageAt(plan: ScenarioPlan, elapsed: number): string {
   for (const s of Object.values(plan.options.scenarios)) {
@@ -117,6 +113,10 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     let metricsRef: Metrics | undefined;
     const maxVUs = Math.max(...Object.values(plan.options.scenarios).map((c) => ('maxVUs' in c ? (c.maxVUs ?? c.preAllocatedVUs) : 'vus' in c ? (c.vus ?? 1) : 1)));
     const gatewayUrl = target.replace(/\/$/, '');
+    // Sample the time series (and the gateway's queue and concurrency) every tick.
+    const totalMs = planLengthMs(plan);
+    const tickMs = Math.min(1000, Math.max(100, totalMs / 300));
+    const windowMs = trailingWindowMs(totalMs, tickMs);
     const runPromise = runLoad({
       options: plan.options,
       clock,
@@ -125,7 +125,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
       onOffered: (ok) => series?.offered(ok),
       iterations: (metrics) => {
         metricsRef = metrics;
-        series = new TimeSeries(metrics, clock.now());
+        series = new TimeSeries(metrics, clock.now(), windowMs);
         if (s.registry) exposeK6Metrics(s.registry, metrics);
         const it = s.iteration
           ? s.iteration(metrics, { gatewayUrl, mockUrl })
@@ -141,10 +141,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
       },
     });
 
-    // Sample the time series (and the gateway's queue and concurrency) every tick.
-    const tickMs = Math.min(1000, Math.max(100, planLengthMs(plan) / 300));
     const startedAt = clock.now();
-    const totalMs = planLengthMs(plan);
     let gauges: GatewayGauges | undefined;
     let scraping = false;
     const tick = setInterval(() => {
@@ -191,7 +188,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     mkdirSync(s.outDir, { recursive: true });
     const files = { summary: join(s.outDir, 'summary.json'), timeseries: join(s.outDir, 'timeseries.json'), report: join(s.outDir, 'report.html') };
     writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
-    writeFileSync(files.timeseries, `${JSON.stringify({ scenario: plan.name, timeScale: s.timeScale, tickMs, points }, null, 2)}\n`);
+    writeFileSync(files.timeseries, `${JSON.stringify({ scenario: plan.name, timeScale: s.timeScale, tickMs, windowMs, points }, null, 2)}\n`);
     writeFileSync(
       files.report,
       htmlReport({
@@ -199,11 +196,12 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
         subtitle: `${plan.description} · capacity ${capacity} images/min · time scale ${s.timeScale} · ${new Date().toISOString()}`,
         summary,
         runs: [{ name: plan.name, points }],
+        windowS: windowMs / 1000,
         facts: [...headlineFacts(summary, ratelab), ...(after?.facts ?? [])],
         ...(plan.outage ? { outage: { from: plan.outage.atMs / 1000, to: (plan.outage.atMs + plan.outage.durationMs) / 1000 } } : {}),
       }),
     );
-    return { plan, run, summary, points, thresholdsFailed: run.thresholds.some((t) => t.failed), files, capacity };
+    return { plan, run, summary, points, thresholdsFailed: run.thresholds.some((t) => t.failed), files, capacity, windowS: windowMs / 1000 };
   } finally {
     await stack?.close();
   }

@@ -20,6 +20,8 @@ export interface ReportInput {
   facts?: [string, string][];
   /** An outage window to shade, in seconds since start. */
   outage?: { from: number; to: number };
+  /** Seconds of the trailing window the points carry (`SeriesPoint.trailing`), which the charts plot. */
+  windowS?: number;
 }
 
 const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -56,6 +58,7 @@ tr.fail td{color:#b3261e;font-weight:600}tr.ok td:first-child{color:#1e7b34}
 .chart h2{font-size:15px;margin:8px 0}
 </style></head><body>
 <h1>${escape(input.title)}</h1><p class="sub">${escape(input.subtitle)}</p>
+${input.windowS ? `<p class="sub">Charts: rates and percentiles over the trailing ${Number(input.windowS.toPrecision(3))} s at each point (timeseries.json also keeps each interval's own).</p>` : ''}
 <table>${facts}</table>
 <h2>Thresholds</h2>
 <table><tr><th></th><th>metric</th><th>threshold</th><th>value</th></tr>
@@ -91,21 +94,24 @@ function chart(id, title, unit, series, extraLines) {
   const plot = new uPlot({ width: 540, height: 260, series: defs, axes: [{ label: 's' }, { label: unit }], scales: { x: { time: false } } }, cols, box);
   window.ratelabCharts.push({ id, plot, points: times.length, series: cols.length - 1 });
 }
-const pct = (x, p) => (p.completed > 0 ? (100 * x) / p.completed : 0);
+// The trailing window's figures when the run has them; else the interval's own.
+const w = (p) => p.trailing || p;
+// No answers in the window: no share to show (a gap, not 0 %).
+const pct = (x, p) => (w(p).completed > 0 ? (100 * x) / w(p).completed : null);
 chart('throughput', 'Offered vs completed', 'req/s', [
-  { label: 'offered', value: (p) => p.offered },
-  { label: 'completed', value: (p) => p.completed },
-  { label: 'images (200)', value: (p) => p.ok },
+  { label: 'offered', value: (p) => w(p).offered },
+  { label: 'completed', value: (p) => w(p).completed },
+  { label: 'images (200)', value: (p) => w(p).ok },
 ]);
 chart('latency', 'Latency (end to end)', 'ms', [
-  { label: 'P50', value: (p) => p.p50 },
-  { label: 'P95', value: (p) => p.p95 },
-  { label: 'P99', value: (p) => p.p99 },
+  { label: 'P50', value: (p) => w(p).p50 },
+  { label: 'P95', value: (p) => w(p).p95 },
+  { label: 'P99', value: (p) => w(p).p99 },
 ]);
 chart('rejections', 'Provider 429s vs gateway refusals', '% of answers', [
-  { label: 'provider 429', value: (p) => pct(p.provider429, p) },
-  { label: 'gateway refusals', value: (p) => pct(p.refusals, p) },
-  { label: 'other errors', value: (p) => pct(p.errors, p) },
+  { label: 'provider 429', value: (p) => pct(w(p).provider429, p) },
+  { label: 'gateway refusals', value: (p) => pct(w(p).refusals, p) },
+  { label: 'other errors', value: (p) => pct(w(p).errors, p) },
 ], DATA.alertLines.map((a, i) => ({ label: (i ? 'critical ' : 'warning ') + a * 100 + ' %', value: a * 100, color: i ? '#b3261e' : '#e6a700' })));
 chart('queue', 'Gateway queue depth', 'requests', [{ label: 'queued', value: (p) => p.queueDepth }]);
 chart('concurrency', 'Concurrency limit vs in-flight', 'requests', [

@@ -3,7 +3,7 @@ import { Metrics } from '../loadgen/metrics.ts';
 import { percentileOf, timeToRecover, TimeSeries, type SeriesPoint } from './timeseries.ts';
 
 describe('TimeSeries', () => {
-  it('turns samples into per-second rates and interval percentiles, one point per interval', () => {
+  it('turns samples into per-second rates and interval percentiles, one point per interval (no answers: no percentile, not 0 ms)', () => {
     const metrics = new Metrics();
     metrics.define('http_req_duration', 'trend', 'time');
     metrics.define('ratelab_provider_429', 'rate');
@@ -20,11 +20,11 @@ describe('TimeSeries', () => {
     series.sample(2_000, 7);
     expect(series.points).toEqual([{ t: 2, offered: 50.5, completed: 50, ok: 45, provider429: 2.5, refusals: 2.5, errors: 0, dropped: 0.5, p50: 50, p95: 95, p99: 99, vus: 7 }]);
     series.sample(3_000, 0);
-    expect(series.points[1]).toMatchObject({ t: 3, completed: 0, p95: 0 });
+    expect(series.points[1]).toMatchObject({ t: 3, completed: 0, p95: null });
   });
 
   it('nearest-rank percentiles and time to recover', () => {
-    expect(percentileOf([], 95)).toBe(0);
+    expect(percentileOf([], 95)).toBeNull();
     expect(percentileOf([5], 99)).toBe(5);
     expect(percentileOf([1, 2, 3, 4], 50)).toBe(2);
     const point = (t: number, ok: number, completed: number) => ({ t, ok, completed }) as SeriesPoint;

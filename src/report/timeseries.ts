@@ -1,45 +1,46 @@
 import { LOADTEST_METRICS as M } from '../metrics/catalogue.ts';
 import type { Metrics } from '../loadgen/metrics.ts';
 import type { GatewayGauges } from './scrape.ts';
+import { TrailingWindow, type IntervalCounts, type WindowFigures } from './trailing-window.ts';
 
-/** One interval of a run; rates are per second. */
-export interface SeriesPoint {
+export { percentileOf } from './trailing-window.ts';
+
+/** One interval of a run: rates per second, latency percentiles in ms (null when nothing completed). */
+export interface SeriesPoint extends WindowFigures {
   /** Seconds since the run started (end of the interval). */
   t: number;
-  offered: number;
-  completed: number;
-  ok: number;
-  provider429: number;
-  refusals: number;
-  /** Other failures: 5xx passed through, connection errors. */
-  errors: number;
-  dropped: number;
-  /** ms, over the interval's completed requests (0 when none). */
-  p50: number;
-  p95: number;
-  p99: number;
   vus: number;
   queueDepth?: number;
   inFlight?: number;
   concurrencyLimit?: number;
+  /** The same figures over the trailing window (`TimeSeries.windowMs`) ending here, when the series has one: what the report plots. */
+  trailing?: WindowFigures;
 }
 
+const zero = (): IntervalCounts => ({ offered: 0, completed: 0, ok: 0, provider429: 0, refusals: 0, errors: 0, dropped: 0 });
+
 /**
- * Per-interval counts and latency percentiles of a run, fed by the engine's samples: what
- * the HTML report plots and `timeseries.json` keeps.
+ * Per-interval counts and latency percentiles of a run, fed by the engine's samples, and
+ * with `windowMs` the same over a trailing window: what `timeseries.json` keeps and the
+ * HTML report plots.
  */
 export class TimeSeries {
   readonly points: SeriesPoint[] = [];
   /** An interval holds few answers: exact percentiles from a sorted array beat an HDR histogram's bucket walk here. */
   private latency: number[] = [];
-  private counts = { offered: 0, completed: 0, ok: 0, provider429: 0, refusals: 0, errors: 0, dropped: 0 };
+  private counts = zero();
   private lastAt: number;
+  private readonly interval = new TrailingWindow(0);
+  private readonly trailing: TrailingWindow | undefined;
 
   constructor(
     metrics: Metrics,
     private readonly startedAt: number,
+    /** Length of the trailing window in clock ms; 0 for none. */
+    readonly windowMs = 0,
   ) {
     this.lastAt = startedAt;
+    this.trailing = windowMs > 0 ? new TrailingWindow(windowMs) : undefined;
     metrics.listen((name, value, tags) => {
       if (name === 'http_req_duration') {
         this.latency.push(value);
@@ -63,30 +64,17 @@ export class TimeSeries {
 
   /** Closes the interval ending at `now`. */
   sample(now: number, vus: number, gateway?: GatewayGauges): void {
-    const seconds = (now - this.lastAt) / 1000;
-    if (seconds <= 0) return;
-    const per = (n: number) => n / seconds;
-    const c = this.counts;
-    const sorted = this.latency.sort((a, b) => a - b);
-    this.points.push({
-      t: (now - this.startedAt) / 1000,
-      offered: per(c.offered),
-      completed: per(c.completed),
-      ok: per(c.ok),
-      provider429: per(c.provider429),
-      refusals: per(c.refusals),
-      errors: per(c.errors),
-      dropped: per(c.dropped),
-      p50: percentileOf(sorted, 50),
-      p95: percentileOf(sorted, 95),
-      p99: percentileOf(sorted, 99),
-      vus,
-      ...(gateway?.queueDepth !== undefined ? { queueDepth: gateway.queueDepth } : {}),
-      ...(gateway?.inFlight !== undefined ? { inFlight: gateway.inFlight } : {}),
-      ...(gateway?.concurrencyLimit !== undefined ? { concurrencyLimit: gateway.concurrencyLimit } : {}),
-    });
+    if (now <= this.lastAt) return;
+    const counts = this.counts;
+    const latencies = this.latency;
+    const point: SeriesPoint = { t: (now - this.startedAt) / 1000, ...this.interval.add(this.lastAt, now, counts, latencies), vus };
+    if (gateway?.queueDepth !== undefined) point.queueDepth = gateway.queueDepth;
+    if (gateway?.inFlight !== undefined) point.inFlight = gateway.inFlight;
+    if (gateway?.concurrencyLimit !== undefined) point.concurrencyLimit = gateway.concurrencyLimit;
+    if (this.trailing) point.trailing = this.trailing.add(this.lastAt, now, counts, latencies);
+    this.points.push(point);
     this.latency = [];
-    this.counts = { offered: 0, completed: 0, ok: 0, provider429: 0, refusals: 0, errors: 0, dropped: 0 };
+    this.counts = zero();
     this.lastAt = now;
   }
 }
@@ -101,10 +89,4 @@ export function timeToRecover(points: readonly SeriesPoint[], outageEndS: number
     if (p.ok / p.completed >= share) return Math.max(0, p.t - outageEndS);
   }
   return undefined;
-}
-
-/** Nearest-rank percentile of sorted values (0 when empty). */
-export function percentileOf(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }

@@ -11,6 +11,8 @@ import { recordAnswer } from '../loadgen/image-iteration.ts';
 import { summaryData, type SummaryData } from '../report/k6-summary.ts';
 import { runFacts } from '../report/run-facts.ts';
 import { TimeSeries, type SeriesPoint } from '../report/timeseries.ts';
+import { trailingWindowMs } from '../report/trailing-window.ts';
+import { runLengthMs } from '../loadgen/plan-length.ts';
 import { loadTestCapacity } from './capacity.ts';
 
 export interface SimOptions {
@@ -59,13 +61,15 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   const call = (body: Uint8Array) => model.handle({ method: 'POST', path: '/v1/images/generations', headers, body, loopback: true });
 
   let series: TimeSeries | undefined;
+  const tickMs = (o.tickS ?? 2) * 1000;
+  const windowMs = trailingWindowMs(runLengthMs(plan.options), tickMs);
   const result = runLoad({
     options: plan.options,
     clock,
     subMetrics: ['http_req_duration{status:200}', 'http_reqs{status:0}'],
     onOffered: (started) => series?.offered(started),
     iterations: (metrics) => {
-      series = new TimeSeries(metrics, clock.now());
+      series = new TimeSeries(metrics, clock.now(), windowMs);
       return {
         default: async (ctx) => {
           const body = ENCODER.encode(imageRequestBody(ctx.vu, ctx.iteration));
@@ -101,7 +105,6 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
       };
     },
   });
-  const tickMs = (o.tickS ?? 2) * 1000;
   let sampling = true;
   const sample = (): void => {
     if (!sampling) return;
