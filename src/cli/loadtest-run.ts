@@ -71,9 +71,6 @@ export interface LoadtestOutcome {
   windowS: number;
 }
 
-/** How long a plan runs, without grace periods. */
-export const planLengthMs = (plan: ScenarioPlan): number => runLengthMs(plan.options);
-
 function stageAt(plan: ScenarioPlan, elapsed: number): string {
   for (const s of Object.values(plan.options.scenarios)) {
     if (!('stages' in s)) continue;
@@ -83,7 +80,7 @@ function stageAt(plan: ScenarioPlan, elapsed: number): string {
       if (elapsed < at) return `stage ${i + 1}/${s.stages.length}`;
     }
   }
-  return elapsed < planLengthMs(plan) ? 'running' : 'finishing';
+  return elapsed < runLengthMs(plan.options) ? 'running' : 'finishing';
 }
 
 /**
@@ -114,7 +111,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     const maxVUs = Math.max(...Object.values(plan.options.scenarios).map((c) => ('maxVUs' in c ? (c.maxVUs ?? c.preAllocatedVUs) : 'vus' in c ? (c.vus ?? 1) : 1)));
     const gatewayUrl = target.replace(/\/$/, '');
     // Sample the time series (and the gateway's queue and concurrency) every tick.
-    const totalMs = planLengthMs(plan);
+    const totalMs = runLengthMs(plan.options);
     const tickMs = Math.min(1000, Math.max(100, totalMs / 300));
     const windowMs = trailingWindowMs(totalMs, tickMs);
     const runPromise = runLoad({
@@ -169,7 +166,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     const points = series!.points;
 
     const outageEnd = plan.outage ? (plan.outage.atMs + plan.outage.durationMs) / 1000 : undefined;
-    const recoverS = outageEnd === undefined ? undefined : timeToRecover(points, outageEnd);
+    const recoverS = outageEnd === undefined ? undefined : timeToRecover(points, outageEnd, 0.9, windowMs / 1000);
     const ratelab: Record<string, unknown> = {
       ...runFacts(run, { plan, engine: 'embedded', timeScale: s.timeScale, capacity, ...(stack ? { provider: stack.mock.model.stats } : {}) }),
       target: gatewayUrl,

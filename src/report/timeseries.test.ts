@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../loadgen/metrics.ts';
-import { percentileOf, timeToRecover, TimeSeries, type SeriesPoint } from './timeseries.ts';
+import { timeToRecover, TimeSeries, type SeriesPoint } from './timeseries.ts';
+import { percentileOf } from './trailing-window.ts';
 
 describe('TimeSeries', () => {
   it('turns samples into per-second rates and interval percentiles, one point per interval (no answers: no percentile, not 0 ms)', () => {
@@ -30,5 +31,13 @@ describe('TimeSeries', () => {
     const point = (t: number, ok: number, completed: number) => ({ t, ok, completed }) as SeriesPoint;
     expect(timeToRecover([point(1, 0, 10), point(2, 5, 10), point(3, 9, 10), point(4, 10, 10)], 1.5)).toBe(1.5);
     expect(timeToRecover([point(2, 1, 10)], 1)).toBeUndefined();
+  });
+
+  it('with a window, one lucky interval among failures is not a recovery', () => {
+    const point = (t: number, ok: number, completed: number) => ({ t, ok, completed }) as SeriesPoint;
+    // Outage ends at 1 s; at 1.2 s one answer comes back fine, then failures until 2.0 s.
+    const points = [point(1, 0, 10), point(1.2, 5, 5), point(1.4, 0, 10), point(1.6, 0, 10), point(1.8, 0, 10), point(2, 10, 10), point(2.2, 10, 10), point(2.4, 10, 10)];
+    expect(timeToRecover(points, 1)).toBeCloseTo(0.2, 9);
+    expect(timeToRecover(points, 1, 0.9, 0.4)).toBeCloseTo(1.0, 9);
   });
 });

@@ -3,8 +3,6 @@ import type { Metrics } from '../loadgen/metrics.ts';
 import type { GatewayGauges } from './scrape.ts';
 import { TrailingWindow, type IntervalCounts, type WindowFigures } from './trailing-window.ts';
 
-export { percentileOf } from './trailing-window.ts';
-
 /** One interval of a run: rates per second, latency percentiles in ms (null when nothing completed). */
 export interface SeriesPoint extends WindowFigures {
   /** Seconds since the run started (end of the interval). */
@@ -80,13 +78,23 @@ export class TimeSeries {
 }
 
 /**
- * Time to recover from an outage: from its end until the first interval whose successes
- * reach `share` of what was completed then (default 90 %); undefined if it never does.
+ * Time to recover from an outage: from its end until the first interval from which the
+ * answers of the next `windowS` seconds (that interval included) reach `share` of successes
+ * (default 90 %); undefined if that never happens. With a window, one lucky answer among
+ * failures does not count as recovered; with 0, each interval is judged alone.
  */
-export function timeToRecover(points: readonly SeriesPoint[], outageEndS: number, share = 0.9): number | undefined {
-  for (const p of points) {
+export function timeToRecover(points: readonly SeriesPoint[], outageEndS: number, share = 0.9, windowS = 0): number | undefined {
+  const seconds = points.map((p, i) => p.t - (i > 0 ? points[i - 1]!.t : 0));
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
     if (p.t <= outageEndS || p.completed === 0) continue;
-    if (p.ok / p.completed >= share) return Math.max(0, p.t - outageEndS);
+    let ok = 0;
+    let completed = 0;
+    for (let j = i; j < points.length && (j === i || points[j]!.t <= p.t + windowS); j++) {
+      ok += points[j]!.ok * seconds[j]!;
+      completed += points[j]!.completed * seconds[j]!;
+    }
+    if (ok / completed >= share) return Math.max(0, p.t - outageEndS);
   }
   return undefined;
 }

@@ -5,6 +5,7 @@ export interface IntervalCounts {
   ok: number;
   provider429: number;
   refusals: number;
+  /** Other failures: 5xx passed through, connection errors. */
   errors: number;
   dropped: number;
 }
