@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../loadgen/metrics.ts';
 import { TimeSeries } from './timeseries.ts';
-import { TrailingWindow, type IntervalCounts } from './trailing-window.ts';
+import { createRng } from '../core/rng.ts';
+import { percentileOf, TrailingWindow, type IntervalCounts } from './trailing-window.ts';
 
 const counts = (completed: number, ok = completed): IntervalCounts => ({ offered: completed, completed, ok, provider429: 0, refusals: 0, errors: completed - ok, dropped: 0 });
 
@@ -24,6 +25,28 @@ describe('TrailingWindow', () => {
     const w = new TrailingWindow(500);
     w.add(0, 100, counts(1), [50]);
     expect(w.add(100, 700, counts(0), [])).toMatchObject({ completed: 0, p50: null, p95: null, p99: null });
+  });
+});
+
+describe('TrailingWindow against a plain recount', () => {
+  it('matches counting and sorting the window from scratch at every step (random intervals)', () => {
+    const rng = createRng(5);
+    const w = new TrailingWindow(1_000);
+    const all: { from: number; to: number; values: number[] }[] = [];
+    let at = 0;
+    for (let step = 0; step < 300; step++) {
+      const from = at;
+      at += 50 + Math.floor(rng.next() * 300);
+      const values = Array.from({ length: Math.floor(rng.next() * 6) }, () => Math.round(rng.next() * 1000));
+      all.push({ from, to: at, values: [...values] });
+      const got = w.add(from, at, counts(values.length), values);
+      // From scratch: the intervals that end after the window's start, the oldest counted whole.
+      const held = all.filter((i, k) => i.to > at - 1_000 || k === all.length - 1);
+      const sorted = held.flatMap((i) => i.values).sort((a, b) => a - b);
+      const seconds = (at - held[0]!.from) / 1000;
+      expect(got.completed).toBeCloseTo(sorted.length / seconds, 9);
+      expect([got.p50, got.p95, got.p99]).toEqual([percentileOf(sorted, 50), percentileOf(sorted, 95), percentileOf(sorted, 99)]);
+    }
   });
 });
 

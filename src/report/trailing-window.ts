@@ -25,7 +25,22 @@ export function trailingWindowMs(runMs: number, tickMs: number): number {
   return Math.max(tickMs, 0.05 * runMs);
 }
 
-const KEYS = ['offered', 'completed', 'ok', 'provider429', 'refusals', 'errors', 'dropped'] as const;
+// Module-level functions, not closures per call: tsx names every closure it creates (esbuild's keepNames).
+const ascending = (a: number, b: number): number => a - b;
+const rate = (n: number, seconds: number): number => (seconds > 0 ? n / seconds : 0);
+
+const zero = (): IntervalCounts => ({ offered: 0, completed: 0, ok: 0, provider429: 0, refusals: 0, errors: 0, dropped: 0 });
+
+/** Adds `sign` × `c` into `into`, field by field (keyed access over a key list was ~6 % of a simulated run). */
+function accumulate(into: IntervalCounts, c: IntervalCounts, sign: 1 | -1): void {
+  into.offered += sign * c.offered;
+  into.completed += sign * c.completed;
+  into.ok += sign * c.ok;
+  into.provider429 += sign * c.provider429;
+  into.refusals += sign * c.refusals;
+  into.errors += sign * c.errors;
+  into.dropped += sign * c.dropped;
+}
 
 /**
  * The figures of the last `windowMs` of a run, from its intervals. Image answers come a few
@@ -36,26 +51,53 @@ const KEYS = ['offered', 'completed', 'ok', 'provider429', 'refusals', 'errors',
  */
 export class TrailingWindow {
   private readonly intervals: { from: number; to: number; counts: IntervalCounts; latencies: number[] }[] = [];
+  /** Counts over the intervals held (integers, so adding and taking away stays exact). */
+  private readonly sums = zero();
 
   constructor(private readonly windowMs: number) {}
 
-  /** Adds the interval (from, to] and returns the figures of the window ending at `to`. */
+  /** Adds the interval (from, to] and returns the figures of the window ending at `to`. Sorts `latencies` in place. */
   add(from: number, to: number, counts: IntervalCounts, latencies: number[]): WindowFigures {
-    this.intervals.push({ from, to, counts, latencies });
+    latencies.sort(ascending);
+    const held = this.intervals;
+    held.push({ from, to, counts, latencies });
+    accumulate(this.sums, counts, 1);
     // An interval stays while any of it lies in the window; the span counts it whole.
-    while (this.intervals.length > 1 && this.intervals[0]!.to <= to - this.windowMs) this.intervals.shift();
-    const seconds = (to - this.intervals[0]!.from) / 1000;
-    const sums: IntervalCounts = { offered: 0, completed: 0, ok: 0, provider429: 0, refusals: 0, errors: 0, dropped: 0 };
-    const all: number[] = [];
-    for (const i of this.intervals) {
-      for (const k of KEYS) sums[k] += i.counts[k];
-      for (const v of i.latencies) all.push(v);
-    }
-    all.sort((a, b) => a - b);
-    const figures = { ...sums, p50: percentileOf(all, 50), p95: percentileOf(all, 95), p99: percentileOf(all, 99) };
-    for (const k of KEYS) figures[k] = seconds > 0 ? sums[k] / seconds : 0;
-    return figures;
+    while (held.length > 1 && held[0]!.to <= to - this.windowMs) accumulate(this.sums, held.shift()!.counts, -1);
+    const seconds = (to - held[0]!.from) / 1000;
+    let sorted = held[0]!.latencies;
+    for (let i = 1; i < held.length; i++) sorted = mergeSorted(sorted, held[i]!.latencies);
+    const c = this.sums;
+    return {
+      offered: rate(c.offered, seconds),
+      completed: rate(c.completed, seconds),
+      ok: rate(c.ok, seconds),
+      provider429: rate(c.provider429, seconds),
+      refusals: rate(c.refusals, seconds),
+      errors: rate(c.errors, seconds),
+      dropped: rate(c.dropped, seconds),
+      p50: percentileOf(sorted, 50),
+      p95: percentileOf(sorted, 95),
+      p99: percentileOf(sorted, 99),
+    };
   }
+}
+
+/**
+ * Two ascending arrays as one (either itself when the other is empty). Merging the held
+ * intervals' sorted latencies is ~10× cheaper than concatenating them and sorting again.
+ */
+function mergeSorted(a: number[], b: number[]): number[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out = new Array<number>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
 }
 
 /** Nearest-rank percentile of sorted values; null when there are none (no answer is not a 0 ms answer). */
