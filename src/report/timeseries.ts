@@ -1,7 +1,7 @@
 import { LOADTEST_METRICS as M } from '../metrics/catalogue.ts';
 import type { Metrics } from '../loadgen/metrics.ts';
 import type { GatewayGauges } from './scrape.ts';
-import { TrailingWindow, type IntervalCounts, type WindowFigures } from './trailing-window.ts';
+import { TrailingWindow, zeroCounts, type WindowFigures } from './trailing-window.ts';
 
 /** One interval of a run: rates per second, latency percentiles in ms (null when nothing completed). */
 export interface SeriesPoint extends WindowFigures {
@@ -15,8 +15,6 @@ export interface SeriesPoint extends WindowFigures {
   trailing?: WindowFigures;
 }
 
-const zero = (): IntervalCounts => ({ offered: 0, completed: 0, ok: 0, provider429: 0, refusals: 0, errors: 0, dropped: 0 });
-
 /**
  * Per-interval counts and latency percentiles of a run, fed by the engine's samples, and
  * with `windowMs` the same over a trailing window: what `timeseries.json` keeps and the
@@ -26,7 +24,7 @@ export class TimeSeries {
   readonly points: SeriesPoint[] = [];
   /** An interval holds few answers: exact percentiles from a sorted array beat an HDR histogram's bucket walk here. */
   private latency: number[] = [];
-  private counts = zero();
+  private counts = zeroCounts();
   private lastAt: number;
   private readonly interval = new TrailingWindow(0);
   private readonly trailing: TrailingWindow | undefined;
@@ -72,7 +70,7 @@ export class TimeSeries {
     if (this.trailing) point.trailing = this.trailing.add(this.lastAt, now, counts, latencies);
     this.points.push(point);
     this.latency = [];
-    this.counts = zero();
+    this.counts = zeroCounts();
     this.lastAt = now;
   }
 }

@@ -29,9 +29,9 @@ export function trailingWindowMs(runMs: number, tickMs: number): number {
 const ascending = (a: number, b: number): number => a - b;
 const rate = (n: number, seconds: number): number => (seconds > 0 ? n / seconds : 0);
 
-const zero = (): IntervalCounts => ({ offered: 0, completed: 0, ok: 0, provider429: 0, refusals: 0, errors: 0, dropped: 0 });
+export const zeroCounts = (): IntervalCounts => ({ offered: 0, completed: 0, ok: 0, provider429: 0, refusals: 0, errors: 0, dropped: 0 });
 
-/** Adds `sign` × `c` into `into`, field by field (keyed access over a key list was ~6 % of a simulated run). */
+/** Adds `sign` × `c` into `into`, field by field: this runs every tick, for every window. */
 function accumulate(into: IntervalCounts, c: IntervalCounts, sign: 1 | -1): void {
   into.offered += sign * c.offered;
   into.completed += sign * c.completed;
@@ -52,7 +52,7 @@ function accumulate(into: IntervalCounts, c: IntervalCounts, sign: 1 | -1): void
 export class TrailingWindow {
   private readonly intervals: { from: number; to: number; counts: IntervalCounts; latencies: number[] }[] = [];
   /** Counts over the intervals held (integers, so adding and taking away stays exact). */
-  private readonly sums = zero();
+  private readonly sums = zeroCounts();
 
   constructor(private readonly windowMs: number) {}
 
@@ -85,7 +85,8 @@ export class TrailingWindow {
 
 /**
  * Two ascending arrays as one (either itself when the other is empty). Merging the held
- * intervals' sorted latencies is ~10× cheaper than concatenating them and sorting again.
+ * intervals' sorted latencies beats concatenating them (flatMap) and sorting again by
+ * several times: that made each `add` 6–9 µs, a few percent of a simulated run.
  */
 function mergeSorted(a: number[], b: number[]): number[] {
   if (b.length === 0) return a;
