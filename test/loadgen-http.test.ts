@@ -11,19 +11,25 @@ describe('embedded engine over real HTTP', () => {
     const child = fork(join(import.meta.dirname, 'support', 'zero-server.ts'), { execArgv: ['--import', 'tsx'] });
     const { url } = await new Promise<{ url: string }>((resolve) => child.once('message', resolve as never));
     const sends: number[] = [];
-    const hold = (duration: string, record: boolean) =>
-      runLoad({
-        options: { scenarios: { hold: { executor: 'constant-arrival-rate', rate: 1000, timeUnit: '1s', duration, preAllocatedVUs: 200, maxVUs: 400 } }, thresholds: { http_req_failed: ['rate==0'] } },
-        iterations: (metrics) => {
-          const it = imageIteration(metrics, { baseURL: url, apiKey: 'sk-x', clock: realClock, timeoutMs: 5_000, connections: 400 });
-          return {
-            default: async (ctx) => {
-              if (record) sends.push(performance.now());
-              await it.fn(ctx);
-            },
-          };
-        },
-      });
+    const hold = async (duration: string, record: boolean) => {
+      let it: ReturnType<typeof imageIteration> | undefined;
+      try {
+        return await runLoad({
+          options: { scenarios: { hold: { executor: 'constant-arrival-rate', rate: 1000, timeUnit: '1s', duration, preAllocatedVUs: 200, maxVUs: 400 } }, thresholds: { http_req_failed: ['rate==0'] } },
+          iterations: (metrics) => {
+            it = imageIteration(metrics, { baseURL: url, apiKey: 'sk-x', clock: realClock, timeoutMs: 5_000, connections: 400 });
+            return {
+              default: async (ctx) => {
+                if (record) sends.push(performance.now());
+                await it!.fn(ctx);
+              },
+            };
+          },
+        });
+      } finally {
+        await it?.close();
+      }
+    };
     try {
       // Warm-up, as before any load test: with a core busy elsewhere, the first ~0.5 s of a cold
       // engine and server (JIT, first connections) dropped 77–119 iterations, all before 500 ms.
