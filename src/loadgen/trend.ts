@@ -4,16 +4,16 @@ import * as hdr from 'hdr-histogram-js';
 const SCALE = 1000;
 
 /**
- * A k6 Trend over an HDR histogram (3 significant digits) instead of every sample: constant
- * memory at any rate, percentiles within 0.1 %. Also keeps the exact sum, min and max.
- */
-/**
  * Sized up front for values up to 2^31 thousandths (36 min of ms), still growing past it:
  * growing from the default size, one resize per new power of two, doubled the cost of
  * filling a trend in a simulated run.
  */
 const INITIAL_HIGHEST = 2 ** 31;
 
+/**
+ * A k6 Trend over an HDR histogram (3 significant digits) instead of every sample: constant
+ * memory at any rate, percentiles within 0.1 %. Also keeps the exact sum, min and max.
+ */
 export class Trend {
   private readonly histogram = hdr.build({ numberOfSignificantValueDigits: 3, autoResize: true, highestTrackableValue: INITIAL_HIGHEST });
   count = 0;
@@ -50,13 +50,5 @@ export class Trend {
     const m = /^p\((\d+(?:\.\d+)?)\)$/.exec(name);
     if (m) return this.percentile(Number(m[1]));
     throw new RangeError(`Expected a trend stat (avg, min, med, max, p(N)), got \`${name}\` (string)`);
-  }
-
-  reset(): void {
-    this.histogram.reset();
-    this.count = 0;
-    this.sum = 0;
-    this.min = Infinity;
-    this.max = -Infinity;
   }
 }
