@@ -1,4 +1,4 @@
-import type { LimiterConfigInput } from '../limiter/config.ts';
+import { parseLimiterConfig, type LimiterConfigInput } from '../limiter/config.ts';
 
 /** One setting the tuner varies around its best grid point, as labelled config edits. */
 export interface Refinement {
@@ -36,7 +36,8 @@ export function refinements(account: { ipm: number | undefined }): Refinement[] 
         values: [0.5, 0.25, 0.1].map((share) => ({
           label: `IPM burst ${share} of the limit`,
           apply: (c: LimiterConfigInput) => {
-            const safety = c.budgets?.safety ?? 0.9;
+            // The share of the limit the budgets use, with the config's own default when unset.
+            const safety = parseLimiterConfig(c).budgets.safety;
             return { ...c, budgets: { ...c.budgets, ipm: { limit: 'auto' as const, burst: Math.max(1, Math.round(share * safety * ipm)) } } };
           },
         })),
