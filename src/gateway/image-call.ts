@@ -17,13 +17,6 @@ export function errorAnswer(status: number, error: OpenAIErrorBody, headers: Rec
 const UNREACHABLE: OpenAIErrorBody = { message: 'The provider could not be reached.', type: GATEWAY_ERROR_TYPE, param: null, code: 'upstream_unreachable' };
 
 /**
- * One images request through the limiters: to the upstream with the most headroom, and on
- * to the next when that one's circuit is open (or opens on this request's failures) or it
- * cannot be reached. The last upstream's answer is the client's. Provider answers
- * pass through; the gateway's refusals are in OpenAI's shape. Used by the sync endpoint and
- * by every run of an async job.
- */
-/**
  * What the client gets for one limiter execution: the provider's answer, or the gateway's
  * refusal in OpenAI's shape, with headers saying where the time went. The simulator uses it
  * too, so a simulated client sees what a real one does.
@@ -43,6 +36,13 @@ export async function executionAnswer(execution: Execution<unknown>, upstream: s
   return { ...(await toAnswer(execution.value)), timing, source: 'upstream' };
 }
 
+/**
+ * One images request through the limiters: to the upstream with the most headroom, and on
+ * to the next when that one's circuit is open (or opens on this request's failures) or it
+ * cannot be reached. The last upstream's answer is the client's. Provider answers
+ * pass through; the gateway's refusals are in OpenAI's shape. Used by the sync endpoint and
+ * by every run of an async job.
+ */
 export function imageCall(upstreams: Upstreams) {
   return async (input: JobInput, signal: AbortSignal): Promise<Answer> => {
     const cost = imageCost(input.image);
