@@ -90,22 +90,31 @@ export class BullmqJobs implements JobBackend {
     return this.viewOf(job, 'queued', undefined);
   }
 
-  async get(id: string): Promise<JobView | undefined> {
-    // State first, then the job's data: the data is then at least as new as the state (a job
-    // read before it failed would show `failed` without its reason).
+  /**
+   * A live job and its state, or undefined when it is gone. State first, then the job's data:
+   * the data is then at least as new as the state (a job read before it failed would show
+   * `failed` without its reason).
+   */
+  private async read(id: string) {
     const state = await this.queue.getJobState(id);
     const job = await this.queue.getJob(id);
-    if (!job || state === 'unknown') return this.tombstone(id);
+    return job && state !== 'unknown' ? { job, state } : undefined;
+  }
+
+  async get(id: string): Promise<JobView | undefined> {
+    const live = await this.read(id);
+    if (!live) return this.tombstone(id);
+    const { job, state } = live;
     return this.viewOf(job, this.statusOf(job, state), state === 'failed' ? await this.dead.getJob(id) : undefined);
   }
 
   async history(id: string): Promise<JobEvent[]> {
-    const state = await this.queue.getJobState(id);
-    const job = await this.queue.getJob(id);
-    if (!job || state === 'unknown') {
+    const live = await this.read(id);
+    if (!live) {
       const gone = await this.tombstone(id);
       return gone ? [{ type: 'queued', at: gone.created_at * 1000 }, { type: 'cancelled', at: Date.now() }] : [];
     }
+    const { job, state } = live;
     const { logs } = await this.queue.getJobLogs(id);
     const events: JobEvent[] = [{ type: 'queued', at: job.timestamp }];
     for (const line of logs) {
