@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { imageRequestBody } from '../loadtests/lib/answers.ts';
+import { DEFAULT_LOADTEST_MODEL, imageRequestBody } from '../loadtests/lib/answers.ts';
 import { realClock } from '../src/core/clock.ts';
 import { runLoad } from '../src/loadgen/engine.ts';
 import { imageIteration } from '../src/loadgen/image-iteration.ts';
@@ -19,7 +19,7 @@ const RATES = [1000, 2000, 4000, 6000, 8000, 10_000, 12_000, 14_000, 17_000, 20_
 async function engineHolds(url: string, rate: number): Promise<{ held: boolean; achieved: number; dropped: number }> {
   const result = await runLoad({
     options: { scenarios: { hold: { executor: 'constant-arrival-rate', rate, timeUnit: '1s', duration: `${SECONDS}s`, preAllocatedVUs: 200, maxVUs: 1000, gracefulStop: '5s' } }, thresholds: {} },
-    iterations: (metrics) => ({ default: imageIteration(metrics, { baseURL: url, apiKey: 'sk-bench', clock: realClock, timeoutMs: 10_000, connections: CONNECTIONS * 4 }).fn }),
+    iterations: (metrics) => ({ default: imageIteration(metrics, { baseURL: url, apiKey: 'sk-bench', model: DEFAULT_LOADTEST_MODEL, clock: realClock, timeoutMs: 10_000, connections: CONNECTIONS * 4 }).fn }),
   });
   const reqs = result.metrics.get('http_reqs')!.sum;
   const ok = result.metrics.get('http_req_failed')!.passes === 0;

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readBody } from '../src/core/http-body.ts';
+import { isMultipart } from '../src/openai/read-request.ts';
 import { listen } from '../src/core/http-listen.ts';
 import { MockModel, type MockModelOptions } from './model/model.ts';
 
@@ -59,7 +60,9 @@ async function serve(model: MockModel, maxBody: number, req: IncomingMessage, re
     closedEarly = true;
     gone?.abort();
   });
-  const body = await readBody(req, maxBody);
+  // Uploads are parsed as they stream in; every other body is read whole first.
+  const multipart = isMultipart(req.headers['content-type']);
+  const body = multipart ? { bytes: EMPTY, tooLarge: false } : await readBody(req, maxBody);
   if (body === undefined) return; // the client aborted mid-body: there is no one to answer
   const queryAt = req.url!.indexOf('?');
   const response = await model.handle({
@@ -75,6 +78,7 @@ async function serve(model: MockModel, maxBody: number, req: IncomingMessage, re
     query: queryAt < 0 ? '' : req.url!.slice(queryAt + 1),
     headers: req.headers as Record<string, string | undefined>,
     body: body.bytes,
+    ...(multipart ? { bodyStream: req } : {}),
     bodyTooLarge: body.tooLarge,
     loopback: LOOPBACK.test(req.socket.remoteAddress ?? ''),
   });
@@ -84,5 +88,18 @@ async function serve(model: MockModel, maxBody: number, req: IncomingMessage, re
     return;
   }
   res.writeHead(response.status, response.headers);
-  res.end(response.body);
+  if (!response.stream) return void res.end(response.body);
+  res.flushHeaders();
+  try {
+    for await (const event of response.stream) {
+      if (res.destroyed) break;
+      res.write(event);
+    }
+    res.end();
+  } catch {
+    // the client left mid-stream (the stream's sleeps abort on its signal): nothing to finish
+    res.destroy();
+  }
 }
+
+const EMPTY = Buffer.alloc(0);

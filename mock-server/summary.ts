@@ -1,5 +1,7 @@
 import { formatGoDuration } from '../src/core/duration.ts';
-import { OUTPUT_TOKENS } from '../src/core/images-api.ts';
+import { catalogueOf } from './profiles/index.ts';
+import { outputTokens } from '../src/openai/tokens.ts';
+import { referenceTokens } from './model/latency-request.ts';
 import type { Profile } from './profiles/schema.ts';
 
 const d = (ms: number): string => formatGoDuration(Math.round(ms));
@@ -20,10 +22,17 @@ function background(p: Profile['pool']['background']): string {
 /** One screen that says what this mock will do, in profile (unscaled) time. */
 export function profileSummary(profile: Profile, opts: { url: string; timeScale: number; seed: number }): string {
   const { latency, pool, limits } = profile;
-  const ref = `${latency.reference.quality} ${latency.reference.size}`;
+  const catalogue = catalogueOf(profile);
+  const refModel = catalogue.factsFor(latency.reference.model ?? profile.defaultModel);
+  const ref = `${refModel.id} ${latency.reference.quality} ${latency.reference.size}`;
+  const refTokens = referenceTokens(profile, catalogue);
   const scale = (q: 'low' | 'high'): number =>
-    latency.fixedShare + (1 - latency.fixedShare) * (OUTPUT_TOKENS[q]['1024x1024'] / OUTPUT_TOKENS[latency.reference.quality][latency.reference.size]);
-  const tiers = Object.entries(limits.tiers)
+    latency.fixedShare + (1 - latency.fixedShare) * (outputTokens(refModel.tokens, q, { width: 1024, height: 1024 }) / refTokens);
+  const served = profile.serve === 'all' ? catalogue.ids() : profile.serve;
+  const active = served.filter((id) => catalogue.get(id)?.status.state === 'active');
+  const retired = served.filter((id) => catalogue.get(id)?.status.state === 'retired');
+  const tierTable = limits.tiers ?? catalogue.factsFor(profile.defaultModel).tiers.table;
+  const tiers = Object.entries(tierTable)
     .sort(([a], [b]) => Number(a) - Number(b))
     .map(([tier, l]) => {
       if (!l) return `            tier ${tier}  no access (403)`;
@@ -37,11 +46,12 @@ export function profileSummary(profile: Profile, opts: { url: string; timeScale:
   const faults = profile.faults.length === 0 ? 'none scheduled' : profile.faults.map((f) => `${f.kind} at ${d(f.at)}${f.duration ? ` for ${d(f.duration)}` : ''}`).join(', ');
   const scaled = opts.timeScale === 1 ? 'real time' : `time scale ${opts.timeScale}: every duration ×${opts.timeScale}, headers in real time`;
   return [
-    `ratelab mock  ${opts.url}/v1   profile ${profile.name}, model ${profile.model}, seed ${opts.seed}`,
+    `ratelab mock  ${opts.url}/v1   profile ${profile.name}, seed ${opts.seed}`,
+    `  models    ${active.join(', ')} (default ${profile.defaultModel})${retired.length ? `; shut down: ${retired.join(', ')}` : ''}`,
     `  time      ${scaled}`,
     `  latency   ${ref}: P50 ${d(latency.p50)}  P95 ${d(latency.p95)}  P99 ${d(latency.p99)}  (P50 low ${d(latency.p50 * scale('low'))}, high ${d(latency.p50 * scale('high'))})`,
     `  GPU pool  ${pool.slots} slots, queue ${pool.queue}${pool.queueTimeout ? ` (timeout ${d(pool.queueTimeout)})` : ''}, ${background(pool.background)}${slowdown ? `, slowdown ${slowdown}` : ''}; full → ${pool.contention.status}`,
-    `  limits    token buckets refilled over ${d(limits.window)}; *-requests headers report ${limits.requestsHeader.toUpperCase()}; retry-after: ${limits.retryAfter}`,
+    `  limits    token buckets refilled over ${d(limits.window)}, ${limits.bucket === 'shared' ? 'one bucket for every model' : 'one bucket per model family'}${limits.tiers ? '' : ` (tiers of ${profile.defaultModel}; each model its own table)`}; *-requests headers report ${limits.requestsHeader.toUpperCase()}; retry-after: ${limits.retryAfter}`,
     ...tiers,
     `  keys      sk-tier<N>-<anything> → tier N; sk-unverified-<anything> → 403 (org not verified)`,
     `  faults    ${faults}`,

@@ -43,17 +43,17 @@ const headers = (key: string) => ({ authorization: `Bearer ${key}`, 'content-typ
 
 describe('gateway clients from config', () => {
   it('accepts configured keys, and only those (the dev key is off once clients are configured)', async () => {
-    const { response } = await sdk(WEB).images.generate({ model: 'gpt-image-1', prompt: 'web', quality: 'low' }).withResponse();
+    const { response } = await sdk(WEB).images.generate({ model: 'gpt-image-1.5', prompt: 'web', quality: 'low' }).withResponse();
     expect(response.status).toBe(200);
-    await expect(sdk('sk-ratelab-dev').images.generate({ model: 'gpt-image-1', prompt: 'x' })).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(sdk('sk-ratelab-dev').images.generate({ model: 'gpt-image-1.5', prompt: 'x' })).rejects.toBeInstanceOf(AuthenticationError);
     expect(gateway.clients.devMode).toBe(false);
   });
 
   it("enforces a client's image quota with its own code and retry-after", async () => {
     const batch = sdk(env.BATCH_KEY);
-    await batch.images.generate({ model: 'gpt-image-1', prompt: 'b', quality: 'low', n: 2 });
-    await batch.images.generate({ model: 'gpt-image-1', prompt: 'b', quality: 'low' });
-    const error = await batch.images.generate({ model: 'gpt-image-1', prompt: 'b', quality: 'low' }).catch((e: unknown) => e);
+    await batch.images.generate({ model: 'gpt-image-1.5', prompt: 'b', quality: 'low', n: 2 });
+    await batch.images.generate({ model: 'gpt-image-1.5', prompt: 'b', quality: 'low' });
+    const error = await batch.images.generate({ model: 'gpt-image-1.5', prompt: 'b', quality: 'low' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitError);
     expect((error as RateLimitError).code).toBe('client_quota_exceeded');
     expect((error as RateLimitError).type).toBe('ratelab_gateway_error');

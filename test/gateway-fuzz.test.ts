@@ -44,7 +44,7 @@ const WRONG_PROMPTS = [true, 0, [], {}, ['a fox'], ''];
 
 /** One malformed request: never something the provider should see. */
 function malformed(rng: Rng): Case {
-  const valid = { model: 'gpt-image-1', prompt: 'a fox', quality: 'low' };
+  const valid = { model: 'gpt-image-1.5', prompt: 'a fox', quality: 'low' };
   const base: Case = { method: 'POST', path: '/v1/images/generations', headers: { ...auth, ...json }, body: Buffer.from(JSON.stringify(valid)) };
   switch (rng.int(9)) {
     case 0: // bad JSON: random bytes
@@ -71,7 +71,7 @@ function malformed(rng: Rng): Case {
     case 7: // wrong method or path
       return { ...base, method: pick(rng, ['GET', 'PUT', 'PATCH', 'DELETE']), path: pick(rng, ['/v1/images/generations', '/v1/images', '/v1/jobs/nope', '/v1/jobs/images', '/../etc/passwd', '/v1/%zz', '/v2/x']) };
     default: // unknown fields and a missing prompt
-      return { ...base, body: Buffer.from(JSON.stringify(rng.int(2) === 0 ? { model: 'gpt-image-1' } : { ...valid, ['x' + rng.int(1e6)]: 1 })) };
+      return { ...base, body: Buffer.from(JSON.stringify(rng.int(2) === 0 ? { model: 'gpt-image-1.5' } : { ...valid, ['x' + rng.int(1e6)]: 1 })) };
   }
 }
 

@@ -25,7 +25,7 @@ afterAll(async () => {
 
 describe('gateway, sync API, with the openai SDK', () => {
   it('generates an image through the limiter and says where the time went', async () => {
-    const { data, response } = await client().images.generate({ model: 'gpt-image-1', prompt: 'a fox', quality: 'low', output_format: 'webp' }).withResponse();
+    const { data, response } = await client().images.generate({ model: 'gpt-image-1.5', prompt: 'a fox', quality: 'low', output_format: 'webp' }).withResponse();
     const meta = await sharp(Buffer.from(data.data![0]!.b64_json!, 'base64')).metadata();
     expect(meta).toMatchObject({ format: 'webp', width: 1024, height: 1024 });
     expect(response.headers.get('x-ratelab-attempts')).toBe('1');
@@ -35,9 +35,9 @@ describe('gateway, sync API, with the openai SDK', () => {
   });
 
   it('refuses unknown client keys with 401 and validates like the provider, without calling it', async () => {
-    await expect(client('sk-someone-else').images.generate({ model: 'gpt-image-1', prompt: 'x' })).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(client('sk-someone-else').images.generate({ model: 'gpt-image-1.5', prompt: 'x' })).rejects.toBeInstanceOf(AuthenticationError);
     const before = ((await (await fetch(`${mock.url}/__admin/stats`)).json()) as { total: number }).total;
-    const error = await client().images.generate({ model: 'gpt-image-1', prompt: 'x', n: 11 }).catch((e: unknown) => e);
+    const error = await client().images.generate({ model: 'gpt-image-1.5', prompt: 'x', n: 11 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as BadRequestError).param).toBe('n');
     const after = ((await (await fetch(`${mock.url}/__admin/stats`)).json()) as { total: number }).total;
@@ -47,7 +47,7 @@ describe('gateway, sync API, with the openai SDK', () => {
   it('passes provider errors through with their status and body', async () => {
     const denied = await startGateway({ upstream: mock.baseURL, upstreamKey: 'sk-tier0-free-upstream', timeScale: SCALE });
     try {
-      const error = await new OpenAI({ apiKey: DEV_CLIENT_KEY, baseURL: denied.baseURL, maxRetries: 0 }).images.generate({ model: 'gpt-image-1', prompt: 'x' }).catch((e: unknown) => e);
+      const error = await new OpenAI({ apiKey: DEV_CLIENT_KEY, baseURL: denied.baseURL, maxRetries: 0 }).images.generate({ model: 'gpt-image-1.5', prompt: 'x' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PermissionDeniedError);
       expect((error as PermissionDeniedError).message).toContain('Your organization must be verified');
     } finally {
@@ -59,7 +59,7 @@ describe('gateway, sync API, with the openai SDK', () => {
     const tiny = await startGateway({ upstream: mock.baseURL, upstreamKey: 'sk-tier5-tiny', timeScale: SCALE, limiter: { concurrency: { mode: 'fixed', limit: 1 }, queue: { maxSize: 1 } } });
     try {
       const sdk = new OpenAI({ apiKey: DEV_CLIENT_KEY, baseURL: tiny.baseURL, maxRetries: 0 });
-      const calls = Array.from({ length: 4 }, () => sdk.images.generate({ model: 'gpt-image-1', prompt: 'x', quality: 'low' }).catch((e: unknown) => e));
+      const calls = Array.from({ length: 4 }, () => sdk.images.generate({ model: 'gpt-image-1.5', prompt: 'x', quality: 'low' }).catch((e: unknown) => e));
       const results = await Promise.all(calls);
       const shed = results.filter((r) => r instanceof RateLimitError) as RateLimitError[];
       expect(shed.length).toBeGreaterThanOrEqual(1);

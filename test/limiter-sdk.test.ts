@@ -18,7 +18,7 @@ describe('limiter + openai SDK', () => {
   it('learns the limits from .withResponse() headers, paces, and ends with zero 429s surfaced', async () => {
     const client = new OpenAI({ apiKey: 'sk-tier1-sdk', baseURL: mock.baseURL, maxRetries: 0 });
     const limiter = createLimiter({ budgets: { requestsHeader: 'ipm' } }, { timeScale: 0.01 });
-    const request = { model: 'gpt-image-1', prompt: 'a lighthouse', quality: 'low' } as const;
+    const request = { model: 'gpt-image-1.5', prompt: 'a lighthouse', quality: 'low' } as const;
     const results = await Promise.all(
       Array.from({ length: 12 }, () => limiter.execute((ctx) => client.images.generate(request, { signal: ctx.signal }).withResponse(), { cost: request })),
     );
@@ -36,11 +36,11 @@ describe('limiter + openai SDK', () => {
   it('classifies the SDK’s RateLimitError as a limit and waits out its retry-after', async () => {
     const client = new OpenAI({ apiKey: 'sk-tier1-sdk-errors', baseURL: mock.baseURL, maxRetries: 0 });
     // Use the whole IPM outside the limiter, so the limiter's first attempt gets a 429.
-    await Promise.all(Array.from({ length: 5 }, () => client.images.generate({ model: 'gpt-image-1', prompt: 'x', quality: 'low' })));
-    const direct = await client.images.generate({ model: 'gpt-image-1', prompt: 'x' }).catch((e: unknown) => e);
+    await Promise.all(Array.from({ length: 5 }, () => client.images.generate({ model: 'gpt-image-1.5', prompt: 'x', quality: 'low' })));
+    const direct = await client.images.generate({ model: 'gpt-image-1.5', prompt: 'x' }).catch((e: unknown) => e);
     expect(direct).toBeInstanceOf(RateLimitError);
     const limiter = createLimiter({ budgets: { syncFromHeaders: false } }, { timeScale: 0.01 });
-    const e = await limiter.execute(() => client.images.generate({ model: 'gpt-image-1', prompt: 'x', quality: 'low' }));
+    const e = await limiter.execute(() => client.images.generate({ model: 'gpt-image-1.5', prompt: 'x', quality: 'low' }));
     expect(e.ok).toBe(true);
     expect(e.attempts).toBeGreaterThanOrEqual(2);
     expect((e.value as { usage?: unknown }).usage).toBeDefined();

@@ -17,7 +17,7 @@ describe('embedded engine over real HTTP', () => {
         return await runLoad({
           options: { scenarios: { hold: { executor: 'constant-arrival-rate', rate: 1000, timeUnit: '1s', duration, preAllocatedVUs: 200, maxVUs: 400 } }, thresholds: { http_req_failed: ['rate==0'] } },
           iterations: (metrics) => {
-            it = imageIteration(metrics, { baseURL: url, apiKey: 'sk-x', clock: realClock, timeoutMs: 5_000, connections: 400 });
+            it = imageIteration(metrics, { baseURL: url, apiKey: 'sk-x', model: 'gpt-image-1.5', clock: realClock, timeoutMs: 5_000, connections: 400 });
             return {
               default: async (ctx) => {
                 if (record) sends.push(performance.now());

@@ -5,7 +5,7 @@ import { loadProfile } from '../mock-server/profiles/index.ts';
 
 let mock: RunningMockServer;
 beforeAll(async () => {
-  mock = await startMockServer({ profile: loadProfile('openai', { latency: { p50: '1ms', p95: '1ms', p99: '1ms', min: 0 } }) });
+  mock = await startMockServer({ profile: loadProfile('openai', { latency: { p50: '1ms', p95: '1ms', p99: '1ms', min: 0 }, maxBodyBytes: 1_048_576 }) });
 });
 afterAll(() => mock.close());
 
@@ -64,7 +64,7 @@ describe('bad input over HTTP', () => {
 
   it('unknown route → 404, wrong method → 405 with allow', async () => {
     await expectOpenAIError(await post('{}', {}, '/v1/chat/completions'), 404, null, null);
-    await expectOpenAIError(await post('{}', {}, '/v1/images/edits'), 404, null, null);
+    await expectOpenAIError(await post('{}', {}, '/v1/images/variations'), 404, null, null);
     const wrongMethod = await fetch(`${mock.url}/v1/images/generations`, { headers: { authorization: 'Bearer sk-tier1-x' } });
     expect(wrongMethod.headers.get('allow')).toBe('POST');
     await expectOpenAIError(wrongMethod, 405, null, null);

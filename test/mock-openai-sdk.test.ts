@@ -27,7 +27,7 @@ describe('the openai SDK against the HTTP mock', () => {
     ['jpeg', '1536x1024', 1536, 1024],
     ['webp', '1024x1536', 1024, 1536],
   ] as const)('generates a %s %s image that decodes', async (format, size, width, height) => {
-    const response = await client(`sk-tier5-${format}`).images.generate({ model: 'gpt-image-1', prompt: 'a red fox', size, output_format: format, quality: 'low' });
+    const response = await client(`sk-tier5-${format}`).images.generate({ model: 'gpt-image-1.5', prompt: 'a red fox', size, output_format: format, quality: 'low' });
     const meta = await sharp(Buffer.from(response.data![0]!.b64_json!, 'base64')).metadata();
     expect(meta).toMatchObject({ format, width, height });
     expect(response.usage).toMatchObject({ output_tokens: expect.any(Number), input_tokens: expect.any(Number) });
@@ -37,11 +37,11 @@ describe('the openai SDK against the HTTP mock', () => {
 
   it.each(['sk-tier0-free', 'sk-unverified-acme'])('raises PermissionDeniedError for %s', async (key) => {
     const error = await client(key)
-      .images.generate({ model: 'gpt-image-1', prompt: 'a red fox' })
+      .images.generate({ model: 'gpt-image-1.5', prompt: 'a red fox' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect((error as APIError).status).toBe(403);
-    expect((error as APIError).message).toContain('Your organization must be verified to use the model `gpt-image-1`');
+    expect((error as APIError).message).toContain('Your organization must be verified to use the model `gpt-image-1.5`');
   });
 
   it('raises AuthenticationError for an unknown key', async () => {
@@ -51,8 +51,8 @@ describe('the openai SDK against the HTTP mock', () => {
 
   it('raises RateLimitError with the x-ratelimit headers when IPM is exceeded', async () => {
     const sdk = client('sk-tier1-ipm');
-    for (let i = 0; i < 5; i++) await sdk.images.generate({ model: 'gpt-image-1', prompt: `fox ${i}` });
-    const error = (await sdk.images.generate({ model: 'gpt-image-1', prompt: 'one more' }).catch((e: unknown) => e)) as RateLimitError;
+    for (let i = 0; i < 5; i++) await sdk.images.generate({ model: 'gpt-image-1.5', prompt: `fox ${i}` });
+    const error = (await sdk.images.generate({ model: 'gpt-image-1.5', prompt: 'one more' }).catch((e: unknown) => e)) as RateLimitError;
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error.code).toBe('rate_limit_exceeded');
     expect(error.type).toBe('requests');
@@ -72,7 +72,7 @@ describe('the openai SDK against the HTTP mock', () => {
     expect(injected.status).toBe(201);
     try {
       const error = await client('sk-tier5-outage', 2)
-        .images.generate({ model: 'gpt-image-1', prompt: 'a red fox' })
+        .images.generate({ model: 'gpt-image-1.5', prompt: 'a red fox' })
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OpenAI.InternalServerError);
       expect((error as APIError).status).toBe(503);
@@ -87,6 +87,7 @@ describe('the openai SDK against the HTTP mock', () => {
 
   it('lists the model', async () => {
     const models = await client('sk-tier1-list').models.list();
-    expect(models.data.map((m) => m.id)).toContain('gpt-image-1');
+    expect(models.data.map((m) => m.id)).toContain('gpt-image-1.5');
+    expect(models.data.map((m) => m.id)).not.toContain('gpt-image-1');
   });
 });

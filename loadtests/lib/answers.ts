@@ -3,9 +3,12 @@
  * and the embedded engine (no imports, no runtime APIs), so both count the same things.
  */
 
+/** The model load tests ask for unless told (`MODEL` for k6; the profile's default model in the CLI and the sim). */
+export const DEFAULT_LOADTEST_MODEL = 'gpt-image-1.5';
+
 /** The request every iteration sends: the cheapest image, so load is about rates, not bytes. */
-export function imageRequestBody(vu: number, iteration: number): string {
-  return JSON.stringify({ model: 'gpt-image-1', prompt: `ratelab load test ${vu}-${iteration}`, quality: 'low', output_format: 'webp' });
+export function imageRequestBody(vu: number, iteration: number, model: string = DEFAULT_LOADTEST_MODEL): string {
+  return JSON.stringify({ model, prompt: `ratelab load test ${vu}-${iteration}`, quality: 'low', output_format: 'webp' });
 }
 
 /** The gateway's own refusals carry this error type (src/gateway/refusals.ts). */

@@ -8,13 +8,14 @@ import http from 'k6/http';
 import { Counter, Rate, Trend } from 'k6/metrics';
 import { LOADTEST_METRICS as M } from '../../src/metrics/catalogue.ts';
 import { DEFAULT_CAPACITY, DEFAULT_TIME_SCALE, scenario, type ScenarioName } from '../scenarios.ts';
-import { classifyAnswer, errorTypeOf, imageRequestBody } from './answers.ts';
+import { classifyAnswer, DEFAULT_LOADTEST_MODEL, errorTypeOf, imageRequestBody } from './answers.ts';
 
 const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:4020').replace(/\/$/, '');
 const API_KEY = __ENV.API_KEY || 'sk-ratelab-dev';
 const MOCK_URL = (__ENV.MOCK_URL || 'http://127.0.0.1:4010').replace(/\/$/, '');
 const TIME_SCALE = Number(__ENV.TIME_SCALE || DEFAULT_TIME_SCALE);
 const CAPACITY = Number(__ENV.CAPACITY || DEFAULT_CAPACITY);
+const MODEL = __ENV.MODEL || DEFAULT_LOADTEST_MODEL;
 
 export function k6Script(name: ScenarioName) {
   const plan = scenario(name, { capacity: CAPACITY, timeScale: TIME_SCALE });
@@ -28,7 +29,7 @@ export function k6Script(name: ScenarioName) {
   const params = { headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, timeout: `${Math.ceil(360 * TIME_SCALE + 30)}s` };
 
   function iteration(): void {
-    const res = http.post(`${BASE_URL}/v1/images/generations`, imageRequestBody(__VU, __ITER), params);
+    const res = http.post(`${BASE_URL}/v1/images/generations`, imageRequestBody(__VU, __ITER, MODEL), params);
     const body = typeof res.body === 'string' ? res.body : null;
     const upstreamStatus = Number(res.headers['X-Ratelab-Upstream-Status'] ?? NaN);
     const facts = { status: res.status, errorType: res.status === 200 ? undefined : errorTypeOf(body), upstreamStatus: Number.isNaN(upstreamStatus) ? undefined : upstreamStatus };

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/virtual-clock.ts';
-import { loadProfile } from '../profiles/index.ts';
-import { Accounts, orgIdFor, parseKey } from './accounts.ts';
+import { catalogueOf, loadProfile } from '../profiles/index.ts';
+import type { Profile } from '../profiles/schema.ts';
+import { Accounts, limitPlan, orgIdFor, parseKey } from './accounts.ts';
+
+const accountsOf = (profile: Profile, clock: VirtualClock, max?: number) => new Accounts(profile, clock, limitPlan(profile, catalogueOf(profile).factsFor(profile.defaultModel)), max);
+const model = (id: string, profile = loadProfile('openai')) => catalogueOf(profile).get(id)!;
 
 describe('parseKey', () => {
   it.each([
@@ -26,28 +30,41 @@ describe('parseKey', () => {
 
 describe('Accounts', () => {
   it('gives tiers their limits and no access to free, unlisted and unverified', () => {
-    const accounts = new Accounts(loadProfile('openai'), new VirtualClock(0));
-    expect(accounts.get('sk-tier1-a')!.hasAccess()).toBe(true);
-    expect(accounts.get('sk-tier0-a')!.hasAccess()).toBe(false);
-    expect(accounts.get('sk-tier9-a')!.hasAccess()).toBe(false);
-    expect(accounts.get('sk-unverified-a')!.hasAccess()).toBe(false);
+    const accounts = accountsOf(loadProfile('openai'), new VirtualClock(0));
+    const m = model('gpt-image-2');
+    expect(accounts.get('sk-tier1-a')!.limitsFor(m, 0)).toBeDefined();
+    expect(accounts.get('sk-tier0-a')!.limitsFor(m, 0)).toBeUndefined();
+    expect(accounts.get('sk-tier9-a')!.limitsFor(m, 0)).toBeUndefined();
+    expect(accounts.get('sk-unverified-a')!.limitsFor(m, 0)).toBeUndefined();
     expect(accounts.get('nope')).toBeUndefined();
+  });
+
+  it('keeps one bucket per model family (snapshots share theirs), or one for all with bucket: shared', () => {
+    const account = accountsOf(loadProfile('openai'), new VirtualClock(0)).get('sk-tier1-a')!;
+    const two = account.limitsFor(model('gpt-image-2'), 0)!;
+    expect(account.limitsFor(model('gpt-image-2-2026-04-21'), 0)).toBe(two);
+    expect(account.limitsFor(model('gpt-image-2.5-flare'), 0)).not.toBe(two);
+    const shared = loadProfile('openai', { limits: { bucket: 'shared' } });
+    const one = accountsOf(shared, new VirtualClock(0)).get('sk-tier1-a')!;
+    expect(one.limitsFor(model('gpt-image-2', shared), 0)).toBe(one.limitsFor(model('gpt-image-2.5-flare', shared), 0));
   });
 
   it('applies the profile upgrade after its delay, from first use', async () => {
     const clock = new VirtualClock(0);
     const profile = loadProfile('openai', { upgrades: [{ fromTier: 1, toTier: 2, after: '36h' }] });
-    const accounts = new Accounts(profile, clock);
+    const accounts = accountsOf(profile, clock);
     const account = accounts.get('sk-tier1-a')!;
+    const limits = account.limitsFor(model('gpt-image-1.5', profile), 0)!;
     await clock.advance(36 * 3600_000 - 1);
     expect(account.tier).toBe(1);
     await clock.advance(1);
     expect(account.tier).toBe(2);
-    expect(account.limits!.remaining(clock.now())).toMatchObject({ ipm: 20 });
+    expect(limits.remaining(clock.now())).toMatchObject({ ipm: 20 });
+    expect(account.limitsFor(model('gpt-image-1.5', profile), clock.now())).toBe(limits);
   });
 
   it('stays bounded under many keys', () => {
-    const accounts = new Accounts(loadProfile('openai'), new VirtualClock(0), 100);
+    const accounts = accountsOf(loadProfile('openai'), new VirtualClock(0), 100);
     for (let i = 0; i < 1000; i++) accounts.get(`sk-tier1-${i}`);
     expect(accounts.all()).toHaveLength(100);
     expect(accounts.findByOrg(orgIdFor('sk-tier1-999'))).toBeDefined();

@@ -1,7 +1,24 @@
 import { createHash } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../src/core/clock.ts';
+import type { CatalogueModel } from '../../src/openai/catalogue.ts';
 import type { Profile, TierLimits } from '../profiles/schema.ts';
 import { AccountLimits } from './limits.ts';
+
+/** Which bucket a model's requests draw from, and the tier table that sizes it. */
+export interface LimitPlan {
+  bucketOf(model: CatalogueModel): string;
+  tiersOf(model: CatalogueModel): Readonly<Record<string, TierLimits | null>>;
+}
+
+/**
+ * The profile's choice: one bucket per model family with the catalogue's (or the
+ * profile's) tier table, or one bucket for every model sized by the default model's.
+ */
+export function limitPlan(profile: Profile, defaultModel: CatalogueModel): LimitPlan {
+  const tiersOf = (model: CatalogueModel) => profile.limits.tiers ?? model.tiers.table;
+  if (profile.limits.bucket === 'shared') return { bucketOf: () => 'shared', tiersOf: () => tiersOf(defaultModel) };
+  return { bucketOf: (model) => model.family, tiersOf };
+}
 
 export type KeyIdentity = { tier: number; verified: boolean };
 
@@ -22,7 +39,8 @@ export function orgIdFor(key: string): string {
 }
 
 export class Account {
-  limits: AccountLimits | undefined;
+  /** Limits by bucket (a model family, or `shared`), made on the first request that draws from one. */
+  private readonly buckets = new Map<string, { limits: AccountLimits; tiers: Readonly<Record<string, TierLimits | null>> }>();
   /** Earliest time this account was told it may retry (after a 429 or 503 hint). */
   notBefore = 0;
   private readonly timers: TimerHandle[] = [];
@@ -33,26 +51,38 @@ export class Account {
     readonly verified: boolean,
     readonly firstSeen: number,
     private readonly profile: Profile,
-  ) {
-    const tierLimits = this.tierLimits();
-    this.limits = tierLimits ? new AccountLimits(profile.limits, tierLimits, firstSeen) : undefined;
+    private readonly plan: LimitPlan,
+  ) {}
+
+  /**
+   * The limits `model`'s requests draw from, or undefined when this account has no access
+   * to it: free tier, tiers the table does not list, unverified orgs.
+   */
+  limitsFor(model: CatalogueModel, now: number): AccountLimits | undefined {
+    if (!this.verified) return undefined;
+    const key = this.plan.bucketOf(model);
+    const existing = this.buckets.get(key);
+    if (existing) return existing.limits;
+    const tiers = this.plan.tiersOf(model);
+    const limits = tiers[String(this.tier)];
+    if (!limits) return undefined;
+    const created = new AccountLimits(this.profile.limits, limits, now);
+    this.buckets.set(key, { limits: created, tiers });
+    return created;
   }
 
-  tierLimits(): TierLimits | undefined {
-    return this.profile.limits.tiers[String(this.tier)] ?? undefined;
-  }
-
-  /** Free tier, tiers the profile does not list, and unverified orgs have no access. */
-  hasAccess(): boolean {
-    return this.verified && this.limits !== undefined;
+  /** Buckets in use, by name (for stats). */
+  usedBuckets(): [string, AccountLimits][] {
+    return [...this.buckets].map(([key, b]) => [key, b.limits]);
   }
 
   setTier(tier: number, now: number): void {
     this.tier = tier;
-    const tierLimits = this.tierLimits();
-    if (!tierLimits) this.limits = undefined;
-    else if (this.limits) this.limits.setTier(tierLimits, now);
-    else this.limits = new AccountLimits(this.profile.limits, tierLimits, now);
+    for (const [key, bucket] of this.buckets) {
+      const limits = bucket.tiers[String(tier)];
+      if (limits) bucket.limits.setTier(limits, now);
+      else this.buckets.delete(key);
+    }
   }
 
   schedule(timer: TimerHandle): void {
@@ -72,6 +102,7 @@ export class Accounts {
   constructor(
     private readonly profile: Profile,
     private readonly clock: Clock,
+    private readonly plan: LimitPlan,
     private readonly maxAccounts = 10_000,
   ) {}
 
@@ -81,7 +112,7 @@ export class Accounts {
     const identity = parseKey(key);
     if (!identity) return undefined;
     const now = this.clock.now();
-    const account = new Account(orgIdFor(key), identity.tier, identity.verified, now, this.profile);
+    const account = new Account(orgIdFor(key), identity.tier, identity.verified, now, this.profile, this.plan);
     for (const upgrade of this.profile.upgrades) {
       if (upgrade.fromTier === identity.tier) this.scheduleTier(account, upgrade.toTier, upgrade.after, upgrade.fromTier);
     }

@@ -92,7 +92,7 @@ function statsOf(model: MockModel): Record<string, unknown> {
   const now = model.clock.now();
   return {
     profile: model.profile.name,
-    model: model.profile.model,
+    models: model.served,
     timeScale: model.timeScale.factor,
     seed: model.seed,
     uptimeMs: now - model.startedAt,
@@ -102,7 +102,7 @@ function statsOf(model: MockModel): Record<string, unknown> {
       org: a.org,
       tier: a.tier,
       verified: a.verified,
-      remaining: a.limits?.remaining(now) ?? null,
+      remaining: Object.fromEntries(a.usedBuckets().map(([bucket, limits]) => [bucket, limits.remaining(now)])),
     })),
     faults: model.faults.list(now).map((f) => describeFault(f, now)),
   };

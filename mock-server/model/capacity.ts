@@ -1,8 +1,11 @@
-import { imageCost } from '../../src/core/images-cost.ts';
-import type { ImageRequest } from '../../src/core/images-request.ts';
+import { imageCost } from '../../src/openai/cost.ts';
+import type { Catalogue } from '../../src/openai/catalogue.ts';
+import type { ImageRequest } from '../../src/openai/request.ts';
 import { createRng } from '../../src/core/rng.ts';
 import type { Profile } from '../profiles/schema.ts';
+import { limitPlan } from './accounts.ts';
 import { backgroundUtilization } from './background.ts';
+import { latencyRequestOf, referenceTokens } from './latency-request.ts';
 import { LatencyModel } from './latency.ts';
 
 export type CapacityBound = 'gpu' | 'rpm' | 'ipm' | 'tpm';
@@ -20,18 +23,21 @@ export interface Capacity {
 /**
  * The most an account can deliver, in images per minute, sending requests like `request`:
  * the GPU slots other tenants leave free (background load averaged over `windowMs`) ÷ the mean
- * service time, capped by the tier's RPM, IPM and TPM. It ignores contention slowdown, so it
- * is an upper bound: the "theoretical capacity" that goodput is compared with.
+ * service time, capped by the tier's RPM, IPM and TPM for the request's model. It ignores
+ * contention slowdown, so it is an upper bound: the "theoretical capacity" that goodput is
+ * compared with.
  */
-export function theoreticalCapacity(profile: Profile, tier: number, request: ImageRequest, windowMs = 600_000): Capacity | undefined {
-  const limits = profile.limits.tiers[String(tier)];
+export function theoreticalCapacity(profile: Profile, catalogue: Catalogue, tier: number, request: ImageRequest, windowMs = 600_000): Capacity | undefined {
+  const model = catalogue.factsFor(request.model);
+  const limits = limitPlan(profile, catalogue.factsFor(catalogue.defaultModel)).tiersOf(model)[String(tier)];
   if (!limits) return undefined;
-  const meanServiceMs = new LatencyModel(profile.latency, createRng(0)).mean(request);
+  const latency = new LatencyModel(profile.latency, createRng(0), referenceTokens(profile, catalogue));
+  const meanServiceMs = latency.mean(latencyRequestOf(request, catalogue));
   const steps = 1000;
   let busy = 0;
   for (let i = 0; i < steps; i++) busy += backgroundUtilization(profile.pool.background, ((i + 0.5) / steps) * windowMs);
   const freeSlots = profile.pool.slots * (1 - busy / steps);
-  const cost = imageCost(request);
+  const cost = imageCost(request, catalogue);
   const perMinute = 60_000 / profile.limits.window;
   const bounds: Partial<Record<CapacityBound, number>> = {
     gpu: meanServiceMs > 0 ? ((freeSlots * 60_000) / meanServiceMs) * request.n : Infinity,

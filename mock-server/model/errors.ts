@@ -1,4 +1,4 @@
-import type { OpenAIErrorBody } from '../../src/core/openai-errors.ts';
+import type { OpenAIErrorBody } from '../../src/openai/errors.ts';
 import type { MockResponse } from './types.ts';
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): MockResponse {

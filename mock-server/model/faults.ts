@@ -16,6 +16,8 @@ export interface FaultDecision {
   reset: boolean;
   stallMs?: number;
   latencyFactor: number;
+  /** Blocked by moderation, at this stage. */
+  moderation?: 'input' | 'output';
 }
 
 const NO_FAULT: FaultDecision = { reset: false, latencyFactor: 1 };
@@ -91,6 +93,9 @@ export class Faults {
           break;
         case 'stall':
           if (this.rng.next() < fault.rate) decision.stallMs ??= fault.stallFor;
+          break;
+        case 'moderation':
+          if (this.rng.next() < fault.rate) decision.moderation ??= fault.stage;
           break;
       }
     }

@@ -1,43 +1,54 @@
 import sharp from 'sharp';
-import { sizeDimensions, type OutputFormat, type Size } from '../../src/core/images-api.ts';
+import type { FormatName } from '../../src/openai/catalogue-schema.ts';
 
 /**
  * Real, decodable images of the requested size and format, made once per
- * size × format × transparency and cached as base64 (sharp encodes png/jpeg/webp; writing
- * a webp encoder by hand would be unwise). A horizontal gradient keeps them small.
+ * size × format × transparency and cached as base64 (sharp encodes png/jpeg/webp/gif;
+ * writing those encoders by hand would be unwise). A horizontal gradient keeps them small.
+ * Free-form sizes make the key space unbounded, so the cache keeps the most recent
+ * `MAX_CACHED` renders, shared by every model in the process (images do not depend on the profile).
  */
-/** Shared by every model in the process: the images do not depend on the profile. */
+const MAX_CACHED = 64;
 const cache = new Map<string, Promise<string>>();
 
 export class ImageStore {
-  get(size: Size, format: OutputFormat, transparent: boolean): Promise<string> {
-    const key = `${size}/${format}/${transparent}`;
+  get(width: number, height: number, format: FormatName, transparent: boolean): Promise<string> {
+    const key = `${width}x${height}/${format}/${transparent}`;
     let image = cache.get(key);
-    if (!image) {
-      image = render(size, format, transparent);
-      cache.set(key, image);
+    if (image) {
+      // Map order is insertion order: re-inserting makes it the most recent.
+      cache.delete(key);
+    } else {
+      image = render(width, height, format, transparent);
     }
+    cache.set(key, image);
+    if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
     return image;
   }
 
-  /** Renders every combination up front, so the first requests do not pay for encoding. */
+  /** Renders the standard sizes up front, so the first requests do not pay for encoding. */
   async warm(): Promise<void> {
-    const sizes: Size[] = ['1024x1024', '1536x1024', '1024x1536'];
     const jobs: Promise<string>[] = [];
-    for (const size of sizes) {
-      for (const format of ['png', 'jpeg', 'webp'] as const) jobs.push(this.get(size, format, false));
-      jobs.push(this.get(size, 'png', true), this.get(size, 'webp', true));
+    for (const [w, h] of [[1024, 1024], [1536, 1024], [1024, 1536]] as const) {
+      for (const format of ['png', 'jpeg', 'webp'] as const) jobs.push(this.get(w, h, format, false));
+      jobs.push(this.get(w, h, 'png', true), this.get(w, h, 'webp', true));
     }
     await Promise.all(jobs);
   }
 }
 
-async function render(size: Size, format: OutputFormat, transparent: boolean): Promise<string> {
-  const { width, height } = sizeDimensions(size);
+function svg(width: number, height: number, transparent: boolean): string {
+  const fill = transparent ? ' fill-opacity="0.8"' : '';
+  const doc = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><defs><linearGradient id="g"><stop offset="0" stop-color="#285adc"/><stop offset="1" stop-color="#dc5a3c"/></linearGradient></defs><rect width="${width}" height="${height}" fill="url(#g)"${fill}/></svg>`;
+  return Buffer.from(doc).toString('base64');
+}
+
+async function render(width: number, height: number, format: FormatName, transparent: boolean): Promise<string> {
+  if (format === 'svg') return svg(width, height, transparent);
   const channels = transparent ? 4 : 3;
   const pixels = Buffer.alloc(width * height * channels);
   for (let x = 0; x < width; x++) {
-    const t = x / (width - 1);
+    const t = x / Math.max(1, width - 1);
     const offset = x * channels;
     pixels[offset] = Math.round(40 + 180 * t);
     pixels[offset + 1] = 90;
@@ -47,6 +58,6 @@ async function render(size: Size, format: OutputFormat, transparent: boolean): P
   const rowBytes = width * channels;
   for (let y = 1; y < height; y++) pixels.copy(pixels, y * rowBytes, 0, rowBytes);
   const image = sharp(pixels, { raw: { width, height, channels } });
-  const encoded = format === 'png' ? image.png() : format === 'jpeg' ? image.jpeg({ quality: 80 }) : image.webp({ quality: 80 });
+  const encoded = format === 'png' ? image.png() : format === 'jpeg' ? image.jpeg({ quality: 80 }) : format === 'gif' ? image.gif() : image.webp({ quality: 80 });
   return (await encoded.toBuffer()).toString('base64');
 }

@@ -2,17 +2,19 @@ import { probit } from '../../src/core/probit.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { StratifiedUniform } from '../../src/core/stratified.ts';
 import type { Profile } from '../profiles/schema.ts';
-import { OUTPUT_TOKENS, type OutputFormat, type Quality, type Size } from '../../src/core/images-api.ts';
+import type { FormatName } from '../../src/openai/catalogue-schema.ts';
 
 /** z-scores of the 95th and 99th percentiles of N(0, 1). */
 export const Z95 = 1.6448536269514722;
 export const Z99 = 2.3263478740408408;
 
 export interface LatencyRequest {
-  quality: Quality;
-  size: Size;
-  format: OutputFormat;
+  /** Output tokens of one image (the catalogue's, for the request's model, quality and size). */
+  tokens: number;
+  format: FormatName;
   n: number;
+  /** Input images of an edit (0 for generations). */
+  inputImages: number;
 }
 
 /**
@@ -25,19 +27,19 @@ export class LatencyModel {
   private readonly lnP95: number;
   private readonly sigmaBody: number;
   private readonly sigmaTail: number;
-  private readonly referenceTokens: number;
   private readonly drawZ: () => number;
 
   constructor(
     private readonly latency: Profile['latency'],
     rng: Rng,
+    /** Output tokens of the profile's reference request (its P50/P95/P99 are for it). */
+    private readonly referenceTokens: number,
   ) {
-    const { p50, p95, p99, reference } = latency;
+    const { p50, p95, p99 } = latency;
     this.lnP50 = Math.log(Math.max(p50, Number.MIN_VALUE));
     this.lnP95 = Math.log(Math.max(p95, Number.MIN_VALUE));
     this.sigmaBody = p50 > 0 ? Math.log(p95 / p50) / Z95 : 0;
     this.sigmaTail = p95 > 0 ? Math.log(p99 / p95) / (Z99 - Z95) : 0;
-    this.referenceTokens = OUTPUT_TOKENS[reference.quality][reference.size];
     if (latency.sampling === 'iid') {
       this.drawZ = () => rng.normal();
     } else {
@@ -46,12 +48,11 @@ export class LatencyModel {
     }
   }
 
-  /** Multiplier of the reference latency for this request: tokens, extra images, format. */
+  /** Multiplier of the reference latency for this request: tokens, extra images, input images, format. */
   factor(req: LatencyRequest): number {
-    const { fixedShare, perExtraImage, formatFactor } = this.latency;
-    const tokens = OUTPUT_TOKENS[req.quality][req.size];
-    const tokenScale = fixedShare + (1 - fixedShare) * (tokens / this.referenceTokens);
-    return tokenScale * (1 + perExtraImage * (req.n - 1)) * formatFactor[req.format];
+    const { fixedShare, perExtraImage, perInputImage, formatFactor } = this.latency;
+    const tokenScale = fixedShare + (1 - fixedShare) * (req.tokens / this.referenceTokens);
+    return tokenScale * (1 + perExtraImage * (req.n - 1)) * (1 + perInputImage * req.inputImages) * formatFactor[req.format];
   }
 
   /** The reference request's latency at standard-normal score z. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AccountLimits } from './limits.ts';
 
-const limits = { window: 60_000, tiers: {}, requestsHeader: 'ipm', retryAfter: 'none', omitHeaders: false } as const;
+const limits = { window: 60_000, tiers: {}, bucket: 'per-model', requestsHeader: 'ipm', retryAfter: 'none', omitHeaders: false } as const;
 const cost = (ipm: number, tpm: number) => ({ rpm: 1, ipm, tpm });
 
 describe('AccountLimits', () => {

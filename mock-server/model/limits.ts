@@ -1,6 +1,6 @@
 import { ceilMs, formatGoDuration } from '../../src/core/duration.ts';
 import type { Profile, TierLimits } from '../profiles/schema.ts';
-import { DIMENSIONS, type Cost, type Dimension } from '../../src/core/images-cost.ts';
+import { DIMENSIONS, type Cost, type Dimension } from '../../src/openai/cost.ts';
 import { TokenBucket } from './bucket.ts';
 
 export { DIMENSIONS, type Cost, type Dimension };

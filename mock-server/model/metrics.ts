@@ -1,6 +1,5 @@
 import { Registry } from 'prom-client';
 import { MOCK_METRICS, type MockReason } from '../../src/metrics/catalogue.ts';
-import type { Quality, Size } from '../../src/core/images-api.ts';
 import { counter, gauge, histogram } from '../../src/metrics/register.ts';
 import type { PoolState } from './pool.ts';
 
@@ -32,7 +31,8 @@ export function createMockMetrics(registry: Registry, timeScale: number, pool: (
       if (!child) requestChildren.set(key, (child = requests.labels(String(status), reason)));
       child.inc();
     },
-    observeService(quality: Quality, size: Size, seconds: number): void {
+    /** `size` is a bounded label (`sizeLabel`): free-form sizes fold into megapixel classes. */
+    observeService(quality: string, size: string, seconds: number): void {
       const key = `${quality}/${size}`;
       let child = serviceChildren.get(key);
       if (!child) serviceChildren.set(key, (child = serviceSeconds.labels(quality, size)));

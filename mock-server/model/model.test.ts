@@ -3,6 +3,7 @@ import { VirtualClock } from '../../src/core/virtual-clock.ts';
 import { call, errorOf, generate, settle } from '../../test/support/mock-client.ts';
 import { loadProfile } from '../profiles/index.ts';
 import { orgIdFor } from './accounts.ts';
+import { CATALOGUE } from '../../src/openai/catalogue.ts';
 import { MockModel } from './model.ts';
 
 const quick = { p50: '10s', p95: '10s', p99: '10s', min: 0 };
@@ -28,7 +29,7 @@ describe('account limits on the wire', () => {
     const error = errorOf(limited);
     expect(error).toMatchObject({ type: 'requests', param: null, code: 'rate_limit_exceeded' });
     expect(error.message).toMatch(
-      new RegExp(`^Rate limit reached for gpt-image-1 in organization ${orgIdFor(key)} on images per min \\(IPM\\): Limit 5, Used 5, Requested 1\\. Please try again in 2s\\.`),
+      new RegExp(`^Rate limit reached for gpt-image-1\\.5 in organization ${orgIdFor(key)} on images per min \\(IPM\\): Limit 5, Used 5, Requested 1\\. Please try again in 2s\\.`),
     );
     expect(limited.headers).toMatchObject({
       'x-ratelimit-limit-requests': '5',
@@ -51,7 +52,7 @@ describe('account limits on the wire', () => {
     const second = await generate(model, { quality: 'medium', size: '1024x1536', n: 3 });
     await clock.runAll();
     const body = JSON.parse((await first).body);
-    expect(body.usage).toEqual({ input_tokens: 100, input_tokens_details: { image_tokens: 0, text_tokens: 100 }, output_tokens: 6208, total_tokens: 6308 });
+    expect(body.usage).toEqual({ input_tokens: 100, input_tokens_details: { image_tokens: 0, text_tokens: 100 }, output_tokens: 6208, total_tokens: 6308, output_tokens_details: { image_tokens: 6208, text_tokens: 0 } });
     expect(second.status).toBe(429);
     expect(errorOf(second)).toMatchObject({ type: 'tokens', code: 'rate_limit_exceeded' });
     expect(errorOf(second).message).toContain('on tokens per min (TPM): Limit 10000, Used 6308, Requested 4757.');
@@ -61,7 +62,7 @@ describe('account limits on the wire', () => {
     const { model } = makeModel();
     const response = await generate(model, { n: 10 });
     expect(response.status).toBe(429);
-    expect(errorOf(response).message).toContain('Request too large for gpt-image-1');
+    expect(errorOf(response).message).toContain('Request too large for gpt-image-1.5');
     expect(errorOf(response).message).toContain('Limit 5, Requested 10');
     expect(response.headers['retry-after']).toBeUndefined();
   });
@@ -101,7 +102,7 @@ describe('tier gate and keys', () => {
     const response = await generate(model, {}, { key });
     expect(response.status).toBe(status);
     expect(errorOf(response)).toMatchObject({ type: 'invalid_request_error', code: null, param: null });
-    expect(errorOf(response).message).toMatch(/^Your organization must be verified to use the model `gpt-image-1`\./);
+    expect(errorOf(response).message).toMatch(/^Your organization must be verified to use the model `gpt-image-1\.5`\./);
   });
 
   it.each([
@@ -208,14 +209,22 @@ describe('responses', () => {
     expect(body.created).toBe(Math.floor(clock.now() / 1000));
   });
 
-  it('lists the model and its aliases', async () => {
+  it("lists the catalogue's active models, and answers a shut-down one as OpenAI does", async () => {
     const { model } = makeModel();
     const list = JSON.parse((await call(model, { method: 'GET', path: '/v1/models' })).body);
-    expect(list.data.map((m: { id: string }) => m.id)).toEqual(['gpt-image-1', 'gpt-image-1.5', 'gpt-image-2']);
+    expect(list.data.map((m: { id: string }) => m.id)).toEqual(CATALOGUE.active());
+    expect(list.data.map((m: { id: string }) => m.id)).toContain('gpt-image-2.5-flare-2026-09-08');
+    expect(list.data.map((m: { id: string }) => m.id)).not.toContain('gpt-image-1');
     expect((await call(model, { method: 'GET', path: '/v1/models/gpt-image-2' })).status).toBe(200);
-    const missing = await call(model, { method: 'GET', path: '/v1/models/dall-e-3' });
-    expect(missing.status).toBe(404);
-    expect(errorOf(missing).code).toBe('model_not_found');
+    for (const id of ['dall-e-3', 'gpt-image-1']) {
+      const gone = await call(model, { method: 'GET', path: `/v1/models/${id}` });
+      expect(gone.status).toBe(404);
+      expect(errorOf(gone).code).toBe('model_not_found');
+      expect(errorOf(gone).message).toContain('has been shut down');
+    }
+    const missing = await call(model, { method: 'GET', path: '/v1/models/gpt-image-9' });
+    expect(errorOf(missing)).toMatchObject({ code: 'model_not_found' });
+    expect(errorOf(missing).message).toContain('does not exist');
   });
 
   it('exposes its metrics from the catalogue', async () => {

@@ -4,13 +4,22 @@ import { ceilMs, formatGoDuration } from '../../src/core/duration.ts';
 import { createRng } from '../../src/core/rng.ts';
 import { createTimeScale, type TimeScale } from '../../src/core/time-scale.ts';
 import type { MockReason } from '../../src/metrics/catalogue.ts';
-import { loadProfile, type ProfileInput } from '../profiles/index.ts';
+import { catalogueOf, loadProfile, type ProfileInput } from '../profiles/index.ts';
 import type { Profile } from '../profiles/schema.ts';
 import { Accounts, type Account } from './accounts.ts';
 import { handleAdmin } from './admin.ts';
-import { estimatePromptTokens } from '../../src/core/images-api.ts';
-import { imageCost } from '../../src/core/images-cost.ts';
-import { RequestError } from '../../src/core/openai-errors.ts';
+import { ConfigError } from '../../src/core/validation.ts';
+import type { Rng } from '../../src/core/rng.ts';
+import type { Catalogue, CatalogueModel } from '../../src/openai/catalogue.ts';
+import type { Endpoint } from '../../src/openai/catalogue-schema.ts';
+import { costInputOf, estimateTokens, imageCost, type TokenEstimate } from '../../src/openai/cost.ts';
+import { RequestError } from '../../src/openai/errors.ts';
+import { retiredModel, type ImageRequest, type ValidationContext } from '../../src/openai/request.ts';
+import { sizeLabel } from '../../src/openai/sizes.ts';
+import { completedEvent, errorEvent, partialImageEvent } from '../../src/openai/stream-events.ts';
+import { limitPlan } from './accounts.ts';
+import { latencyRequestOf, referenceTokens } from './latency-request.ts';
+import { isMultipart, readImageRequest } from '../../src/openai/read-request.ts';
 import { clientClosed, errorResponse, jsonResponse, serverError } from './errors.ts';
 import { Faults } from './faults.ts';
 import { ImageStore } from './images.ts';
@@ -21,7 +30,6 @@ import { GpuPool } from './pool.ts';
 import { scaleProfile } from './scaled.ts';
 import { MockStats } from './stats.ts';
 import type { MockRequest, MockResponse } from './types.ts';
-import { validateImageRequest, type ImageRequest } from '../../src/core/images-request.ts';
 
 export interface MockModelOptions {
   /** A built-in name (`openai`, `article`, `zero`), a profile file path, or a profile object. Default `openai`. */
@@ -42,6 +50,17 @@ interface RequestContext {
   account: Account;
   arrivedAt: number;
   requestId: string;
+  /** Known once the request is read: its limit headers are the ones its model draws from. */
+  model?: CatalogueModel;
+}
+
+/** A generation the GPU has taken on: what was asked, what it bills, how long it takes. */
+interface Generated {
+  image: ImageRequest;
+  tokens: TokenEstimate;
+  serviceMs: number;
+  /** Blocked by moderation at the output stage: its time and tokens are spent, and no image comes. */
+  blocked: boolean;
 }
 
 export interface Outcome {
@@ -70,8 +89,12 @@ export class MockModel {
   readonly images = new ImageStore();
   readonly startedAt: number;
   readonly adminToken: string | undefined;
+  readonly catalogue: Catalogue;
+  /** Model ids this profile answers (retired ones answered as retired). */
+  readonly served: readonly string[];
+  private readonly validation: Omit<ValidationContext, 'endpoint'>;
   private readonly latency: LatencyModel;
-  private readonly models: string[];
+  private readonly moderationRng: Rng;
   private inFlight = 0;
   private requestSeq = 0;
 
@@ -83,12 +106,17 @@ export class MockModel {
     this.seed = options.seed ?? 1;
     this.adminToken = options.adminToken;
     this.startedAt = this.clock.now();
+    this.catalogue = catalogueOf(this.profile);
+    this.served = this.profile.serve === 'all' ? this.catalogue.ids() : this.profile.serve;
+    const unknown = this.served.find((id) => !this.catalogue.get(id));
+    if (unknown) throw new ConfigError(`Expected \`serve\` in profile "${this.profile.name}" to list catalogue models (${this.catalogue.ids().join(', ')}), got \`${unknown}\``);
+    this.validation = { catalogue: this.catalogue, models: this.served, mode: 'full', access: this.profile.access };
     const rng = createRng(this.seed);
-    this.latency = new LatencyModel(this.scaled.latency, rng.fork('latency'));
+    this.latency = new LatencyModel(this.scaled.latency, rng.fork('latency'), referenceTokens(this.profile, this.catalogue));
+    this.moderationRng = rng.fork('moderation');
     this.faults = new Faults(this.scaled.faults, this.startedAt, rng.fork('faults'));
     this.pool = new GpuPool(this.scaled.pool, this.clock, this.timeScale.toClock(STALL_RECHECK_MS));
-    this.accounts = new Accounts(this.scaled, this.clock);
-    this.models = [this.profile.model, ...this.profile.aliases];
+    this.accounts = new Accounts(this.scaled, this.clock, limitPlan(this.scaled, this.catalogue.factsFor(this.catalogue.defaultModel)));
     this.metrics = createMockMetrics(options.registry ?? new Registry(), this.timeScale.factor, () => this.pool.state(), () => this.inFlight);
   }
 
@@ -124,14 +152,16 @@ export class MockModel {
 
   private async route(req: MockRequest): Promise<Outcome> {
     const { path, method } = req;
-    if (path === '/v1/images/generations') return method === 'POST' ? this.generate(req) : this.methodNotAllowed(req, 'POST');
+    if (path === '/v1/images/generations') return method === 'POST' ? this.image(req, 'generations') : this.methodNotAllowed(req, 'POST');
+    if (path === '/v1/images/edits') return method === 'POST' ? this.image(req, 'edits') : this.methodNotAllowed(req, 'POST');
     if (path === '/v1/models' || path.startsWith('/v1/models/')) return method === 'GET' ? this.listModels(req) : this.methodNotAllowed(req, 'GET');
     if (path === '/metrics' && method === 'GET') {
       return { response: { status: 200, headers: { 'content-type': this.metrics.registry.contentType }, body: await this.metrics.registry.metrics() }, reason: 'admin' };
     }
     if (path === '/healthz' && method === 'GET') return { response: jsonResponse(200, { status: 'ok' }), reason: 'admin' };
     if (path.startsWith('/__admin/')) return { response: await handleAdmin(this, req), reason: 'admin' };
-    const hint = path.startsWith('/v1/images/') ? ': the ratelab mock serves /v1/images/generations only' : '';
+    await drain(req.bodyStream);
+    const hint = path === '/v1/images/variations' ? ': the variations endpoint is retired; use /v1/images/edits with a GPT image model' : path.startsWith('/v1/images/') ? ': the ratelab mock serves /v1/images/generations and /v1/images/edits' : '';
     return {
       response: errorResponse(404, { message: `Invalid URL (${method} ${path.slice(0, 200)})${hint}`, type: 'invalid_request_error', param: null, code: null }),
       reason: 'not_found',
@@ -166,19 +196,25 @@ export class MockModel {
     if ('response' in auth) return auth;
     const created = 1_745_000_000;
     const entry = (id: string) => ({ id, object: 'model', created, owned_by: 'system' });
-    if (req.path === '/v1/models') return { response: jsonResponse(200, { object: 'list', data: this.models.map(entry) }), reason: 'ok' };
+    const listed = this.served.filter((id) => this.catalogue.get(id)?.status.state === 'active');
+    if (req.path === '/v1/models') return { response: jsonResponse(200, { object: 'list', data: listed.map(entry) }), reason: 'ok' };
     const id = decodeURIComponent(req.path.slice('/v1/models/'.length));
-    if (this.models.includes(id)) return { response: jsonResponse(200, entry(id)), reason: 'ok' };
+    if (listed.includes(id)) return { response: jsonResponse(200, entry(id)), reason: 'ok' };
+    const retired = this.served.includes(id) ? this.catalogue.get(id) : undefined;
+    if (retired) return { response: errorResponse(404, retiredModel(retired).body), reason: 'retired_model' };
     return {
       response: errorResponse(404, { message: `The model \`${id.slice(0, 100)}\` does not exist or you do not have access to it.`, type: 'invalid_request_error', param: null, code: 'model_not_found' }),
       reason: 'not_found',
     };
   }
 
-  private async generate(req: MockRequest): Promise<Outcome> {
+  private async image(req: MockRequest, endpoint: Endpoint): Promise<Outcome> {
     const arrivedAt = this.clock.now();
     const auth = this.authenticate(req);
-    if ('response' in auth) return auth;
+    if ('response' in auth) {
+      await drain(req.bodyStream);
+      return auth;
+    }
     const ctx: RequestContext = { account: auth, arrivedAt, requestId: `req_${(++this.requestSeq).toString(16).padStart(24, '0')}` };
 
     if (req.bodyTooLarge) {
@@ -187,20 +223,27 @@ export class MockModel {
     }
     let image: ImageRequest;
     try {
-      image = validateImageRequest(req.headers['content-type'], req.body, this.models);
+      image = await readImageRequest({ contentType: req.headers['content-type'], bytes: req.body, stream: req.bodyStream }, endpoint, this.validation, this.profile.uploads);
     } catch (error) {
       if (!(error instanceof RequestError)) throw error;
-      return this.answer(ctx, errorResponse(error.status, error.body), 'invalid_request');
+      const reason: MockReason = error.status === 413 ? 'payload_too_large' : error.body.code === 'model_not_found' ? 'retired_model' : 'invalid_request';
+      return this.answer(ctx, errorResponse(error.status, error.body), reason);
     }
-    if (!ctx.account.hasAccess()) return this.answer(ctx, tierGate(image.model), 'tier_gate');
+    const model = this.catalogue.factsFor(image.model);
+    ctx.model = model;
+    const limits = ctx.account.limitsFor(model, arrivedAt);
+    if (!limits) return this.answer(ctx, tierGate(image.model), 'tier_gate');
 
     this.noteRetries(req, ctx.account, arrivedAt);
-    const cost = imageCost(image);
-    const promptTokens = estimatePromptTokens(image.prompt);
-    const admission = ctx.account.limits!.admit(cost, arrivedAt);
+    const faults = this.faults.decide(arrivedAt);
+    const moderation = faults.moderation ?? this.moderationDraw();
+    // An input-stage block is decided on the prompt alone: fast, and nothing is charged.
+    if (moderation === 'input') return this.answer(ctx, moderationBlocked('input'), 'moderation_blocked');
+    const tokens = estimateTokens(costInputOf(image), this.catalogue);
+    const cost = imageCost(costInputOf(image), this.catalogue);
+    const admission = limits.admit(cost, arrivedAt);
     if (!admission.ok) return this.answer(ctx, this.limitRefusal(ctx.account, image, admission, arrivedAt), admission.tooLarge ? 'request_too_large' : 'rate_limit');
 
-    const faults = this.faults.decide(arrivedAt);
     if (faults.outage !== undefined) return this.answer(ctx, serverError(faults.outage), 'outage');
     if (faults.reset) return { response: connectionReset(), reason: 'reset' };
     if (faults.stallMs !== undefined) {
@@ -209,8 +252,9 @@ export class MockModel {
     }
     if (faults.error !== undefined) return this.answer(ctx, serverError(faults.error), 'injected_error');
 
-    const serviceBase = this.latency.sample(image) * faults.latencyFactor;
+    const serviceBase = this.latency.sample(latencyRequestOf(image, this.catalogue)) * faults.latencyFactor;
     this.inFlight++;
+    let streaming = false;
     try {
       const slot = await this.pool.acquire(req);
       this.metrics.observeQueueWait(slot.waitedMs / 1000);
@@ -219,6 +263,13 @@ export class MockModel {
         return this.answer(ctx, this.contentionRefusal(ctx.account), slot.reason === 'queue_full' ? 'contention' : 'queue_timeout');
       }
       const serviceMs = serviceBase * slot.slowdown;
+      const done: Generated = { image, tokens, serviceMs, blocked: moderation === 'output' };
+      if (image.stream) {
+        // The stream holds the slot (and the in-flight count) until its last event or the client leaves.
+        streaming = true;
+        const stream = this.streamEvents(done, slot.release, req.signal);
+        return this.answer(ctx, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }, body: '', stream }, 'ok');
+      }
       if (serviceMs > 0) {
         try {
           // The GPU finishes what it started even if the client leaves, so no signal here.
@@ -230,14 +281,61 @@ export class MockModel {
       } else {
         slot.release();
       }
-      this.metrics.observeService(image.quality, image.size, serviceMs / 1000);
-      this.stats.images += image.n;
-      const b64 = await this.images.get(image.size, image.format, image.background === 'transparent');
-      const body = imageResponseBody(image, b64, Math.floor(this.clock.now() / 1000), promptTokens, cost.tpm - promptTokens);
+      // An output-stage block comes after the generation's time, and its tokens stay charged.
+      if (done.blocked) return this.answer(ctx, moderationBlocked('output'), 'moderation_blocked');
+      this.generated(done);
+      const b64 = await this.images.get(image.width, image.height, image.format, image.background === 'transparent');
+      const body = imageResponseBody(image, b64, Math.floor(this.clock.now() / 1000), tokens);
       return this.answer(ctx, { status: 200, headers: { 'content-type': 'application/json' }, body }, 'ok');
     } finally {
+      if (!streaming) this.inFlight--;
+    }
+  }
+
+  /** Counts a finished generation. */
+  private generated(done: Generated): void {
+    const { image } = done;
+    this.metrics.observeService(image.quality, sizeLabel(image.width, image.height), done.serviceMs / 1000);
+    this.stats.images += image.n;
+  }
+
+  /**
+   * The events of a streamed generation: partial images spread over its time (a partial
+   * too close to the end is skipped, so a fast image arrives before all its partials),
+   * then the completed event with usage. The GPU slot is held until then; a client that
+   * leaves (signal) ends the stream and frees the slot at once.
+   */
+  private async *streamEvents(done: Generated, release: () => void, signal: AbortSignal | undefined): AsyncGenerator<string> {
+    const { image, serviceMs } = done;
+    const start = this.clock.now();
+    try {
+      const b64 = await this.images.get(image.width, image.height, image.format, image.background === 'transparent');
+      const echo = { background: image.background, output_format: image.format, quality: image.quality, size: image.size, created_at: 0 };
+      const at = partialTimes(image.partialImages, serviceMs, this.scaled.streaming);
+      for (let i = 0; i < at.length; i++) {
+        await this.clock.sleep(start + at[i]! - this.clock.now(), signal);
+        yield partialImageEvent(image.endpoint, b64, i, { ...echo, created_at: Math.floor(this.clock.now() / 1000) });
+      }
+      await this.clock.sleep(start + serviceMs - this.clock.now(), signal);
+      if (done.blocked) {
+        this.stats.record(400, 'moderation_blocked');
+        this.metrics.countRequest(400, 'moderation_blocked');
+        yield errorEvent({ ...moderationBody('output') });
+        return;
+      }
+      this.generated(done);
+      yield completedEvent(image.endpoint, b64, { ...echo, created_at: Math.floor(this.clock.now() / 1000) }, usageOf(done.tokens), image.safetyIdentifier);
+    } finally {
+      release();
       this.inFlight--;
     }
+  }
+
+  /** The profile's moderation rate; draws only when it is set, so seeded runs without it are unchanged. */
+  private moderationDraw(): 'input' | 'output' | undefined {
+    const { rate, outputShare } = this.profile.moderation;
+    if (rate <= 0 || this.moderationRng.next() >= rate) return undefined;
+    return this.moderationRng.next() < outputShare ? 'output' : 'input';
   }
 
   /** Adds what every answer to an account carries: request id, organization, timing, limit headers. */
@@ -248,7 +346,7 @@ export class MockModel {
     headers['openai-organization'] = ctx.account.org;
     headers['openai-version'] = '2020-10-01';
     headers['openai-processing-ms'] = String(Math.round(now - ctx.arrivedAt));
-    if (ctx.account.limits && !this.profile.limits.omitHeaders) ctx.account.limits.writeHeaders(headers, now);
+    if (ctx.model && !this.profile.limits.omitHeaders) ctx.account.limitsFor(ctx.model, now)?.writeHeaders(headers, now);
     return { response, reason };
   }
 
@@ -290,20 +388,61 @@ export class MockModel {
   }
 }
 
+function usageOf(t: TokenEstimate) {
+  const input = t.textTokens + t.imageInputTokens;
+  return {
+    input_tokens: input,
+    input_tokens_details: { image_tokens: t.imageInputTokens, text_tokens: t.textTokens },
+    output_tokens: t.outputTokens,
+    total_tokens: input + t.outputTokens,
+  };
+}
+
 /**
  * The 200 body, spliced as text: base64 needs no JSON escaping, and JSON.stringify over a
  * 100 KB image string was the largest cost of a request (see bench/RESULTS.md).
  */
-function imageResponseBody(image: ImageRequest, b64: string, created: number, promptTokens: number, outputTokens: number): string {
+function imageResponseBody(image: ImageRequest, b64: string, created: number, tokens: TokenEstimate): string {
   const item = `{"b64_json":"${b64}"}`;
   const data = image.n === 1 ? item : Array.from({ length: image.n }, () => item).join(',');
-  const usage = JSON.stringify({
-    input_tokens: promptTokens,
-    input_tokens_details: { image_tokens: 0, text_tokens: promptTokens },
-    output_tokens: outputTokens,
-    total_tokens: promptTokens + outputTokens,
-  });
-  return `{"created":${created},"background":"${image.background}","data":[${data}],"output_format":"${image.format}","quality":"${image.quality}","size":"${image.size}","usage":${usage}}`;
+  const usage = JSON.stringify({ ...usageOf(tokens), output_tokens_details: { image_tokens: tokens.outputTokens, text_tokens: 0 } });
+  const safety = image.safetyIdentifier === undefined ? '' : `,"safety_identifier":${JSON.stringify(image.safetyIdentifier)}`;
+  return `{"created":${created},"background":"${image.background}","data":[${data}],"output_format":"${image.format}","quality":"${image.quality}","size":"${image.size}"${safety},"usage":${usage}}`;
+}
+
+function moderationBody(stage: 'input' | 'output') {
+  return {
+    message: 'Your request was rejected by the safety system. If you believe this is an error, contact us at help.openai.com and include the request ID.',
+    type: 'image_generation_user_error',
+    param: null,
+    code: 'moderation_blocked',
+    moderation_details: { moderation_stage: stage, categories: ['ratelab-simulated'] },
+  };
+}
+
+const moderationBlocked = (stage: 'input' | 'output'): MockResponse => errorResponse(400, moderationBody(stage));
+
+/** Where partial images fall in a generation of `serviceMs` (ms from its start). */
+export function partialTimes(count: number, serviceMs: number, timing: Profile['streaming']): number[] {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const share = count === 1 ? timing.firstPartialAt : timing.firstPartialAt + ((timing.lastPartialAt - timing.firstPartialAt) * i) / (count - 1);
+    const t = share * serviceMs;
+    if (serviceMs - t < timing.minGap) break;
+    if (times.length > 0 && t - times[times.length - 1]! < timing.minGap) continue;
+    times.push(t);
+  }
+  return times;
+}
+
+/** Reads what no one will answer, so the connection can be reused. */
+async function drain(body: AsyncIterable<Uint8Array> | undefined): Promise<void> {
+  if (!body) return;
+  try {
+    for await (const _ of body);
+  } catch {
+    // a client that went away mid-body: nothing to answer
+  }
 }
 
 function tierGate(model: string): MockResponse {

@@ -30,6 +30,7 @@ export function scaleProfile(profile: Profile, s: number): Profile {
       contention: { ...pool.contention, retryAfter: pool.contention.retryAfter === undefined ? undefined : pool.contention.retryAfter * s },
     },
     limits: { ...limits, window: limits.window * s },
+    streaming: { ...profile.streaming, minGap: profile.streaming.minGap * s },
     upgrades: profile.upgrades.map((u) => ({ ...u, after: u.after * s })),
     faults: profile.faults.map((f) => scaleFault(f, s)),
   };

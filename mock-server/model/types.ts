@@ -8,6 +8,11 @@ export interface MockRequest {
   /** Header names in lower case. */
   headers: Readonly<Record<string, string | undefined>>;
   body: Uint8Array;
+  /**
+   * A multipart body, unread: adapters hand multipart/form-data over as a stream so
+   * uploads are parsed as they arrive (then `body` is empty).
+   */
+  bodyStream?: AsyncIterable<Uint8Array>;
   /** The adapter stopped buffering because the body passed `maxBodyBytes`. */
   bodyTooLarge?: boolean;
   /** The request came from this machine (admin routes are loopback-only). */
@@ -20,8 +25,10 @@ export interface MockResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** Server-sent events, written as they come (then `body` is empty); ends when the answer is complete. */
+  stream?: AsyncIterable<string>;
   /** Drop the connection (ECONNRESET) instead of answering. */
   reset?: boolean;
 }
 
-export type { OpenAIErrorBody } from '../../src/core/openai-errors.ts';
+export type { OpenAIErrorBody } from '../../src/openai/errors.ts';

@@ -8,8 +8,10 @@ import type { ProfileInput } from './schema.ts';
 export const articleProfile: ProfileInput = {
   name: 'article',
   description: 'the seed article: 3000 RPM at tier 1, P50 25 s / P95 55 s / P99 90 s, 429 storms past ~100 concurrent',
-  model: 'gpt-image-1',
-  aliases: ['gpt-image-1.5', 'gpt-image-2'],
+  // The article is about gpt-image-1, so here it is still running.
+  serve: ['gpt-image-1'],
+  defaultModel: 'gpt-image-1',
+  models: { 'gpt-image-1': { status: { state: 'active' } } },
   latency: { p50: '25s', p95: '55s', p99: '90s', fixedShare: 0.3, min: '3s', max: '180s' },
   pool: {
     slots: 100,
@@ -28,6 +30,7 @@ export const articleProfile: ProfileInput = {
     window: '60s',
     requestsHeader: 'rpm',
     retryAfter: 'none',
+    bucket: 'shared',
     tiers: {
       '0': null,
       '1': { rpm: 3000 },

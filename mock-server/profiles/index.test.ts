@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/validation.ts';
-import { BUILTIN_PROFILES, loadProfile } from './index.ts';
+import { BUILTIN_PROFILES, catalogueOf, loadProfile } from './index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ratelab-profile-'));
 const file = (name: string, text: string): string => {
@@ -17,9 +17,12 @@ describe('loadProfile', () => {
     expect(loadProfile(name).name).toBe(name);
   });
 
-  it('carries the documented gpt-image-1 tier table', () => {
-    const tiers = loadProfile('openai').limits.tiers;
-    expect(tiers).toEqual({
+  it("takes each model's documented tier table from the catalogue", () => {
+    const profile = loadProfile('openai');
+    expect(profile.limits.tiers).toBeUndefined();
+    const tiers = catalogueOf(profile).get('gpt-image-2.5-flare')!.tiers;
+    expect(tiers.source).toBe('documented');
+    expect(tiers.table).toEqual({
       '0': null,
       '1': { ipm: 5, tpm: 100_000 },
       '2': { ipm: 20, tpm: 250_000 },
@@ -32,14 +35,21 @@ describe('loadProfile', () => {
   it('reads the shipped example, which extends openai', () => {
     const profile = loadProfile('mock-server/profiles/examples/busy-afternoon.yaml');
     expect(profile.name).toBe('busy-afternoon');
-    expect(profile.limits.tiers['1']).toEqual({ ipm: 5, tpm: 100_000 });
+    expect(catalogueOf(profile).factsFor(profile.defaultModel).tiers.table['1']).toEqual({ ipm: 5, tpm: 100_000 });
     expect(profile.pool.background).toEqual({ kind: 'constant', utilization: 0.85 });
     expect(profile.faults[0]).toMatchObject({ kind: 'outage', at: 600_000, duration: 120_000, status: 503 });
   });
 
-  it('reads JSON and lets the model name change', () => {
-    const path = file('p.json', JSON.stringify({ ...BUILTIN_PROFILES.openai, name: 'next', model: 'gpt-image-2', aliases: [] }));
-    expect(loadProfile(path).model).toBe('gpt-image-2');
+  it('reads JSON and lets the served models and the default change', () => {
+    const path = file('p.json', JSON.stringify({ ...BUILTIN_PROFILES.openai, name: 'next', serve: ['gpt-image-2'], defaultModel: 'gpt-image-2' }));
+    expect(loadProfile(path)).toMatchObject({ serve: ['gpt-image-2'], defaultModel: 'gpt-image-2' });
+  });
+
+  it('adds a model as a data change: an override `like` a catalogue model, with its own facts', () => {
+    const profile = loadProfile('openai', { models: { 'gpt-image-3': { like: 'gpt-image-2.5-flare', qualities: ['low', 'high'], tiers: { table: { '1': { ipm: 7 } }, source: 'estimated' } } } });
+    const next = catalogueOf(profile).get('gpt-image-3')!;
+    expect(next).toMatchObject({ family: 'gpt-image-3', qualities: ['low', 'high'], status: { state: 'active' }, markup: true });
+    expect(next.tiers.table['1']).toEqual({ ipm: 7 });
   });
 
   it.each([

@@ -3,6 +3,7 @@ import { readConfigFile } from '../../src/core/config-file.ts';
 import { ConfigError, parseOrThrow } from '../../src/core/validation.ts';
 import { articleProfile } from './article.ts';
 import { openaiProfile } from './openai.ts';
+import { Catalogue } from '../../src/openai/catalogue.ts';
 import { profileSchema, type Profile, type ProfileInput } from './schema.ts';
 import { zeroProfile } from './zero.ts';
 
@@ -64,3 +65,8 @@ function readProfileFile(path: string): Plain {
 }
 
 export type { Profile, ProfileInput } from './schema.ts';
+
+/** The model catalogue as this profile sees it: the built-in data with the profile's `models` overrides. */
+export function catalogueOf(profile: Profile): Catalogue {
+  return new Catalogue(undefined, profile.models, `profile "${profile.name}"`, profile.defaultModel);
+}

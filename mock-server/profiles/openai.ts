@@ -1,17 +1,19 @@
 import type { ProfileInput } from './schema.ts';
 
 /**
- * OpenAI's published gpt-image-1 tier table (IPM / TPM); the free tier has no access.
- * Latency: OpenAI publishes no seconds; community reports put medium 1024² at ~15–40 s and
- * say complex prompts take up to 2 minutes. The shared pool carries a diurnal background
- * load, so big tiers meet contention at the daily peak even within their limits.
+ * Today's images API (REFERENCE.md §1): every catalogue model, gpt-image-1 and DALL·E
+ * answered as shut down, each model family with its own limits from the catalogue's tier
+ * table (IPM / TPM; the free tier has no access). Latency: OpenAI publishes no seconds;
+ * community reports put medium 1024² at ~15–40 s and say complex prompts take up to 2
+ * minutes. The shared pool carries a diurnal background load, so big tiers meet
+ * contention at the daily peak even within their limits.
  */
 export const openaiProfile: ProfileInput = {
   name: 'openai',
-  description: 'gpt-image-1 as documented: tier table (IPM/TPM), 403 for free/unverified, limit headers, diurnal GPU load',
-  model: 'gpt-image-1',
-  aliases: ['gpt-image-1.5', 'gpt-image-2'],
-  latency: { p50: '20s', p95: '45s', p99: '70s', fixedShare: 0.3, min: '2s', max: '180s' },
+  description: "today's models from the catalogue: tier tables (IPM/TPM) per model, 403 for free/unverified, limit headers, diurnal GPU load",
+  serve: 'all',
+  defaultModel: 'gpt-image-1.5',
+  latency: { reference: { model: 'gpt-image-1.5', quality: 'medium', size: '1024x1024' }, p50: '20s', p95: '45s', p99: '70s', fixedShare: 0.3, min: '2s', max: '180s' },
   pool: {
     slots: 256,
     queue: 64,
@@ -28,14 +30,7 @@ export const openaiProfile: ProfileInput = {
     window: '60s',
     requestsHeader: 'ipm',
     retryAfter: 'none',
-    tiers: {
-      '0': null,
-      '1': { ipm: 5, tpm: 100_000 },
-      '2': { ipm: 20, tpm: 250_000 },
-      '3': { ipm: 50, tpm: 800_000 },
-      '4': { ipm: 150, tpm: 3_000_000 },
-      '5': { ipm: 250, tpm: 8_000_000 },
-    },
+    bucket: 'per-model',
   },
   upgrades: [],
   faults: [],

@@ -4,7 +4,6 @@ import type { ProfileInput } from './schema.ts';
 export const zeroProfile: ProfileInput = {
   name: 'zero',
   description: 'zero latency, effectively unlimited: for measuring load generators and the mock itself',
-  model: 'gpt-image-1',
   latency: { p50: 0, p95: 0, p99: 0, min: 0 },
   pool: { slots: 1_000_000, queue: 0 },
   limits: {

@@ -1,3 +1,4 @@
+import { loadProfile } from '../../mock-server/profiles/index.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -87,7 +88,7 @@ export async function runCompare(name: ScenarioName, base: Omit<LoadtestSettings
       outDir: join(outDir, strategy),
       onTick: progress.tick,
       ...(strategy === 'none'
-        ? { iteration: (metrics, stack) => sdkIteration(metrics, { baseURL: `${stack.mockUrl}/v1`, apiKey: `sk-tier${base.tier}-compare-none`, clock: realClock, timeoutMs: 600_000 }) }
+        ? { iteration: (metrics, stack) => sdkIteration(metrics, { baseURL: `${stack.mockUrl}/v1`, apiKey: `sk-tier${base.tier}-compare-none`, model: loadProfile(base.profile).defaultModel, clock: realClock, timeoutMs: 600_000 }) }
         : { gatewayConfig: GATEWAY[strategy] }),
     });
     progress.done();

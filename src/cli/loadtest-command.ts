@@ -1,3 +1,4 @@
+import { DEFAULT_LOADTEST_MODEL } from '../../loadtests/lib/answers.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -20,6 +21,7 @@ export interface LoadtestCommandOptions {
   target?: string;
   mockUrl?: string;
   apiKey: string;
+  model?: string;
   capacity?: number;
   tier: number;
   profile: string;
@@ -51,6 +53,7 @@ export function loadtestOptions(cmd: Command): Command {
     .option('--target <url>', 'a running gateway (e.g. http://127.0.0.1:4020); default: start the mock and the gateway here')
     .option('--mock-url <url>', "the mock's URL, for the recovery scenario's outage when --target is given", 'http://127.0.0.1:4010')
     .addOption(new Option('--api-key <key>', "the gateway client's key").env('API_KEY').default('sk-ratelab-dev'))
+    .addOption(new Option('--model <id>', "the model each request asks for (default: the profile's default model)").env('MODEL'))
     .option('--capacity <images/min>', "the target's sustainable images per minute at scale 1 (default: the started stack's tier limit)", numberOption('--capacity', 0.1, 1e7))
     .option('--tier <n>', "the started stack's upstream account tier", intOption('--tier', 1, 99), 3)
     .option('--profile <name|file>', "the started mock's profile", 'openai')
@@ -100,6 +103,7 @@ async function runWithK6(name: ScenarioName, o: LoadtestCommandOptions, outDir: 
       API_KEY: o.apiKey,
       TIME_SCALE: String(o.timeScale),
       MOCK_URL: mockUrl ?? '',
+      MODEL: o.model ?? stack?.model ?? DEFAULT_LOADTEST_MODEL,
       SUMMARY_PATH: join(outDir, 'summary.json'),
       K6_NO_USAGE_REPORT: 'true',
       ...(capacity ? { CAPACITY: String(capacity) } : {}),
@@ -142,6 +146,7 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
     target: o.target,
     mockUrl: o.target ? o.mockUrl : undefined,
     apiKey: o.apiKey,
+    model: o.model,
     tier: o.tier,
     profile: o.profile,
     seed: o.seed,

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
+import { DEFAULT_LOADTEST_MODEL } from '../../loadtests/lib/answers.ts';
 import { scenario, type ScenarioName, type ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { realClock } from '../core/clock.ts';
 import { toMs } from '../core/duration.ts';
@@ -29,6 +30,8 @@ export interface LoadtestSettings {
   /** The mock's base URL (for the recovery scenario's outage) when `target` is given. */
   mockUrl?: string;
   apiKey?: string;
+  /** The model each request asks for; default the stack's profile's default model (or DEFAULT_LOADTEST_MODEL with a target). */
+  model?: string;
   tier: number;
   profile: string;
   seed: number;
@@ -100,6 +103,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
       mockUrl = stack.mock.url;
       capacity ??= stack.capacity;
     }
+    const model = s.model ?? stack?.model ?? DEFAULT_LOADTEST_MODEL;
     if (!capacity) throw new RangeError('Expected `--capacity` (images per minute the target sustains at time scale 1) for this target, got nothing');
     const plan = scenario(s.scenario, { capacity, timeScale: s.timeScale });
     for (const [metric, exprs] of Object.entries(s.thresholds ?? {})) plan.options.thresholds[metric] = [...(plan.options.thresholds[metric] ?? []), ...exprs];
@@ -126,7 +130,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
         if (s.registry) exposeK6Metrics(s.registry, metrics);
         const it = s.iteration
           ? s.iteration(metrics, { gatewayUrl, mockUrl })
-          : imageIteration(metrics, { baseURL: gatewayUrl, apiKey: s.apiKey ?? 'sk-ratelab-dev', clock, timeoutMs: 6.5 * 60_000 * s.timeScale + 30_000, connections: maxVUs + 16 });
+          : imageIteration(metrics, { baseURL: gatewayUrl, apiKey: s.apiKey ?? 'sk-ratelab-dev', model, clock, timeoutMs: 6.5 * 60_000 * s.timeScale + 30_000, connections: maxVUs + 16 });
         closeIteration = it.close;
         return {
           default: it.fn,

@@ -21,6 +21,8 @@ export interface RunningStack {
   gateway: RunningGateway;
   /** Images per minute the gateway's upstream account sustains at scale 1: its tier's IPM. */
   capacity: number | undefined;
+  /** The model load tests ask for: the profile's default. */
+  model: string;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,9 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       upstream: mock.baseURL,
       upstreamKey: `sk-tier${o.tier}-stack`,
       timeScale: o.timeScale,
+      // The gateway knows the models as this mock does (the article's gpt-image-1 is still running there).
+      catalogue: mock.model.catalogue,
+      models: mock.model.served,
       port: o.gatewayPort ?? 0,
       ...(o.gatewayConfig ? { config: o.gatewayConfig } : {}),
       ...(o.cacheTtlMs === undefined ? {} : { cacheTtlMs: o.cacheTtlMs }),
@@ -41,6 +46,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       mock,
       gateway,
       capacity: loadTestCapacity(mock.model.profile, o.tier)?.imagesPerMinute,
+      model: mock.model.profile.defaultModel,
       close: async () => {
         await gateway.close();
         await mock.close();

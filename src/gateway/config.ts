@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { readConfigFile } from '../core/config-file.ts';
 import { duration, intAtLeast, parseOrThrow } from '../core/validation.ts';
 import { limiterConfigSchema } from '../limiter/config.ts';
+import { modelOverrideSchema } from '../openai/catalogue-schema.ts';
 import { PRIORITIES } from '../limiter/limiter.ts';
 
 const priority = z.enum(Object.keys(PRIORITIES) as [keyof typeof PRIORITIES, ...(keyof typeof PRIORITIES)[]], {
@@ -75,6 +76,24 @@ export const gatewayConfigSchema = z
       .default({ leaseTtl: 15_000 }),
     /** Result cache TTL (0 = off, the default: cache hits are not capacity). */
     cacheTtl: duration.default(0),
+    /**
+     * `forward` (default): check only what the limiter prices (model, n, size, quality,
+     * stream, input images) and forward every other field, known or not, for the provider
+     * to judge — a field the SDK adds next month must not be refused here. `strict`: check
+     * everything as the provider does, unknown fields included.
+     */
+    validation: z.enum(['forward', 'strict'], { error: 'one of "forward", "strict"' }).default('forward'),
+    models: z
+      .object({
+        /** Models clients may ask for. Default `active`: the catalogue's active models. */
+        serve: z.union([z.literal('active'), z.array(z.string().min(1)).min(1)]).default('active'),
+        /** Catalogue facts to change or add, by model id (same shape as a profile's `models`; `like:` for a new model). */
+        catalogue: z.record(z.string().min(1), modelOverrideSchema).default({}),
+      })
+      .strict()
+      .prefault({}),
+    /** Largest JSON body (generations, JSON edits with data URLs). Multipart edits are spooled to disk, bounded by OpenAI's upload limits. */
+    maxBodyBytes: intAtLeast(1024).default(64 * 1024 * 1024),
   })
   .strict();
 
@@ -84,7 +103,7 @@ export type UpstreamConfig = z.output<typeof upstreamSchema>;
 export type ClientConfig = z.output<typeof clientSchema>;
 export type JobsConfig = z.output<typeof jobsSchema>;
 
-const GATEWAY_KEYS = ['limiter', 'upstreams', 'clients', 'jobs', 'redis', 'cacheTtl'];
+const GATEWAY_KEYS = ['limiter', 'upstreams', 'clients', 'jobs', 'redis', 'cacheTtl', 'validation', 'models', 'maxBodyBytes'];
 
 /**
  * A gateway config file, or a plain limiter config (what `--config limiter.yaml` took

@@ -10,7 +10,12 @@ import { counter, gauge, histogram } from '../metrics/register.ts';
 import { Clients, type GatewayClient } from './clients.ts';
 import { parseGatewayConfig, type ClientConfig, type GatewayConfig, type GatewayConfigInput } from './config.ts';
 import { sendError, sendJson } from './http-io.ts';
-import { imageCall, type Answer } from './image-call.ts';
+import { imageCall, jobCall, type Answer } from './image-call.ts';
+import { StreamRelay } from './stream-relay.ts';
+import { CATALOGUE, type Catalogue } from '../openai/catalogue.ts';
+import type { Endpoint } from '../openai/catalogue-schema.ts';
+import { OPENAI_UPLOAD_LIMITS } from '../openai/edit-inputs.ts';
+import { retiredModel } from '../openai/request.ts';
 import { BullmqJobs } from './jobs/bullmq-jobs.ts';
 import { MemoryJobs } from './jobs/memory-jobs.ts';
 import { JobEventStreams } from './jobs/sse.ts';
@@ -33,8 +38,11 @@ export interface GatewayOptions {
   /** Overrides `config.clients`. */
   clients?: ClientConfig[];
   timeScale?: number;
-  /** Models the gateway accepts before asking the provider. */
-  models?: string[];
+  /** Models the gateway accepts before asking the provider; overrides `config.models.serve`. */
+  models?: readonly string[];
+  /** The catalogue to start from (a mock profile's, say); `config.models.catalogue` applies on top. Default: the built-in one. */
+  catalogue?: Catalogue;
+  /** Overrides `config.maxBodyBytes`. */
   maxBodyBytes?: number;
   registry?: Registry;
   /** Result cache TTL in ms; overrides `config.cacheTtl`. 0 = off (the default: cache hits are not capacity). */
@@ -68,7 +76,6 @@ export interface RunningGateway {
   close(graceMs?: number): Promise<void>;
 }
 
-const DEFAULT_MODELS = ['gpt-image-1', 'gpt-image-1.5', 'gpt-image-2'];
 
 /**
  * An OpenAI-compatible service in front of one or more providers: the limiters decide when
@@ -83,9 +90,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const registry = options.registry ?? new Registry();
   const clients = new Clients(options.clients ?? config.clients, env);
   const redisStores: RedisStore[] = [];
+  const catalogue = (options.catalogue ?? CATALOGUE).with(config.models.catalogue, 'gateway config');
+  const served = options.models ?? (config.models.serve === 'active' ? catalogue.active() : config.models.serve);
   const upstreams = new Upstreams(resolveUpstreams(config, options, env), {
     registry,
     timeScale,
+    catalogue,
     store: (name) =>
       options.redisUrl
         ? (budgets, clock) => {
@@ -95,15 +105,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           }
         : undefined,
   });
-  const call = imageCall(upstreams);
+  const call = imageCall(upstreams, catalogue);
   const jobEvents = counter(registry, GATEWAY_METRICS.jobs);
   for (const event of JOB_EVENT_TYPES) jobEvents.inc({ event }, 0);
   const observe = (e: JobEvent) => jobEvents.inc({ event: e.type });
   const jobs: JobBackend = options.redisUrl
-    ? new BullmqJobs(options.redisUrl, config.jobs, call, timeScale, observe)
-    : new MemoryJobs(config.jobs, call, timeScale, realClock, observe);
+    ? new BullmqJobs(options.redisUrl, config.jobs, (input, signal) => call(jobCall(input), signal), timeScale, observe)
+    : new MemoryJobs(config.jobs, (input, signal) => call(jobCall(input), signal), timeScale, realClock, observe);
   const streams = new JobEventStreams(config.jobs.maxSubscribers);
-  const limits: RequestLimits = { maxBodyBytes: options.maxBodyBytes ?? 1_048_576, models: options.models ?? DEFAULT_MODELS };
+  const limits: RequestLimits = {
+    maxBodyBytes: options.maxBodyBytes ?? config.maxBodyBytes,
+    uploads: OPENAI_UPLOAD_LIMITS,
+    // Project access to gif/svg is the provider's to judge: the gateway does not know it.
+    validation: { catalogue, models: served, mode: config.validation === 'strict' ? 'full' : 'cost', access: { gif: true, svg: true } },
+  };
   const cache = new ResultCache<Answer>(realClock, options.cacheTtlMs ?? config.cacheTtl * timeScale);
   const cacheCounter = counter(registry, GATEWAY_METRICS.cache);
   gauge(registry, GATEWAY_METRICS.sseSubscribers, (g) => g.set(streams.subscribers));
@@ -143,9 +158,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (!path.startsWith('/v1/')) return notFound(req, res, path);
     const client = clients.identify(req.headers.authorization);
     if (!client) return sendError(res, 401, { message: 'Incorrect API key provided for the ratelab gateway.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' });
-    if (path === '/v1/images/generations') {
+    if (path === '/v1/images/generations' || path === '/v1/images/edits') {
       if (req.method !== 'POST') return sendError(res, 405, { message: `Invalid method for URL (${req.method} ${path})`, type: 'invalid_request_error', param: null, code: null }, { allow: 'POST' });
-      return generate(req, res, client);
+      return images(req, res, client, path === '/v1/images/edits' ? 'edits' : 'generations');
+    }
+    if (path === '/v1/models' || path.startsWith('/v1/models/')) {
+      if (req.method !== 'GET') return sendError(res, 405, { message: `Invalid method for URL (${req.method} ${path})`, type: 'invalid_request_error', param: null, code: null }, { allow: 'GET' });
+      return listModels(res, path);
     }
     if (await routeJobs(req, res, path, client, { jobs, streams, clients, limits })) return;
     return notFound(req, res, path);
@@ -155,14 +174,32 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     sendError(res, 404, { message: `Invalid URL (${String(req.method).slice(0, 16)} ${path.slice(0, 200)})`, type: 'invalid_request_error', param: null, code: null });
   }
 
-  async function generate(req: IncomingMessage, res: ServerResponse, client: GatewayClient): Promise<void> {
-    const input = await readImageInput(req, res, client, clients, limits);
+  /** The models the gateway serves, as OpenAI lists models; a retired one is answered as retired. */
+  function listModels(res: ServerResponse, path: string): void {
+    const entry = (id: string) => ({ id, object: 'model', created: 1_745_000_000, owned_by: 'system' });
+    const listed = served.filter((id) => catalogue.get(id)?.status.state === 'active');
+    if (path === '/v1/models') return sendJson(res, 200, { object: 'list', data: listed.map(entry) });
+    const id = decodeURIComponent(path.slice('/v1/models/'.length));
+    if (listed.includes(id)) return sendJson(res, 200, entry(id));
+    const model = catalogue.get(id);
+    if (model?.status.state === 'retired') return sendError(res, 404, retiredModel(model).body);
+    sendError(res, 404, { message: `The model \`${id.slice(0, 100)}\` does not exist or you do not have access to it.`, type: 'invalid_request_error', param: null, code: 'model_not_found' });
+  }
+
+  async function images(req: IncomingMessage, res: ServerResponse, client: GatewayClient, endpoint: Endpoint): Promise<void> {
+    const arrivedAt = Date.now();
+    const input = await readImageInput(req, res, endpoint, client, clients, limits);
     if (!input) return;
-    const bypass = !cache.enabled || /no-cache|no-store/.test(String(req.headers['cache-control'] ?? '')) || req.headers['x-ratelab-cache'] === 'off';
+    res.on('close', () => void input.dispose());
+    const stream = input.image.stream;
+    // Edits differ by their images and streams are relayed live: only plain generations are cached.
+    const cacheable = cache.enabled && endpoint === 'generations' && !stream;
+    const bypass = !cacheable || /no-cache|no-store/.test(String(req.headers['cache-control'] ?? '')) || req.headers['x-ratelab-cache'] === 'off';
     // A call others may join (coalescing) must not die with the client that started it.
     const gone = new AbortController();
     if (bypass) res.on('close', () => res.writableFinished || gone.abort());
-    const run = () => call({ ...input, client }, gone.signal);
+    const relay = stream ? new StreamRelay(res, arrivedAt) : undefined;
+    const run = () => call({ image: input.image, client, upstream: input.upstream, relay }, gone.signal);
     let answer: Answer;
     if (bypass) {
       answer = await run();
@@ -172,8 +209,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       cacheCounter.inc({ result: cached.result });
       answer = cached.result === 'miss' ? cached.value : { ...cached.value, timing: { ...cached.value.timing, 'x-ratelab-cache': cached.result } };
     }
-    if (res.destroyed) return;
     if (answer.source === 'upstream') fromUpstream.add(res);
+    if (res.destroyed || answer.streamed) return;
     res.writeHead(answer.status, { ...answer.headers, ...answer.timing });
     res.end(answer.body);
   }

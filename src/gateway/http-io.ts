@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { OpenAIErrorBody } from '../core/openai-errors.ts';
+import type { OpenAIErrorBody } from '../openai/errors.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;

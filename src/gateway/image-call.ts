@@ -1,8 +1,13 @@
-import type { OpenAIErrorBody } from '../core/openai-errors.ts';
+import type { OpenAIErrorBody } from '../openai/errors.ts';
 import { LimiterError } from '../limiter/errors.ts';
 import type { Execution } from '../limiter/limiter.ts';
-import { imageCost } from '../limiter/cost.ts';
+import type { Catalogue } from '../openai/catalogue.ts';
+import { costInputOf, imageCost } from '../openai/cost.ts';
+import type { ImageRequest } from '../openai/request.ts';
+import type { GatewayClient } from './clients.ts';
 import type { JobInput } from './jobs/types.ts';
+import type { UpstreamBody } from './request-input.ts';
+import type { StreamRelay } from './stream-relay.ts';
 import { GATEWAY_ERROR_TYPE, refusal } from './refusals.ts';
 import { toAnswer, upstreamCall, type UpstreamAnswer } from './upstream-call.ts';
 import type { Upstreams } from './upstreams.ts';
@@ -36,6 +41,22 @@ export async function executionAnswer(execution: Execution<unknown>, upstream: s
   return { ...(await toAnswer(execution.value)), timing, source: 'upstream' };
 }
 
+/** One request as the call path needs it: what it asks (priced), who asks, and the body to send. */
+export interface CallInput {
+  image: ImageRequest;
+  client: GatewayClient;
+  upstream: UpstreamBody;
+  /** For `stream: true`: relays the provider's events to the client as they come. */
+  relay?: StreamRelay;
+}
+
+/** An async job's run: a JSON generations request, kept as the client sent it. */
+export const jobCall = (input: JobInput): CallInput => ({
+  image: input.image,
+  client: input.client,
+  upstream: { endpoint: 'generations', contentType: 'application/json', bytes: Buffer.from(input.body) },
+});
+
 /**
  * One images request through the limiters: to the upstream with the most headroom, and on
  * to the next when that one's circuit is open (or opens on this request's failures) or it
@@ -43,14 +64,16 @@ export async function executionAnswer(execution: Execution<unknown>, upstream: s
  * pass through; the gateway's refusals are in OpenAI's shape. Used by the sync endpoint and
  * by every run of an async job.
  */
-export function imageCall(upstreams: Upstreams) {
-  return async (input: JobInput, signal: AbortSignal): Promise<Answer> => {
-    const cost = imageCost(input.image);
-    const candidates = upstreams.route(cost);
+export function imageCall(upstreams: Upstreams, catalogue: Catalogue) {
+  return async (input: CallInput, signal: AbortSignal): Promise<Answer> => {
+    const costInput = costInputOf(input.image);
+    const candidates = upstreams.route(imageCost(costInput, catalogue));
     let answer: Answer | undefined;
     for (const upstream of candidates) {
-      const execution = await upstream.limiter.execute(upstreamCall(upstream.baseURL, upstream.key, input.body), { cost: input.image, priority: input.client.priority, signal });
+      const execution = await upstream.limiter.execute(upstreamCall(upstream, input.upstream, input.relay), { cost: costInput, priority: input.client.priority, signal });
       answer = await executionAnswer(execution, upstream.name);
+      // A relayed stream is the client's answer, whatever the limiter made of it.
+      if (input.relay?.started) return { ...answer, streamed: true };
       if (execution.error instanceof LimiterError) {
         if (execution.error.reason === 'circuit_open' && !signal.aborted) continue;
         return answer;

@@ -45,9 +45,13 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, cl
       sendError(res, 503, { message: 'The job store is unavailable; try again shortly.', type: GATEWAY_ERROR_TYPE, param: null, code: 'jobs_unavailable' }, { 'retry-after': '1' });
       return true;
     }
-    const input = await readImageInput(req, res, client, deps.clients, deps.limits);
+    const input = await readImageInput(req, res, 'generations', client, deps.clients, deps.limits);
     if (!input) return true;
-    const view = await jobs.submit({ ...input, client });
+    if (input.image.stream) {
+      sendError(res, 400, { message: 'An async job cannot stream: send stream: false, or call /v1/images/generations with stream: true.', type: 'invalid_request_error', param: 'stream', code: 'unsupported_value' });
+      return true;
+    }
+    const view = await jobs.submit({ body: input.upstream.bytes!.toString('utf8'), image: input.image, client });
     sendJson(res, 202, view, { location: `/v1/jobs/${view.id}` });
     return true;
   }

@@ -1,4 +1,4 @@
-import type { OpenAIErrorBody } from '../core/openai-errors.ts';
+import type { OpenAIErrorBody } from '../openai/errors.ts';
 import type { ShedReason } from '../metrics/catalogue.ts';
 import type { LimiterError } from '../limiter/errors.ts';
 

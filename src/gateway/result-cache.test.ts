@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { validateImageRequest } from '../core/images-request.ts';
+import { validateImageRequest } from '../openai/request.ts';
 import { VirtualClock } from '../core/virtual-clock.ts';
 import { ResultCache } from './result-cache.ts';
 
-const request = (body: object) => validateImageRequest('application/json', new TextEncoder().encode(JSON.stringify(body)), ['gpt-image-1']);
+const request = (body: object) => validateImageRequest('application/json', new TextEncoder().encode(JSON.stringify(body)));
 
 describe('ResultCache', () => {
   it('normalizes: defaults and explicit equal values share a key; any difference does not', () => {

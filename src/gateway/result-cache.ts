@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
-import type { ImageRequest } from '../core/images-request.ts';
+import type { ImageRequest } from '../openai/request.ts';
 
 export type CacheResult = 'hit' | 'coalesced' | 'miss' | 'bypass';
 

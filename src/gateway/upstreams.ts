@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.ts';
+import type { Catalogue } from '../openai/catalogue.ts';
 import { DIMENSIONS, type Cost } from '../limiter/cost.ts';
 import { createLimiter, type Limiter, type StoreFactory } from '../limiter/limiter.ts';
 import type { LimiterConfig } from '../limiter/config.ts';
@@ -24,6 +25,8 @@ export interface UpstreamDeps {
   registry: Registry;
   timeScale: number;
   clock?: Clock;
+  /** The models whose tokens and prices the limiters price requests with. */
+  catalogue?: Catalogue;
   /** Per upstream (each keeps its own budgets): e.g. a RedisStore keyed by the upstream's name. */
   store?: (name: string) => StoreFactory | undefined;
 }
@@ -62,7 +65,7 @@ export class Upstreams {
       if (names.has(spec.name)) throw new TypeError(`Expected upstream names to be unique, got \`${spec.name}\` twice (string)`);
       names.add(spec.name);
       const store = deps.store?.(spec.name);
-      const limiter = createLimiter(spec.limiter, { registry: deps.registry, timeScale: deps.timeScale, name: spec.name, clock: deps.clock, ...(store ? { store } : {}) });
+      const limiter = createLimiter(spec.limiter, { registry: deps.registry, timeScale: deps.timeScale, name: spec.name, clock: deps.clock, catalogue: deps.catalogue, ...(store ? { store } : {}) });
       return { name: spec.name, baseURL: spec.baseURL.replace(/\/$/, ''), key: spec.key, limiter };
     });
   }

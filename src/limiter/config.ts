@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { readConfigFile } from '../core/config-file.ts';
 import { duration, intAtLeast, numberBetween, parseOrThrow } from '../core/validation.ts';
+import { modelOverrideSchema } from '../openai/catalogue-schema.ts';
 
 const fraction = numberBetween(0, 1);
 
@@ -17,16 +18,8 @@ const budgetSchema = z
   })
   .strict();
 
-/** gpt-image-1 list prices in USD per image (OpenAI pricing page), by quality × size. */
-export const DEFAULT_PRICES = {
-  low: { '1024x1024': 0.011, '1024x1536': 0.016, '1536x1024': 0.016 },
-  medium: { '1024x1024': 0.042, '1024x1536': 0.063, '1536x1024': 0.063 },
-  high: { '1024x1024': 0.167, '1024x1536': 0.25, '1536x1024': 0.25 },
-} as const;
-
-const price = z.number().min(0, { error: 'a price in USD >= 0' });
-const sizePrices = z.object({ '1024x1024': price, '1536x1024': price, '1024x1536': price }).strict();
-const priceTable = z.object({ low: sizePrices, medium: sizePrices, high: sizePrices }).strict();
+/** A model's prices, as the catalogue writes them (per image, or per million tokens). */
+const modelPrices = modelOverrideSchema.shape.prices.unwrap();
 
 export const limiterConfigSchema = z
   .object({
@@ -113,10 +106,15 @@ export const limiterConfigSchema = z
         warnAt: fraction.default(0.8),
         /** From here on only high and critical priority is admitted. */
         highOnlyAt: fraction.default(0.95),
-        prices: priceTable.default(DEFAULT_PRICES),
+        /**
+         * Prices by model id where yours differ from the catalogue's list prices (src/openai/models.ts):
+         * `{ kind: per-token, textIn, textInCached, imageIn, imageInCached, imageOut, source }` in USD
+         * per million tokens, or `{ kind: per-image, table, source }`. Default: the catalogue's.
+         */
+        prices: z.record(z.string().min(1), modelPrices).default({}),
       })
       .strict()
-      .default({ period: 86_400_000, warnAt: 0.8, highOnlyAt: 0.95, prices: DEFAULT_PRICES }),
+      .default({ period: 86_400_000, warnAt: 0.8, highOnlyAt: 0.95, prices: {} }),
   })
   .strict();
 

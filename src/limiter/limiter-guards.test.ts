@@ -114,7 +114,8 @@ describe('limiter spend guard', () => {
     const clock = new VirtualClock(0);
     const limiter = createLimiter({ spend: { budget: 1, period: '1h' }, concurrency: { mode: 'fixed', limit: 100 } }, { clock });
     const up = fakeUpstream(clock, () => ok(), 10);
-    const high = { prompt: 'x', quality: 'high', size: '1024x1024' } as const;
+    // gpt-image-1 is priced per image (its documented list prices), which keeps these sums exact.
+    const high = { model: 'gpt-image-1', prompt: 'x', quality: 'high', size: '1024x1024' } as const;
     const medium = { ...high, quality: 'medium' } as const;
     // 5 × $0.167 + $0.042 + $0.063 = $0.94: still under 95 %.
     const first = await settle(

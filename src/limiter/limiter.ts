@@ -9,6 +9,8 @@ import { classify, type FailureKind } from './classify.ts';
 import { ConcurrencyLimit } from './concurrency.ts';
 import { parseLimiterConfig, type LimiterConfig, type LimiterConfigInput } from './config.ts';
 import { imageCost, ONE_REQUEST, priceOf, type Cost, type ImageCostInput } from './cost.ts';
+import { CATALOGUE, type Catalogue } from '../openai/catalogue.ts';
+import { parseWxH, sizeLabel } from '../openai/sizes.ts';
 import { LimiterError } from './errors.ts';
 import { MemoryStore } from './memory-store.ts';
 import { createLimiterMetrics, type LimiterMetrics } from './metrics.ts';
@@ -71,6 +73,8 @@ export interface LimiterDeps {
   name?: string;
   /** Seed for backoff jitter. Default 1. */
   seed?: number;
+  /** The models whose tokens and prices price the tasks. Default: the built-in catalogue (with `spend.prices` applied). */
+  catalogue?: Catalogue;
 }
 
 /**
@@ -190,7 +194,15 @@ interface JobExtra {
 
 const REFUND: Cost = { rpm: 0, ipm: 0, tpm: 0 };
 
-const requestClassOf = (input: ImageCostInput | undefined): string => (input ? `${input.quality ?? 'auto'}/${input.size ?? 'auto'}` : 'default');
+/**
+ * A latency class per quality × size, free-form sizes folded into megapixel classes so
+ * the adaptive limit keeps a bounded number of trackers.
+ */
+function requestClassOf(input: ImageCostInput | undefined): string {
+  if (!input) return 'default';
+  const dims = input.size ? parseWxH(input.size) : undefined;
+  return `${input.quality ?? 'auto'}/${dims ? sizeLabel(dims.width, dims.height) : (input.size ?? 'auto')}`;
+}
 
 const isCost = (c: Cost | ImageCostInput): c is Cost => typeof (c as Cost).rpm === 'number' && typeof (c as Cost).tpm === 'number';
 
@@ -220,6 +232,7 @@ export class Limiter {
   private readonly retryBudget: RetryBudget;
   private readonly rng: Rng;
   private readonly spend: SpendGuard;
+  private readonly catalogue: Catalogue;
   private seq = 0;
   private running = 0;
   private wake: { at: number; timer: TimerHandle } | undefined;
@@ -240,6 +253,8 @@ export class Limiter {
     this.retryBudget = new RetryBudget(this.config.retry.budgetRatio, this.config.retry.budgetMinimum);
     this.rng = createRng(deps.seed ?? 1).fork('backoff');
     this.spend = new SpendGuard(this.config.spend);
+    const prices = Object.entries(this.config.spend.prices);
+    this.catalogue = (deps.catalogue ?? CATALOGUE).with(Object.fromEntries(prices.map(([id, p]) => [id, { prices: p }])), 'limiter config (spend.prices)');
     this.deadlines = new Deadlines(this.clock, (job) => {
       if (this.queue.remove(job)) this.shed(job, 'deadline_exceeded');
     });
@@ -272,8 +287,8 @@ export class Limiter {
       priority,
       this.seq++,
       task,
-      explicitCost ? input : imageCost(input),
-      explicitCost ? 0 : priceOf(input, this.config.spend.prices),
+      explicitCost ? input : imageCost(input, this.catalogue),
+      explicitCost || !this.spend.enabled ? 0 : priceOf(input, this.catalogue),
       explicitCost ? undefined : input,
       options.deadline ?? Infinity,
       maxWaitDeadline,

@@ -10,6 +10,8 @@ export interface ImageIterationOptions {
   /** The gateway's (or any OpenAI-compatible) base URL without /v1, e.g. http://127.0.0.1:4020. */
   baseURL: string;
   apiKey: string;
+  /** The model every request asks for. */
+  model: string;
   clock: Clock;
   /** Per-request timeout in ms. */
   timeoutMs: number;
@@ -31,7 +33,7 @@ export function imageIteration(metrics: Metrics, o: ImageIterationOptions): { fn
   const url = `${o.baseURL.replace(/\/$/, '')}/v1/images/generations`;
   const headers = { authorization: `Bearer ${o.apiKey}`, 'content-type': 'application/json' };
   const fn: IterationFn = async (ctx) => {
-    const body = imageRequestBody(ctx.vu, ctx.iteration);
+    const body = imageRequestBody(ctx.vu, ctx.iteration, o.model);
     const sent = o.clock.now();
     let status = 0;
     let text = '';

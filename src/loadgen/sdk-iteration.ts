@@ -10,14 +10,14 @@ import type { Metrics } from './metrics.ts';
  * most apps call the images API. One iteration = one `images.generate` call, its retries
  * included, recorded with the same metrics as a call through the gateway.
  */
-export function sdkIteration(metrics: Metrics, o: { baseURL: string; apiKey: string; clock: Clock; timeoutMs: number }): { fn: IterationFn; close: () => Promise<void> } {
+export function sdkIteration(metrics: Metrics, o: { baseURL: string; apiKey: string; model: string; clock: Clock; timeoutMs: number }): { fn: IterationFn; close: () => Promise<void> } {
   const client = new OpenAI({ apiKey: o.apiKey, baseURL: o.baseURL, timeout: o.timeoutMs });
   const fn: IterationFn = async (ctx) => {
     const sent = o.clock.now();
     let status = 200;
     let text = '';
     try {
-      await client.images.generate({ model: 'gpt-image-1', prompt: `ratelab compare ${ctx.vu}-${ctx.iteration}`, quality: 'low', output_format: 'webp' }, { signal: ctx.signal });
+      await client.images.generate({ model: o.model, prompt: `ratelab compare ${ctx.vu}-${ctx.iteration}`, quality: 'low', output_format: 'webp' }, { signal: ctx.signal });
     } catch (error) {
       if (ctx.signal.aborted) throw error;
       status = error instanceof APIError ? (error.status ?? 0) : 0;

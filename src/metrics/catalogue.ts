@@ -27,6 +27,8 @@ export function latencyBuckets(timeScale: number): number[] {
 export const MOCK_REASONS = [
   'ok',
   'invalid_request',
+  'retired_model',
+  'moderation_blocked',
   'unauthorized',
   'tier_gate',
   'rate_limit',

@@ -2,7 +2,8 @@ import { imageRequestBody } from '../../loadtests/lib/answers.ts';
 import { scenario, type ScenarioName, type ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { MockModel } from '../../mock-server/model/model.ts';
 import { VirtualClock } from '../core/virtual-clock.ts';
-import { validateImageRequest } from '../core/images-request.ts';
+import { costInputOf } from '../openai/cost.ts';
+import { validateImageRequest } from '../openai/request.ts';
 import { executionAnswer } from '../gateway/image-call.ts';
 import { createLimiter } from '../limiter/limiter.ts';
 import type { LimiterConfigInput } from '../limiter/config.ts';
@@ -40,7 +41,6 @@ export interface SimResult {
 }
 
 const ENCODER = new TextEncoder();
-const MODELS = ['gpt-image-1'];
 
 /**
  * One load test on a virtual clock, seeded: the scenario's arrivals (the embedded engine's
@@ -56,7 +56,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   const capacity = o.capacity ?? loadTestCapacity(model.profile, o.tier)?.imagesPerMinute;
   if (!capacity) throw new RangeError(`Expected \`tier\` to name a tier with access in profile \`${o.profile}\`, got \`${o.tier}\` (number)`);
   const plan = scenario(o.scenario, { capacity, timeScale: 1 });
-  const limiter = o.limiter === 'none' ? undefined : createLimiter(o.limiter ?? {}, { clock, seed: o.seed, name: 'sim' });
+  const limiter = o.limiter === 'none' ? undefined : createLimiter(o.limiter ?? {}, { clock, seed: o.seed, name: 'sim', catalogue: model.catalogue });
   const headers = { authorization: `Bearer sk-tier${o.tier}-sim`, 'content-type': 'application/json' };
   const call = (body: Uint8Array) => model.handle({ method: 'POST', path: '/v1/images/generations', headers, body, loopback: true });
 
@@ -72,7 +72,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
       series = new TimeSeries(metrics, clock.now(), windowMs);
       return {
         default: async (ctx) => {
-          const body = ENCODER.encode(imageRequestBody(ctx.vu, ctx.iteration));
+          const body = ENCODER.encode(imageRequestBody(ctx.vu, ctx.iteration, model.profile.defaultModel));
           const sentAt = clock.now();
           let status: number;
           let text = '';
@@ -89,7 +89,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
                 return new Response(res.status === 200 ? null : res.body, { status: res.status, headers: res.headers });
               },
               // Priced exactly as the gateway prices it: from the validated request.
-              { cost: validateImageRequest('application/json', body, MODELS) },
+              { cost: costInputOf(validateImageRequest('application/json', body, { catalogue: model.catalogue })) },
             );
             const answer = await executionAnswer(execution, 'sim');
             status = answer.status;

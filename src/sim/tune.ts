@@ -1,5 +1,6 @@
 import type { ScenarioName } from '../../loadtests/scenarios.ts';
 import { loadProfile } from '../../mock-server/profiles/index.ts';
+import { loadTestLimits } from './capacity.ts';
 import type { LimiterConfigInput } from '../limiter/config.ts';
 import { refinements, type Refinement } from './tune-refinements.ts';
 import { runSim, type SimResult } from './run-sim.ts';
@@ -113,7 +114,7 @@ const rank = (a: Scored, b: Scored): number =>
  */
 export async function tune(o: TuneOptions): Promise<{ scored: Scored[]; front: Scored[]; best: Scored | undefined }> {
   const grid = o.candidates ?? defaultCandidates();
-  const steps = o.refine === false ? [] : refinements({ ipm: loadProfile(o.profile).limits.tiers[String(o.tier)]?.ipm });
+  const steps = o.refine === false ? [] : refinements({ ipm: loadTestLimits(loadProfile(o.profile), o.tier)?.ipm });
   const total = grid.length + steps.reduce((n, r) => n + r.values.length, 0);
   const scored: Scored[] = [];
   let done = 0;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { OpenAIErrorBody } from '../../core/openai-errors.ts';
+import type { OpenAIErrorBody } from '../../openai/errors.ts';
 import { PRIORITIES } from '../../limiter/limiter.ts';
 import type { JobsConfig } from '../config.ts';
 import { runOutcome } from './outcome.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { realClock, type Clock, type TimerHandle } from '../../core/clock.ts';
 import { LazyFifo } from '../../core/lazy-fifo.ts';
-import type { OpenAIErrorBody } from '../../core/openai-errors.ts';
+import type { OpenAIErrorBody } from '../../openai/errors.ts';
 import type { JobsConfig } from '../config.ts';
 import { runOutcome } from './outcome.ts';
 import { TERMINAL, type JobBackend, type JobEvent, type JobInput, type JobListener, type JobObserver, type JobRunner, type JobView } from './types.ts';

@@ -1,4 +1,4 @@
-import type { OpenAIErrorBody } from '../../core/openai-errors.ts';
+import type { OpenAIErrorBody } from '../../openai/errors.ts';
 import type { UpstreamAnswer } from '../upstream-call.ts';
 
 export type RunOutcome =

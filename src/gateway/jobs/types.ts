@@ -1,5 +1,5 @@
-import type { ImageRequest } from '../../core/images-request.ts';
-import type { OpenAIErrorBody } from '../../core/openai-errors.ts';
+import type { ImageRequest } from '../../openai/request.ts';
+import type { OpenAIErrorBody } from '../../openai/errors.ts';
 import type { UpstreamAnswer } from '../upstream-call.ts';
 import type { GatewayClient } from '../clients.ts';
 

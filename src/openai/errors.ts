@@ -4,6 +4,8 @@ export interface OpenAIErrorBody {
   type: string;
   param: string | null;
   code: string | null;
+  /** On `moderation_blocked` (seen relayed in public threads; not documented). */
+  moderation_details?: { moderation_stage: 'input' | 'output'; categories: string[] };
 }
 
 /** A refusal the way OpenAI words it: status and body. */
