@@ -1,4 +1,4 @@
-import OpenAI, { type APIError, type RateLimitError } from 'openai';
+import OpenAI, { PermissionDeniedError, RateLimitError, type APIError } from 'openai';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockServer, type RunningMockServer } from '../mock-server/http-server.ts';
@@ -89,5 +89,40 @@ describe('the openai SDK against the HTTP mock', () => {
     const models = await client('sk-tier1-list').models.list();
     expect(models.data.map((m) => m.id)).toContain('gpt-image-1.5');
     expect(models.data.map((m) => m.id)).not.toContain('gpt-image-1');
+  });
+});
+
+describe('the openai SDK and what only the mock knows', () => {
+  it('refuses a project without preview access with PermissionDeniedError', async () => {
+    const closed = await startMockServer({ profile: loadProfile('openai', { latency: { p50: 0, p95: 0, p99: 0, min: 0 } }), timeScale: 0.001 });
+    try {
+      const error = await new OpenAI({ apiKey: 'sk-tier5-x', baseURL: closed.baseURL, maxRetries: 0 })
+        .images.generate({ model: 'gpt-image-2', prompt: 'x', output_format: 'gif' })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PermissionDeniedError);
+      expect((error as PermissionDeniedError).param).toBe('output_format');
+    } finally {
+      await closed.close();
+    }
+  });
+
+  it("retries 429s as the SDK does (retry-after-ms honoured), and raises RateLimitError with maxRetries 0", async () => {
+    const limited = await startMockServer({ profile: loadProfile('openai', { latency: { p50: 0, p95: 0, p99: 0, min: 0 }, limits: { retryAfter: 'ms' } }), timeScale: 0.05 });
+    try {
+      const opts = { apiKey: 'sk-tier1-retry', baseURL: limited.baseURL };
+      const strict = new OpenAI({ ...opts, maxRetries: 0 });
+      for (let i = 0; i < 5; i++) await strict.images.generate({ model: 'gpt-image-2', prompt: `p${i}`, quality: 'low' });
+      const error = await strict.images.generate({ model: 'gpt-image-2', prompt: 'one more', quality: 'low' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RateLimitError);
+      expect(Number((error as RateLimitError).headers?.get('retry-after-ms'))).toBeGreaterThan(0);
+      // The SDK's default retries wait the hinted 600 ms (12 s at scale 1) and get through.
+      const patient = await new OpenAI({ ...opts, maxRetries: 2 }).images.generate({ model: 'gpt-image-2', prompt: 'patient', quality: 'low' });
+      expect(patient.data).toHaveLength(1);
+      const stats = (await (await fetch(`${limited.url}/__admin/stats`)).json()) as { clientRetries: { byRetryCount: Record<string, number> }; byStatus: Record<string, number> };
+      expect(stats.clientRetries.byRetryCount['1']).toBeGreaterThanOrEqual(1);
+      expect(stats.byStatus['429']).toBeGreaterThanOrEqual(2);
+    } finally {
+      await limited.close();
+    }
   });
 });

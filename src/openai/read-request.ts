@@ -27,23 +27,15 @@ export async function readImageRequest(body: RequestBody, endpoint: Endpoint, ct
   if (endpoint === 'edits' && isMultipart(body.contentType)) {
     if (!body.stream) throw invalid('Expected a multipart body.', null, 'invalid_multipart');
     const form = await parseMultipart(body.contentType!, body.stream, { maxFiles: uploads.maxImages + 8, maxFieldBytes: 1024 * 1024, maxTotalBytes: maxUploadBytes(uploads) });
-    const inputs = ctx.mode === 'cost' ? costInputs(form.files) : checkEditFiles(form.files, uploads);
-    return validateImageFields(form.fields, vctx, inputs);
+    // Files are checked in every mode: their count, types and sizes are the API's stable
+    // facts, they price the request, and a gateway should not spool what the provider refuses.
+    return validateImageFields(form.fields, vctx, checkEditFiles(form.files, uploads));
   }
   if (endpoint === 'edits' && body.stream) throw invalid(`Invalid Content-Type header (${body.contentType ?? 'none'}), expected multipart/form-data or application/json.`, null, null);
   const fields = parseJsonBody(body.contentType, body.bytes ?? new Uint8Array());
   if (endpoint === 'generations') return validateImageFields(fields, vctx);
   const inputs = jsonEditInputs(fields, uploads);
   return validateImageFields(fields, vctx, inputs);
-}
-
-/**
- * Under `validation: forward` the gateway prices input images without judging them (the
- * provider does): every image file counts, at its dimensions when they can be read.
- */
-function costInputs(files: { field: string; width: number | undefined; height: number | undefined }[]) {
-  const images = files.filter((f) => f.field === 'image' || f.field === 'image[]').map((f) => ({ width: f.width ?? 1024, height: f.height ?? 1024 }));
-  return { images, mask: files.some((f) => f.field === 'mask') ? images[0] : undefined, markup: files.some((f) => f.field === 'markup') };
 }
 
 export { RequestError };

@@ -198,7 +198,12 @@ export function validateImageFields(fields: Record<string, unknown>, ctx: Valida
     hasMask: inputs?.mask !== undefined,
     frameCount: undefined,
   };
-  if (!full) return request;
+  if (!full) {
+    // What a gateway must know to relay: a stream of a format that cannot stream is refused here.
+    const format = typeof b.output_format === 'string' ? b.output_format : undefined;
+    if (stream && (format === 'svg' || format === 'gif')) throw invalid(`Streaming is not supported with output_format '${format}'.`, 'stream', 'unsupported_parameter');
+    return request;
+  }
   return checkTheRest(b, ctx, model, request, inputs);
 }
 
