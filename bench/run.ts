@@ -2,6 +2,7 @@ import { benchLimiterThroughput } from './limiter-throughput.ts';
 import { benchMockHttp } from './mock-http.ts';
 import { benchEngineRate } from './engine-rate.ts';
 import { benchSim } from './sim.ts';
+import { benchImagesApi } from './images-api.ts';
 
 /** `npm run bench [-- name…]`: every benchmark, or the named ones; each rewrites its section of bench/RESULTS.md. */
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -9,6 +10,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'limiter-throughput': benchLimiterThroughput,
   'engine-rate': benchEngineRate,
   sim: benchSim,
+  'images-api': benchImagesApi,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

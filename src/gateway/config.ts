@@ -92,8 +92,18 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** Largest JSON body (generations, JSON edits with data URLs). Multipart edits are spooled to disk, bounded by OpenAI's upload limits. */
+    /** Largest JSON body (generations, JSON edits with data URLs). Multipart edits are spooled, bounded by OpenAI's upload limits. */
     maxBodyBytes: intAtLeast(1024).default(64 * 1024 * 1024),
+    /** Where multipart uploads wait while they are parsed and sent upstream (and resent on a retry). */
+    spool: z
+      .object({
+        /** An upload up to this many bytes stays in memory (default 32 MiB). */
+        memoryPerRequest: intAtLeast(0).default(32 * 1024 * 1024),
+        /** Bytes all uploads together may hold in memory (default 256 MiB); past it uploads go to a temporary file. */
+        memoryTotal: intAtLeast(0).default(256 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -103,7 +113,7 @@ export type UpstreamConfig = z.output<typeof upstreamSchema>;
 export type ClientConfig = z.output<typeof clientSchema>;
 export type JobsConfig = z.output<typeof jobsSchema>;
 
-const GATEWAY_KEYS = ['limiter', 'upstreams', 'clients', 'jobs', 'redis', 'cacheTtl', 'validation', 'models', 'maxBodyBytes'];
+const GATEWAY_KEYS = ['limiter', 'upstreams', 'clients', 'jobs', 'redis', 'cacheTtl', 'validation', 'models', 'maxBodyBytes', 'spool'];
 
 /**
  * A gateway config file, or a plain limiter config (what `--config limiter.yaml` took

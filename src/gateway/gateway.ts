@@ -116,6 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const limits: RequestLimits = {
     maxBodyBytes: options.maxBodyBytes ?? config.maxBodyBytes,
     uploads: OPENAI_UPLOAD_LIMITS,
+    spool: config.spool,
     // Project access to gif/svg is the provider's to judge: the gateway does not know it.
     validation: { catalogue, models: served, mode: config.validation === 'strict' ? 'full' : 'cost', access: { gif: true, svg: true } },
   };

@@ -1,35 +1,38 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { readBody } from '../core/http-body.ts';
 import type { Endpoint } from '../openai/catalogue-schema.ts';
 import type { UploadLimits } from '../openai/edit-inputs.ts';
 import { RequestError } from '../openai/errors.ts';
-import { isMultipart, readImageRequest } from '../openai/read-request.ts';
+import { isMultipart, maxUploadBytes, readImageRequest } from '../openai/read-request.ts';
 import type { ImageRequest, ValidationContext } from '../openai/request.ts';
 import type { Clients, GatewayClient } from './clients.ts';
 import { sendError } from './http-io.ts';
 import { GATEWAY_ERROR_TYPE } from './refusals.ts';
+import { Spool, type SpoolLimits } from './spool.ts';
 
 export interface RequestLimits {
   maxBodyBytes: number;
   uploads: UploadLimits;
+  /** Where multipart uploads wait while they are parsed and sent: memory while small, else disk. */
+  spool: SpoolLimits;
   /** How requests are checked: the models served, the catalogue, `cost` (forward) or `full` (strict). */
   validation: Omit<ValidationContext, 'endpoint'>;
 }
 
 /**
  * The body as it goes upstream, byte for byte what the client sent (so fields the gateway
- * does not know pass through): JSON in memory, multipart spooled to a file and streamed
- * from it on every attempt (an edit can carry 16 × 50 MB; it is never held in memory).
+ * does not know pass through): in memory (JSON, small uploads), or spooled to a file and
+ * streamed from it on every attempt (an edit can carry 16 × 50 MB).
  */
 export interface UpstreamBody {
   endpoint: Endpoint;
   contentType: string;
+  /** A JSON body. */
   bytes?: Buffer;
+  /** A small upload, as it arrived, with its total `size`. */
+  chunks?: readonly Buffer[];
+  size?: number;
+  /** A large upload, spooled. */
   file?: { path: string; size: number };
 }
 
@@ -42,29 +45,17 @@ export interface ImageInput {
 
 const NOTHING = async (): Promise<void> => undefined;
 
-/** Writes each chunk to `path` as it passes through (with backpressure), for the parser to read too. */
-async function* teeToFile(source: AsyncIterable<Buffer>, out: NodeJS.WritableStream, counted: { bytes: number }): AsyncGenerator<Buffer> {
-  for await (const chunk of source) {
-    counted.bytes += chunk.length;
-    if (!out.write(chunk)) await once(out, 'drain');
-    yield chunk;
-  }
-}
-
-async function spoolAndRead(req: IncomingMessage, endpoint: Endpoint, limits: RequestLimits): Promise<{ image: ImageRequest; upstream: UpstreamBody; dispose: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'ratelab-upload-'));
-  const dispose = () => rm(dir, { recursive: true, force: true });
-  const path = join(dir, 'body');
-  const out = createWriteStream(path);
-  const counted = { bytes: 0 };
+async function spoolAndRead(req: IncomingMessage, endpoint: Endpoint, limits: RequestLimits): Promise<ImageInput> {
+  const spool = new Spool(limits.spool, maxUploadBytes(limits.uploads));
+  // The request goes to the spool and to the parser at once (Node pauses it for the slower).
+  req.pipe(spool);
   try {
-    const image = await readImageRequest({ contentType: req.headers['content-type'], stream: teeToFile(req, out, counted) }, endpoint, limits.validation, limits.uploads);
-    out.end();
-    await once(out, 'finish');
-    return { image, upstream: { endpoint, contentType: req.headers['content-type']!, file: { path, size: counted.bytes } }, dispose };
+    const image = await readImageRequest({ contentType: req.headers['content-type'], stream: req }, endpoint, limits.validation, limits.uploads);
+    const held = await spool.result();
+    const upstream: UpstreamBody = 'file' in held ? { endpoint, contentType: req.headers['content-type']!, file: held.file } : { endpoint, contentType: req.headers['content-type']!, chunks: held.chunks, size: held.size };
+    return { image, upstream, dispose: () => spool.dispose() };
   } catch (error) {
-    out.destroy();
-    await dispose();
+    await spool.dispose();
     throw error;
   }
 }

@@ -31,7 +31,7 @@ export class StreamRelay {
     return this.outcome ?? new Response(null, { status: BROKEN_STATUS });
   }
 
-  async pipe(response: Response, ctx: AttemptContext, upstream: string): Promise<Response> {
+  async pipe(response: { status: number; headers: Headers; body: AsyncIterable<Uint8Array> }, ctx: AttemptContext, upstream: string): Promise<Response> {
     this.started = true;
     const { res } = this;
     const timing = {
@@ -55,7 +55,7 @@ export class StreamRelay {
     });
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      for await (const chunk of response.body) {
         if (res.destroyed) break;
         res.write(chunk);
         parser.feed(decoder.decode(chunk, { stream: true }));

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { request } from 'undici';
 import type { AttemptContext } from '../limiter/limiter.ts';
 import type { UpstreamBody } from './request-input.ts';
 import type { StreamRelay } from './stream-relay.ts';
@@ -19,10 +20,14 @@ export interface UpstreamAnswer {
   streamed?: boolean;
 }
 
-function requestBody(body: UpstreamBody): BodyInit {
-  if (body.bytes) return body.bytes as Uint8Array<ArrayBuffer>;
-  // Each attempt reads the spooled upload afresh; nothing of it is held in memory.
-  return Readable.toWeb(createReadStream(body.file!.path)) as ReadableStream<Uint8Array>;
+/** Response headers as a Headers object (undici gives a plain record, with arrays for repeats). */
+function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  return headers;
 }
 
 /**
@@ -30,7 +35,9 @@ function requestBody(body: UpstreamBody): BodyInit {
  * to the request's endpoint. A streamed answer (stream: true and the provider said 200) is
  * relayed to the client as it arrives and its usage reported when its completed event
  * passes; any other answer is buffered and returned as a Response, so the limiter classifies
- * it (and may retry: nothing has reached the client yet).
+ * it (and may retry: nothing has reached the client yet). undici's `request` rather than
+ * fetch: it streams a spooled upload from disk with backpressure (fetch over
+ * `Readable.toWeb` read the whole file into memory on Node 20) and costs less per call.
  */
 export function upstreamCall(upstream: { name: string; baseURL: string; key: string }, body: UpstreamBody, relay?: StreamRelay) {
   return async (ctx: AttemptContext): Promise<Response> => {
@@ -38,19 +45,24 @@ export function upstreamCall(upstream: { name: string; baseURL: string; key: str
     if (relay?.started) return relay.settled();
     if (relay) relay.firstAttemptAt ??= Date.now();
     const headers: Record<string, string> = { authorization: `Bearer ${upstream.key}`, 'content-type': body.contentType, 'x-stainless-retry-count': String(ctx.attempt - 1) };
-    if (body.file) headers['content-length'] = String(body.file.size);
-    const init: RequestInit & { duplex?: 'half' } = { method: 'POST', headers, body: requestBody(body), signal: ctx.signal };
-    if (body.file) init.duplex = 'half';
-    const response = await fetch(`${upstream.baseURL}/images/${body.endpoint}`, init);
-    if (relay && response.ok && /^text\/event-stream/i.test(response.headers.get('content-type') ?? '')) return relay.pipe(response, ctx, upstream.name);
-    const bytes = Buffer.from(await response.arrayBuffer());
-    if (response.ok) {
+    const length = body.file?.size ?? body.size;
+    if (length !== undefined) headers['content-length'] = String(length);
+    // Each attempt sends the upload afresh: its chunks, or the spooled file read as it goes.
+    const payload = body.bytes ?? (body.chunks ? Readable.from(body.chunks, { objectMode: false }) : createReadStream(body.file!.path, { highWaterMark: 256 * 1024 }));
+    const answer = await request(`${upstream.baseURL}/images/${body.endpoint}`, { method: 'POST', headers, body: payload, signal: ctx.signal });
+    const responseHeaders = toHeaders(answer.headers);
+    const ok = answer.statusCode >= 200 && answer.statusCode < 300;
+    if (relay && ok && /^text\/event-stream/i.test(responseHeaders.get('content-type') ?? '')) {
+      return relay.pipe({ status: answer.statusCode, headers: responseHeaders, body: answer.body }, ctx, upstream.name);
+    }
+    const bytes = Buffer.from(await answer.body.arrayBuffer());
+    if (ok) {
       const usage = readUsage(bytes);
       if (usage) ctx.reportUsage(usage);
     }
-    const answer = new Response(bytes, { status: response.status, headers: response.headers });
-    buffered.set(answer, bytes);
-    return answer;
+    const response = new Response(bytes.length === 0 && [204, 304].includes(answer.statusCode) ? null : bytes, { status: answer.statusCode, headers: responseHeaders });
+    buffered.set(response, bytes);
+    return response;
   };
 }
 

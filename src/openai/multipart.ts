@@ -1,4 +1,5 @@
-import busboy from 'busboy';
+import { Readable, type Writable } from 'node:stream';
+import { Busboy, type BusboyInstance } from '@fastify/busboy';
 import { invalid, RequestError } from './errors.ts';
 import { sniffImage, type InputFile } from './edit-inputs.ts';
 
@@ -45,25 +46,58 @@ export interface MultipartLimits {
 }
 
 /**
- * Parses multipart/form-data as it streams (busboy): text fields are kept, files are
- * counted and only their first bytes kept, so a 16 × 50 MB edit costs a few MB of memory.
- * Malformed forms become OpenAI-shaped 400s naming what is wrong.
+ * Parses multipart/form-data as it streams: text fields are kept, files are counted and
+ * only their first bytes kept, so a 16 × 50 MB edit costs a few MB of memory. Malformed
+ * forms become OpenAI-shaped 400s naming what is wrong. @fastify/busboy rather than busboy:
+ * its boundary search is native, ~10× faster on large files (16 MB: 4–5 ms against 40–50 ms
+ * here), which is what an upload costs the gateway.
  */
-export async function parseMultipart(contentType: string, body: AsyncIterable<Uint8Array>, limits: MultipartLimits): Promise<ParsedForm> {
-  let parser: busboy.Busboy;
+/**
+ * Pipes a Node stream into the parser (native backpressure; iterating it chunk by chunk
+ * was 2.5× slower). On a parse failure or past the size limit the parser is unpiped and
+ * the body read to its end, so the answer reaches the client.
+ */
+async function pipeAndDrain(body: Readable, parser: Writable, finished: Promise<void>, max: number, tooLarge: () => RequestError): Promise<void> {
+  let total = 0;
+  let stop: RequestError | undefined;
+  const ended = new Promise<void>((resolve, reject) => {
+    body.once('end', resolve);
+    body.once('error', reject);
+    body.once('aborted', () => reject(new Error('client aborted')));
+  });
+  body.on('data', (chunk: Buffer) => {
+    total += chunk.length;
+    if (total > max && !stop) {
+      stop = tooLarge();
+      body.unpipe(parser);
+      parser.destroy();
+      body.resume();
+    }
+  });
+  finished.catch(() => {
+    body.unpipe(parser);
+    body.resume();
+  });
+  body.pipe(parser);
+  await ended;
+  if (stop) throw stop;
+}
+
+export async function parseMultipart(contentType: string, body: AsyncIterable<Uint8Array> | Readable, limits: MultipartLimits): Promise<ParsedForm> {
+  let parser: BusboyInstance;
   try {
-    parser = busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: limits.maxFieldBytes, files: limits.maxFiles, parts: limits.maxFiles + 64 } });
+    parser = new Busboy({ headers: { 'content-type': contentType }, highWaterMark: 1024 * 1024, fileHwm: 256 * 1024, limits: { fieldSize: limits.maxFieldBytes, files: limits.maxFiles, parts: limits.maxFiles + 64 } });
   } catch (error) {
     throw invalid(`Invalid Content-Type header (${contentType.slice(0, 200)}): ${(error as Error).message}. Send multipart/form-data with a boundary.`, null, 'invalid_multipart');
   }
   const fields: Record<string, unknown> = {};
   const files: InputFile[] = [];
   const finished = new Promise<void>((resolve, reject) => {
-    parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) return reject(invalid(`Invalid '${name.slice(0, 100)}': the value is longer than ${limits.maxFieldBytes} bytes.`, name.slice(0, 100), 'string_above_max_length'));
+    parser.on('field', (name, value, _nameTruncated, valueTruncated) => {
+      if (valueTruncated) return reject(invalid(`Invalid '${name.slice(0, 100)}': the value is longer than ${limits.maxFieldBytes} bytes.`, name.slice(0, 100), 'string_above_max_length'));
       setField(fields, name, value);
     });
-    parser.on('file', (name, stream, info) => {
+    parser.on('file', (name, stream, filename) => {
       const heads: Buffer[] = [];
       let kept = 0;
       let bytes = 0;
@@ -77,34 +111,40 @@ export async function parseMultipart(contentType: string, body: AsyncIterable<Ui
         }
       });
       stream.on('end', () => {
-        const sniffed = sniffImage(Buffer.concat(heads));
-        files.push({ field: name, filename: info.filename ?? 'file', bytes, ...sniffed });
+        // Headers sit in the first bytes: read them from the first chunk, joining more only if it is too short.
+        let sniffed = sniffImage(heads[0] ?? Buffer.alloc(0));
+        if (sniffed.width === undefined && heads.length > 1) sniffed = sniffImage(Buffer.concat(heads));
+        files.push({ field: name, filename: filename || 'file', bytes, ...sniffed });
       });
     });
     parser.on('filesLimit', () => reject(invalid(`Invalid 'image': more than ${limits.maxFiles} files in one request.`, 'image', 'array_above_max_length')));
     parser.on('partsLimit', () => reject(invalid('Invalid multipart body: too many parts.', null, 'invalid_multipart')));
-    parser.on('error', (error: Error) => reject(invalid(`Invalid multipart body: ${error.message}.`, null, 'invalid_multipart')));
-    parser.on('close', () => resolve());
+    parser.on('error', (error: unknown) => reject(invalid(`Invalid multipart body: ${(error as Error).message}.`, null, 'invalid_multipart')));
+    parser.on('finish', () => resolve());
   });
-  // Rejections before the body is fully written are kept, then the rest is drained.
+  // A rejection is kept until the body has been read to its end (drained), so the client still gets its answer.
   finished.catch(() => undefined);
-  let failed = false;
-  finished.catch(() => (failed = true));
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.length;
-    if (failed) continue;
-    if (total > limits.maxTotalBytes) {
-      failed = true;
-      parser.destroy();
-      continue;
+  const tooLarge = () =>
+    new RequestError(413, { message: `Request body too large: the limit is ${limits.maxTotalBytes} bytes.`, type: 'invalid_request_error', param: null, code: 'payload_too_large' });
+  if (body instanceof Readable) {
+    await pipeAndDrain(body, parser, finished, limits.maxTotalBytes, tooLarge);
+  } else {
+    let failed = false;
+    finished.catch(() => (failed = true));
+    let total = 0;
+    for await (const chunk of body) {
+      total += chunk.length;
+      if (failed) continue;
+      if (total > limits.maxTotalBytes) {
+        failed = true;
+        parser.destroy();
+        continue;
+      }
+      if (!parser.write(chunk)) await new Promise<void>((resolve) => parser.once('drain', resolve));
     }
-    if (!parser.write(chunk)) await new Promise<void>((resolve) => parser.once('drain', resolve));
+    if (total > limits.maxTotalBytes) throw tooLarge();
+    if (!failed) parser.end();
   }
-  if (total > limits.maxTotalBytes) {
-    throw new RequestError(413, { message: `Request body too large: the limit is ${limits.maxTotalBytes} bytes.`, type: 'invalid_request_error', param: null, code: 'payload_too_large' });
-  }
-  if (!failed) parser.end();
   await finished;
   return { fields, files };
 }

@@ -75,7 +75,7 @@ describe('multipart edits', () => {
     ['a truncated part', async () => {
       const body = await form([['prompt', 'x'], ['image', file(png)]]);
       return { ...body, bytes: body.bytes.subarray(0, body.bytes.length - 40) };
-    }, 400, null, 'invalid_multipart', /Unexpected end of form/],
+    }, 400, null, 'invalid_multipart', /Unexpected end of multipart data/],
     ['no image', async () => form([['prompt', 'x']]), 400, 'image', 'missing_required_parameter', /Missing required parameter: 'image'/],
     ['17 images', async () => form([['prompt', 'x'], ...Array.from({ length: 17 }, (): Part => ['image[]', file(png)])]), 400, 'image', 'array_above_max_length', /maximum length 16, but got an array with length 17/],
     ['a mask of another size', async () => form([['prompt', 'x'], ['image', file(png)], ['mask', file(small, 'm.png')]]), 400, 'mask', 'invalid_mask_dimensions', /same dimensions as the first image \(256x256\), got 128x128/],
