@@ -111,6 +111,17 @@ describe('moderation', () => {
     expect(model.stats.byReason.moderation_blocked).toBe(1);
   });
 
+  it('ends a stream blocked at the output stage with an error event, counted once', async () => {
+    const { clock, model } = makeModel();
+    model.faults.inject({ kind: 'moderation', at: 0, rate: 1, stage: 'output' }, 0);
+    const response = await settle(clock, generate(model, { model: 'gpt-image-2', stream: true, partial_images: 1 }));
+    const got = await events(clock, response);
+    expect(got.map((e) => e.type)).toEqual(['image_generation.partial_image', 'error']);
+    expect(got[1]!.data).toMatchObject({ type: 'error', error: { code: 'moderation_blocked', moderation_details: { moderation_stage: 'output' } } });
+    expect(model.stats.total).toBe(1);
+    expect(model.stats.byReason).toEqual({ moderation_blocked: 1 });
+  });
+
   it('draws from the profile rate, seeded', async () => {
     const { clock, model } = makeModel({ moderation: { rate: 0.5, outputShare: 0 }, limits: { tiers: { '1': { rpm: 1000 } } } });
     const answers = await settle(clock, Promise.all(Array.from({ length: 200 }, (_, i) => generate(model, { prompt: `p${i}` }))));

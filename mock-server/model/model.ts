@@ -268,7 +268,8 @@ export class MockModel {
         // The stream holds the slot (and the in-flight count) until its last event or the client leaves.
         streaming = true;
         const stream = this.streamEvents(done, slot.release, req.signal);
-        return this.answer(ctx, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }, body: '', stream }, 'ok');
+        // Counted once, when it starts: a stream blocked at the output stage answers 200 and ends with an error event.
+        return this.answer(ctx, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }, body: '', stream }, done.blocked ? 'moderation_blocked' : 'ok');
       }
       if (serviceMs > 0) {
         try {
@@ -318,8 +319,6 @@ export class MockModel {
       }
       await this.clock.sleep(start + serviceMs - this.clock.now(), signal);
       if (done.blocked) {
-        this.stats.record(400, 'moderation_blocked');
-        this.metrics.countRequest(400, 'moderation_blocked');
         yield errorEvent({ ...moderationBody('output') });
         return;
       }

@@ -18,7 +18,7 @@ describe('Spool', () => {
     expect(held).toEqual({ chunks, size: 600 });
     await spool.dispose();
     // The array handed out is emptied too, so nothing that kept the body keeps its bytes.
-    expect((held as { chunks: Buffer[] }).chunks).toHaveLength(0);
+    expect((held as { chunks: readonly Buffer[] }).chunks).toHaveLength(0);
   });
 
   it('moves to a file past the per-request size, byte for byte, and removes it on dispose', async () => {
@@ -53,7 +53,7 @@ describe('Spool', () => {
     await fill(spool, [bytes(400, 1), bytes(400, 2), bytes(400, 3)]);
     const held = await spool.result();
     expect(held).toMatchObject({ size: 1200 });
-    expect((held as { chunks: Buffer[] }).chunks).toHaveLength(1);
+    expect((held as { chunks: readonly Buffer[] }).chunks).toHaveLength(1);
     await spool.dispose();
   });
 });
