@@ -4,10 +4,11 @@ const INCLUDE = ['src/**/*.test.ts', 'mock-server/**/*.test.ts', 'test/**/*.test
 
 /**
  * Suites whose assertions hold only on an otherwise idle machine: the engine holding 1000
- * requests/s within 1 %, and latencies seen on the real clock at a small time scale. They run
+ * requests/s within 1 %, latencies seen on the real clock at a small time scale, and slow
+ * clients cut on time. They run
  * after everything else, one file at a time; alongside the other suites on 2 cores they failed.
  */
-const REALTIME = ['test/loadgen-http.test.ts', 'test/mock-time-scale.test.ts'];
+const REALTIME = ['test/loadgen-http.test.ts', 'test/mock-time-scale.test.ts', 'test/http-timeouts.test.ts'];
 
 export default defineConfig({
   test: {

@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createHttpServer, type HttpTimeouts } from '../src/core/http-server.ts';
+import { protocolErrorBody } from '../src/openai/errors.ts';
 import { readBody } from '../src/core/http-body.ts';
 import { isMultipart } from '../src/openai/read-request.ts';
 import { listen } from '../src/core/http-listen.ts';
@@ -11,6 +13,8 @@ export interface MockServerOptions extends MockModelOptions {
   host?: string;
   /** Serve an existing model instead of building one from the options. */
   model?: MockModel;
+  /** Default: headers within 10 s, the whole request within 30 s, idle keep-alive 5 s. */
+  timeouts?: HttpTimeouts;
 }
 
 export interface RunningMockServer {
@@ -33,10 +37,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const model = options.model ?? new MockModel(options);
   await model.ready();
   const maxBody = model.profile.maxBodyBytes;
-  const server = createServer((req, res) => void serve(model, maxBody, req, res));
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+  const server = createHttpServer((req, res) => void serve(model, maxBody, req, res), protocolErrorBody, options.timeouts);
   const url = await listen(server, options.port, options.host);
   return {
     url,

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError, parseOrThrow } from '../../src/core/validation.ts';
 import { errorResponse, jsonResponse } from './errors.ts';
@@ -38,7 +39,7 @@ function parseJson(req: MockRequest): unknown {
  */
 export async function handleAdmin(model: MockModel, req: MockRequest): Promise<MockResponse> {
   if (!req.loopback) return adminError(403, 'The admin API answers loopback clients only.');
-  if (model.adminToken !== undefined && req.headers['x-ratelab-admin-token'] !== model.adminToken) {
+  if (model.adminToken !== undefined && !sameToken(req.headers['x-ratelab-admin-token'], model.adminToken)) {
     return adminError(401, 'Missing or wrong x-ratelab-admin-token.');
   }
   try {
@@ -108,3 +109,14 @@ function statsOf(model: MockModel): Record<string, unknown> {
   };
 }
 
+
+/**
+ * Compares in constant time, so the answer's timing says nothing about how much of a guess
+ * was right. Both sides are hashed first: timingSafeEqual needs equal lengths, and a length
+ * check would leak the token's length.
+ */
+export function sameToken(given: string | undefined, token: string): boolean {
+  if (given === undefined) return false;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(token));
+}

@@ -195,6 +195,10 @@ describe('faults', () => {
     expect(remote.status).toBe(403);
     expect((await call(model, { method: 'GET', path: '/__admin/stats' })).status).toBe(401);
     expect((await call(model, { method: 'GET', path: '/__admin/stats', headers: { 'x-ratelab-admin-token': 'let-me-in' } })).status).toBe(200);
+    // Prefixes, extensions and one-character misses are all just wrong (compared as fixed-length digests).
+    for (const guess of ['let-me', 'let-me-in!', 'let-me-im', '']) {
+      expect((await call(model, { method: 'GET', path: '/__admin/stats', headers: { 'x-ratelab-admin-token': guess } })).status).toBe(401);
+    }
   });
 });
 

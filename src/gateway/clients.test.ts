@@ -40,4 +40,11 @@ describe('Clients', () => {
     expect(clients.takeQuota(client, 1, t0 + wait)).toBe(0);
     expect(clients.takeQuota(client, 11, t0 + 3_600_000)).toBe(Infinity); // more than the whole quota
   });
+
+  it('refuses keys from the environment that repeat, naming both clients and never the key', () => {
+    const env = { WEB_KEY: 'sk-env-repeated-9', BATCH_KEY: 'sk-env-repeated-9' };
+    const make = () => new Clients([{ name: 'web', keyEnv: 'WEB_KEY', priority: 'high' }, { name: 'batch', keyEnv: 'BATCH_KEY', priority: 'low' }], env);
+    expect(make).toThrow('Expected every client to have its own key, got the same key for `web` (clients.0) and `batch` (clients.1)');
+    expect(make).not.toThrow(/sk-env-repeated-9/);
+  });
 });

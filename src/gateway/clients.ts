@@ -14,6 +14,19 @@ interface Entry extends GatewayClient {
   quota: { params: GcraParams; state: GcraState; images: number } | undefined;
 }
 
+/**
+ * Client names are the owners of async jobs, so two clients with one name could read and
+ * cancel each other's jobs: refused, naming both entries.
+ */
+export function uniqueNames(list: readonly { name: string }[]): void {
+  const seen = new Map<string, number>();
+  for (const [index, c] of list.entries()) {
+    const first = seen.get(c.name);
+    if (first !== undefined) throw new ConfigError(`Expected client names to be unique, got \`${c.name}\` at clients.${first} and clients.${index}`);
+    seen.set(c.name, index);
+  }
+}
+
 /** A client configured with `keyEnv` whose variable is unset: refused at start, not at first request. */
 export class MissingClientKey extends ConfigError {}
 
@@ -31,9 +44,15 @@ export class Clients {
     now = Date.now(),
   ) {
     const list: readonly ClientConfig[] = entries ?? [{ name: 'dev', key: DEV_CLIENT_KEY, priority: 'normal' }];
-    for (const c of list) {
+    uniqueNames(list);
+    const owners = new Map<string, { name: string; index: number }>();
+    for (const [index, c] of list.entries()) {
       const key = c.key ?? env[c.keyEnv!];
       if (!key) throw new MissingClientKey(`Expected \`${c.keyEnv}\` in the environment (the key of client \`${c.name}\`), got nothing`);
+      // Keys read from the environment can repeat even when the file's do not; the key itself is never printed.
+      const owner = owners.get(key);
+      if (owner) throw new ConfigError(`Expected every client to have its own key, got the same key for \`${owner.name}\` (clients.${owner.index}) and \`${c.name}\` (clients.${index})`);
+      owners.set(key, { name: c.name, index });
       const quota = c.quota ? { params: gcraParams(c.quota.images, c.quota.period, c.quota.images), state: { tat: now }, images: c.quota.images } : undefined;
       this.byKey.set(key, { name: c.name, priority: c.priority, quota });
     }

@@ -39,3 +39,32 @@ describe('gateway.example.yaml', () => {
     expect(c.clients?.map((u) => [u.name, u.priority])).toEqual([['web', 'high'], ['batch', 'low']]);
   });
 });
+
+describe('client identities', () => {
+  it('refuses two clients with one name, naming both entries', () => {
+    const clients = [
+      { name: 'web', key: 'sk-web-0000000001' },
+      { name: 'batch', key: 'sk-batch-00000001' },
+      { name: 'web', key: 'sk-web-0000000002' },
+    ];
+    expect(() => parseGatewayConfig({ clients })).toThrow('Expected client names to be unique, got `web` at clients.0 and clients.2');
+  });
+
+  it('refuses two clients with one key, without printing the key', () => {
+    const clients = [
+      { name: 'web', key: 'sk-shared-secret-1' },
+      { name: 'batch', key: 'sk-shared-secret-1' },
+    ];
+    const error = (() => {
+      try {
+        parseGatewayConfig({ clients });
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(error.message).toBe('Expected every client to have its own key, got the same key at clients.0 (`web`) and clients.1 (`batch`)');
+    expect(error.message).not.toContain('sk-shared-secret-1');
+  });
+});
+

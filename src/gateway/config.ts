@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { readConfigFile } from '../core/config-file.ts';
-import { duration, intAtLeast, parseOrThrow } from '../core/validation.ts';
+import { ConfigError, duration, intAtLeast, parseOrThrow } from '../core/validation.ts';
+import { uniqueNames } from './clients.ts';
 import { limiterConfigSchema } from '../limiter/config.ts';
 import { modelOverrideSchema } from '../openai/catalogue-schema.ts';
 import { PRIORITIES } from '../limiter/limiter.ts';
@@ -123,7 +124,19 @@ const GATEWAY_KEYS = ['limiter', 'upstreams', 'clients', 'jobs', 'redis', 'cache
 export function parseGatewayConfig(input: unknown = {}): GatewayConfig {
   const value = input ?? {};
   const isGateway = typeof value === 'object' && Object.keys(value).some((k) => GATEWAY_KEYS.includes(k));
-  return parseOrThrow(gatewayConfigSchema, isGateway ? value : { limiter: value }, 'gateway config');
+  const config = parseOrThrow(gatewayConfigSchema, isGateway ? value : { limiter: value }, 'gateway config');
+  // Checked here rather than in the schema: zod's message would print the entries, keys included.
+  if (config.clients) {
+    uniqueNames(config.clients);
+    const keys = new Map<string, number>();
+    for (const [index, c] of config.clients.entries()) {
+      if (c.key === undefined) continue;
+      const first = keys.get(c.key);
+      if (first !== undefined) throw new ConfigError(`Expected every client to have its own key, got the same key at clients.${first} (\`${config.clients[first]!.name}\`) and clients.${index} (\`${c.name}\`)`);
+      keys.set(c.key, index);
+    }
+  }
+  return config;
 }
 
 export function loadGatewayConfig(path: string): GatewayConfig {

@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createHttpServer, type HttpTimeouts } from '../core/http-server.ts';
+import { protocolErrorBody } from '../openai/errors.ts';
 import { Registry } from 'prom-client';
 import { realClock } from '../core/clock.ts';
 import { listen } from '../core/http-listen.ts';
@@ -52,6 +54,8 @@ export interface GatewayOptions {
    * concurrency and pause are shared through the limiter's Redis store.
    */
   redisUrl?: string;
+  /** Default: headers within 10 s, the whole request within 30 s, idle keep-alive 5 s. */
+  timeouts?: HttpTimeouts;
   /** Where `apiKeyEnv` / `keyEnv` are read. Default process.env. */
   env?: NodeJS.ProcessEnv;
   port?: number;
@@ -128,13 +132,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   /** Answers that passed through from a provider; every other answer is the gateway's own. */
   const fromUpstream = new WeakSet<ServerResponse>();
 
-  const server = createServer((req, res) => {
-    route(req, res).catch(() => sendError(res, 500, { message: 'The gateway failed to handle this request.', type: GATEWAY_ERROR_TYPE, param: null, code: 'internal_error' }));
-  });
-  // Slow clients: headers within 10 s, the whole request body within 30 s.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+  // Slow clients: headers within 10 s, the whole request body within 30 s (unless `timeouts` says otherwise).
+  const server = createHttpServer(
+    (req, res) => {
+      route(req, res).catch(() => sendError(res, 500, { message: 'The gateway failed to handle this request.', type: GATEWAY_ERROR_TYPE, param: null, code: 'internal_error' }));
+    },
+    protocolErrorBody,
+    options.timeouts,
+  );
 
   function readiness(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];

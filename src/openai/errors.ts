@@ -25,3 +25,9 @@ export const quoteList = (values: readonly (string | number)[]): string => {
   const quoted = values.map((v) => `'${v}'`);
   return quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')}, and ${quoted[quoted.length - 1]}` : quoted.join('');
 };
+
+/** The body for an answer the HTTP layer gives before any route runs (bad framing, 408, 431). */
+export function protocolErrorBody(status: number, message: string): string {
+  const code = status === 408 ? 'request_timeout' : status === 431 ? 'headers_too_large' : 'invalid_http';
+  return JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code } });
+}
