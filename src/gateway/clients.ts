@@ -58,6 +58,11 @@ export class Clients {
     }
   }
 
+  /** Every client key: secrets to keep out of every answer. */
+  keys(): string[] {
+    return [...this.byKey.keys()];
+  }
+
   get devMode(): boolean {
     return this.byKey.has(DEV_CLIENT_KEY) && this.byKey.size === 1;
   }

@@ -14,6 +14,7 @@ import { parseGatewayConfig, type ClientConfig, type GatewayConfig, type Gateway
 import { sendError, sendJson } from './http-io.ts';
 import { imageCall, jobCall, type Answer } from './image-call.ts';
 import { StreamRelay } from './stream-relay.ts';
+import { Redactor } from './redact.ts';
 import { CATALOGUE, type Catalogue } from '../openai/catalogue.ts';
 import type { Endpoint } from '../openai/catalogue-schema.ts';
 import { OPENAI_UPLOAD_LIMITS } from '../openai/edit-inputs.ts';
@@ -109,7 +110,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           }
         : undefined,
   });
-  const call = imageCall(upstreams, catalogue);
+  const redactor = new Redactor([...upstreams.list.map((u) => u.key), ...clients.keys(), redisPassword(options.redisUrl)]);
+  const call = imageCall(upstreams, catalogue, redactor);
   const jobEvents = counter(registry, GATEWAY_METRICS.jobs);
   for (const event of JOB_EVENT_TYPES) jobEvents.inc({ event }, 0);
   const observe = (e: JobEvent) => jobEvents.inc({ event: e.type });
@@ -204,7 +206,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // A call others may join (coalescing) must not die with the client that started it.
     const gone = new AbortController();
     if (bypass) res.on('close', () => res.writableFinished || gone.abort());
-    const relay = stream ? new StreamRelay(res, arrivedAt) : undefined;
+    const relay = stream ? new StreamRelay(res, arrivedAt, redactor) : undefined;
     const run = () => call({ image: input.image, client, upstream: input.upstream, relay }, gone.signal);
     let answer: Answer;
     if (bypass) {
@@ -267,4 +269,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     server,
     close: (graceMs = 30_000) => shutdown(graceMs),
   };
+}
+
+/** The password in a Redis URL, if any: a secret like the keys. */
+function redisPassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }

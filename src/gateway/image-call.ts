@@ -6,6 +6,7 @@ import { costInputOf, imageCost } from '../openai/cost.ts';
 import type { ImageRequest } from '../openai/request.ts';
 import type { GatewayClient } from './clients.ts';
 import type { JobInput } from './jobs/types.ts';
+import { Redactor } from './redact.ts';
 import type { UpstreamBody } from './request-input.ts';
 import type { StreamRelay } from './stream-relay.ts';
 import { GATEWAY_ERROR_TYPE, refusal } from './refusals.ts';
@@ -26,7 +27,7 @@ const UNREACHABLE: OpenAIErrorBody = { message: 'The provider could not be reach
  * refusal in OpenAI's shape, with headers saying where the time went. The simulator uses it
  * too, so a simulated client sees what a real one does.
  */
-export async function executionAnswer(execution: Execution<unknown>, upstream: string): Promise<Answer> {
+export async function executionAnswer(execution: Execution<unknown>, upstream: string, redactor: Redactor = NO_SECRETS): Promise<Answer> {
   const timing: Record<string, string> = {
     'x-ratelab-upstream': upstream,
     'x-ratelab-queue-ms': String(Math.round(execution.queueMs)),
@@ -38,8 +39,11 @@ export async function executionAnswer(execution: Execution<unknown>, upstream: s
     return errorAnswer(r.status, r.body, r.headers, timing);
   }
   if (!(execution.value instanceof Response)) return errorAnswer(502, UNREACHABLE, {}, timing);
-  return { ...(await toAnswer(execution.value)), timing, source: 'upstream' };
+  return { ...(await toAnswer(execution.value, redactor)), timing, source: 'upstream' };
 }
+
+/** Removes key-shaped strings only: for callers that hold no secrets (the simulator). */
+const NO_SECRETS = new Redactor([]);
 
 /** One request as the call path needs it: what it asks (priced), who asks, and the body to send. */
 export interface CallInput {
@@ -64,14 +68,14 @@ export const jobCall = (input: JobInput): CallInput => ({
  * pass through; the gateway's refusals are in OpenAI's shape. Used by the sync endpoint and
  * by every run of an async job.
  */
-export function imageCall(upstreams: Upstreams, catalogue: Catalogue) {
+export function imageCall(upstreams: Upstreams, catalogue: Catalogue, redactor: Redactor) {
   return async (input: CallInput, signal: AbortSignal): Promise<Answer> => {
     const costInput = costInputOf(input.image);
     const candidates = upstreams.route(imageCost(costInput, catalogue));
     let answer: Answer | undefined;
     for (const upstream of candidates) {
       const execution = await upstream.limiter.execute(upstreamCall(upstream, input.upstream, input.relay), { cost: costInput, priority: input.client.priority, signal });
-      answer = await executionAnswer(execution, upstream.name);
+      answer = await executionAnswer(execution, upstream.name, redactor);
       // A relayed stream is the client's answer, whatever the limiter made of it.
       if (input.relay?.started) return { ...answer, streamed: true };
       if (execution.error instanceof LimiterError) {

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { createParser } from 'eventsource-parser';
 import type { AttemptContext } from '../limiter/limiter.ts';
+import type { Redactor } from './redact.ts';
 import { passedHeaders } from './upstream-call.ts';
 
 /** What the limiter is told a relayed stream came to (the client already has the answer itself). */
@@ -24,6 +25,7 @@ export class StreamRelay {
     private readonly res: ServerResponse,
     /** When the gateway had read the request: its queue time runs from here to the first attempt. */
     private readonly arrivedAt: number,
+    private readonly redactor: Redactor,
   ) {}
 
   /** The outcome of the stream this relay carried, for an attempt made after it started. */
@@ -40,7 +42,7 @@ export class StreamRelay {
       'x-ratelab-attempts': String(ctx.attempt),
       'x-ratelab-upstream-status': String(response.status),
     };
-    res.writeHead(response.status, { ...passedHeaders(response.headers), 'cache-control': 'no-cache', ...timing });
+    res.writeHead(response.status, { ...this.redactor.headers(passedHeaders(response.headers)), 'cache-control': 'no-cache', ...timing });
     res.flushHeaders();
     const parser = createParser({
       onEvent: (event) => {
@@ -54,13 +56,16 @@ export class StreamRelay {
       },
     });
     const decoder = new TextDecoder();
+    // Event by event, every secret removed (an upstream that echoes its key must not leak it).
+    const events = this.redactor.events();
     try {
       for await (const chunk of response.body) {
         if (res.destroyed) break;
-        res.write(chunk);
+        const ready = events.push(chunk);
+        if (ready.length > 0) res.write(ready);
         parser.feed(decoder.decode(chunk, { stream: true }));
       }
-      res.end();
+      res.end(events.end());
       this.outcome = new Response(null, { status: STREAMED_STATUS });
     } catch (error) {
       if (ctx.signal.aborted) throw error;

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import type { AttemptContext } from '../limiter/limiter.ts';
 import type { UpstreamBody } from './request-input.ts';
+import type { Redactor } from './redact.ts';
 import type { StreamRelay } from './stream-relay.ts';
 
 /** Response headers worth passing back from the provider: ids, limits, retry hints. */
@@ -78,15 +79,6 @@ function readUsage(bytes: Buffer): { input_tokens?: number; output_tokens?: numb
   }
 }
 
-/** OpenAI's 401 echoes a masked key ("sk-proj-****abcd"): even a masked upstream key is not the client's to see. */
-const KEY_LIKE = /\bsk-[A-Za-z0-9_*-]{3,}/g;
-
-export function redactKeys(body: Buffer): Buffer {
-  const text = body.toString('utf8');
-  const redacted = text.replace(KEY_LIKE, 'sk-[redacted]');
-  return redacted === text ? body : Buffer.from(redacted);
-}
-
 export function passedHeaders(source: Headers): Record<string, string> {
   const headers: Record<string, string> = {};
   source.forEach((value, name) => {
@@ -95,9 +87,9 @@ export function passedHeaders(source: Headers): Record<string, string> {
   return headers;
 }
 
-export async function toAnswer(response: Response): Promise<UpstreamAnswer> {
-  const headers = passedHeaders(response.headers);
+/** The provider's answer as the client gets it: the headers worth passing, every secret removed from them and the body. */
+export async function toAnswer(response: Response, redactor: Redactor): Promise<UpstreamAnswer> {
+  const headers = redactor.headers(passedHeaders(response.headers));
   const body = buffered.get(response) ?? (response.body === null ? EMPTY : Buffer.from(await response.arrayBuffer()));
-  // Error bodies are small; successes carry images and never a key.
-  return { status: response.status, headers, body: response.status >= 400 ? redactKeys(body) : body };
+  return { status: response.status, headers, body: redactor.buffer(body) };
 }
