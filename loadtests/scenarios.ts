@@ -160,10 +160,10 @@ export function scenario(name: ScenarioName, params: ScenarioParams): ScenarioPl
         },
       };
     case 'recovery': {
-      const outage = { atMs: 3 * MINUTE * s, durationMs: 2 * MINUTE * s, fault: { kind: 'outage' as const, status: 500 as const, duration: '2m' } };
+      const outage = { atMs: 3 * MINUTE * s, durationMs: 2 * MINUTE * s, fault: { kind: 'outage' as const, status: 503 as const, duration: '2m' } };
       return {
         name,
-        description: `70 % of capacity for 10 min with a 2-min upstream outage (HTTP 500) from minute 3; measures time to recover`,
+        description: `70 % of capacity for 10 min with a 2-min upstream outage (HTTP 503 "engine overloaded") from minute 3; measures time to recover`,
         outage,
         options: {
           scenarios: {

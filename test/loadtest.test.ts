@@ -34,13 +34,19 @@ describe('the four scenarios end to end (embedded engine, mock + gateway, small 
       expect(summary.metrics.iterations!.values.count! + (summary.metrics.dropped_iterations?.values.count ?? 0)).toBe(planned + (name === 'recovery' ? 1 : 0));
       expect(summary.ratelab.lostRequests).toBe(0);
       expect(outcome.thresholdsFailed).toBe(false);
-      const series = JSON.parse(readFileSync(outcome.files.timeseries, 'utf8')) as { points: { completed: number; queueDepth?: number }[] };
+      const series = JSON.parse(readFileSync(outcome.files.timeseries, 'utf8')) as { points: { completed: number; queueDepth?: number; circuitState?: number }[] };
       expect(series.points.length).toBeGreaterThan(20);
       expect(series.points.some((p) => p.completed > 0)).toBe(true);
       if (name === 'recovery') {
         // The outage shows: refusals during it, and recovery after it.
         expect(summary.ratelab.gatewayRefusalRate).toBeGreaterThan(0.05);
         expect(summary.ratelab.timeToRecoverS).toBeGreaterThanOrEqual(0);
+        // The outage answers 503 "engine overloaded": the circuit opens on it and closes after,
+        // so fewer than 20 attempts of the 2-minute outage reach the dead upstream.
+        const circuit = series.points.filter((p) => p.circuitState !== undefined);
+        expect(circuit.some((p) => p.circuitState === 2)).toBe(true);
+        expect(circuit.at(-1)!.circuitState).toBe(0);
+        expect((summary.ratelab.provider as unknown as { byStatus: Record<string, number> }).byStatus['503'] ?? 0).toBeLessThan(20);
       }
       if (name === 'peak') expect(series.points.some((p) => (p.queueDepth ?? 0) > 10)).toBe(true);
     });

@@ -176,7 +176,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
       target: gatewayUrl,
       ...(plan.outage
         ? {
-            outage: { atS: plan.outage.atMs / 1000, durationS: plan.outage.durationMs / 1000 },
+            outage: { atS: plan.outage.atMs / 1000, durationS: plan.outage.durationMs / 1000, status: plan.outage.fault.status },
             /** Seconds from the outage's end until successes are back to 90 % of answers: as run, and at scale 1. */
             timeToRecoverS: recoverS ?? null,
             timeToRecoverAtScale1S: recoverS === undefined ? null : recoverS / s.timeScale,
@@ -222,7 +222,7 @@ export function headlineFacts(summary: SummaryData, r: Record<string, unknown>):
     ['gateway refusal rate', pct(r.gatewayRefusalRate)],
     ['dropped iterations', String(r.droppedIterations)],
     ['lost requests', String(r.lostRequests)],
-    ...(r.outage ? [['outage (HTTP 500)', `from ${(r.outage as { atS: number }).atS.toFixed(1)} s for ${(r.outage as { durationS: number }).durationS.toFixed(1)} s`] as [string, string]] : []),
+    ...(r.outage ? [[`outage (HTTP ${String((r.outage as { status?: number }).status ?? 503)})`, `from ${(r.outage as { atS: number }).atS.toFixed(1)} s for ${(r.outage as { durationS: number }).durationS.toFixed(1)} s`] as [string, string]] : []),
     ...(r.timeToRecoverS !== undefined
       ? [['time to recover after the outage', r.timeToRecoverS === null ? 'did not recover' : `${Number(r.timeToRecoverS).toFixed(2)} s (${Number(r.timeToRecoverAtScale1S).toFixed(0)} s at scale 1)`] as [string, string]]
       : []),

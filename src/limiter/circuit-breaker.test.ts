@@ -70,3 +70,55 @@ describe('CircuitBreaker', () => {
     expect(cb.allow(0)).toBe(true);
   });
 });
+
+describe('contention opens the circuit (contentionOpens)', () => {
+  it('opens after minimumRequests contention answers in a row, and a success in between resets the count', () => {
+    const cb = make();
+    for (let i = 0; i < 3; i++) expect(cb.recordContention(0)).toBe(true);
+    cb.record(true, 0);
+    for (let i = 0; i < 3; i++) cb.recordContention(0);
+    expect(cb.stateAt(0)).toBe('closed');
+    cb.recordContention(0);
+    expect(cb.stateAt(0)).toBe('open');
+  });
+
+  it('reopens when a half-open probe meets contention, and closes once probes succeed', () => {
+    const cb = make();
+    for (let i = 0; i < 4; i++) cb.recordContention(0);
+    expect(cb.stateAt(999)).toBe('open');
+    expect(cb.stateAt(1000)).toBe('half-open');
+    expect(cb.allow(1000)).toBe(true);
+    cb.recordContention(1000);
+    expect(cb.stateAt(1500)).toBe('open');
+    expect(cb.allow(2000)).toBe(true);
+    cb.record(true, 2000);
+    cb.record(true, 2000);
+    expect(cb.stateAt(2000)).toBe('closed');
+  });
+
+  it('leaves contention to backoff alone when turned off', () => {
+    const cb = make({ contentionOpens: false });
+    for (let i = 0; i < 50; i++) expect(cb.recordContention(0)).toBe(false);
+    expect(cb.stateAt(0)).toBe('closed');
+  });
+});
+
+describe('contention streaks and successes already under way', () => {
+  it('a success of an attempt sent before the contention began does not end the streak; a later one does', () => {
+    const cb = make();
+    cb.recordContention(100);
+    cb.recordContention(110);
+    // A generation sent at 50, before the provider went down, finishes now.
+    cb.record(true, 120, 50);
+    cb.recordContention(130);
+    cb.recordContention(140);
+    expect(cb.stateAt(140)).toBe('open');
+    const fresh = make();
+    fresh.recordContention(100);
+    fresh.recordContention(110);
+    fresh.record(true, 120, 105);
+    fresh.recordContention(130);
+    fresh.recordContention(140);
+    expect(fresh.stateAt(140)).toBe('closed');
+  });
+});

@@ -7,8 +7,11 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
  * `minimumRequests`); open → half-open after `openFor`; half-open lets `halfOpenProbes`
  * calls through: all succeed → closed, any fails → open again; a probe that says nothing
  * about the upstream's health (400, limit or contention 429/503, cancel) frees its slot for
- * another. Only server errors, timeouts and resets count as failures; limits and contention
- * have their own handling.
+ * another. Server errors, timeouts and resets count as failures. Contention (429 without
+ * a limit code, 503 "engine overloaded") has its own handling — backoff, a smaller
+ * concurrency — but a provider that answers nothing else is down: with `contentionOpens`,
+ * `minimumRequests` contention answers in a row with no success between them open the
+ * circuit, and a contention answer to a half-open probe opens it again.
  */
 export class CircuitBreaker {
   private state: CircuitState = 'closed';
@@ -20,6 +23,9 @@ export class CircuitBreaker {
   private openedAt = 0;
   private probesOut = 0;
   private probesOk = 0;
+  /** Contention answers since the last success of an attempt sent after the first of them. */
+  private contentionStreak = 0;
+  private contentionSince = 0;
 
   constructor(private readonly config: LimiterConfig['circuit']) {
     this.ring = new Array<boolean>(config.window).fill(false);
@@ -64,8 +70,32 @@ export class CircuitBreaker {
     if (this.state === 'half-open' && this.probesOut > 0) this.probesOut--;
   }
 
-  record(success: boolean, now: number): void {
+  /**
+   * A contention answer. Returns whether it was a verdict (it counted toward opening, or
+   * reopened a half-open circuit); a probe that ends in contention otherwise hands its slot
+   * on, as before.
+   */
+  recordContention(now: number): boolean {
+    if (!this.config.enabled || !this.config.contentionOpens) return false;
+    const state = this.stateAt(now);
+    if (state === 'half-open') {
+      this.open(now);
+      return true;
+    }
+    if (state === 'open') return true;
+    if (this.contentionStreak++ === 0) this.contentionSince = now;
+    if (this.contentionStreak >= this.config.minimumRequests) this.open(now);
+    return true;
+  }
+
+  /**
+   * `startedAt`: when the attempt was sent. A success of an attempt sent before contention
+   * began (a generation already under way when the provider went down) says nothing about
+   * the provider now, so only later ones end a contention streak.
+   */
+  record(success: boolean, now: number, startedAt = now): void {
     if (!this.config.enabled) return;
+    if (success && this.contentionStreak > 0 && startedAt >= this.contentionSince) this.contentionStreak = 0;
     if (success && this.failures === 0 && this.state === 'closed') {
       // An all-clear window stays all clear: only its fill level moves (the hot path).
       if (this.filled < this.ring.length) this.filled++;
@@ -96,6 +126,7 @@ export class CircuitBreaker {
 
   private close(): void {
     this.state = 'closed';
+    this.contentionStreak = 0;
     this.ring.fill(false);
     this.filled = 0;
     this.cursor = 0;

@@ -95,9 +95,15 @@ export const limiterConfigSchema = z
         minimumRequests: intAtLeast(1).default(10),
         openFor: duration.default(30_000),
         halfOpenProbes: intAtLeast(1).default(2),
+        /**
+         * `minimumRequests` contention answers in a row (429 without a limit code, 503
+         * overloaded) with no success between them open the circuit too: an outage that
+         * answers "engine overloaded" is an outage.
+         */
+        contentionOpens: z.boolean().default(true),
       })
       .strict()
-      .default({ enabled: true, failureRate: 0.5, window: 20, minimumRequests: 10, openFor: 30_000, halfOpenProbes: 2 }),
+      .default({ enabled: true, failureRate: 0.5, window: 20, minimumRequests: 10, openFor: 30_000, halfOpenProbes: 2, contentionOpens: true }),
     spend: z
       .object({
         /** USD per period; absent = no spend guard. */

@@ -82,13 +82,14 @@ describe('limiter circuit breaker', () => {
     expect(limiter.circuit.stateAt(clock.now())).toBe('closed');
   });
 
+  // With contentionOpens (the default) a 503 probe is a verdict: it reopens the circuit (circuit-breaker.test.ts).
   it.each([
-    ['a 400', () => status(400, { message: 'bad', type: 'invalid_request_error', code: null })],
-    ['GPU contention (503)', () => status(503)],
-  ])('a probe that ends without a verdict (%s) frees its slot for the next probe instead of wedging half-open', async (_name, verdictless) => {
+    ['a 400', () => status(400, { message: 'bad', type: 'invalid_request_error', code: null }), true],
+    ['GPU contention (503), contentionOpens off', () => status(503), false],
+  ])('a probe that ends without a verdict (%s) frees its slot for the next probe instead of wedging half-open', async (_name, verdictless, contentionOpens) => {
     const clock = new VirtualClock(0);
     const limiter = createLimiter(
-      { circuit: { window: 10, minimumRequests: 4, failureRate: 0.5, openFor: '30s', halfOpenProbes: 1 }, retry: { maxAttempts: 1 }, concurrency: { mode: 'fixed', limit: 10 }, queue: { maxWait: '10m' } },
+      { circuit: { window: 10, minimumRequests: 4, failureRate: 0.5, openFor: '30s', halfOpenProbes: 1, contentionOpens }, retry: { maxAttempts: 1 }, concurrency: { mode: 'fixed', limit: 10 }, queue: { maxWait: '10m' } },
       { clock },
     );
     let phase: 'down' | 'odd' | 'up' = 'down';

@@ -585,7 +585,7 @@ export class Limiter {
   private learn(kind: FailureKind, latencyMs: number, job: Job, now: number, probe: boolean): void {
     if (kind === 'ok') {
       if (this.concurrency.adaptive) this.concurrency.onSuccess(latencyMs, requestClassOf(job.costInput), this.running + 1);
-      this.circuit.record(true, now);
+      this.circuit.record(true, now, now - latencyMs);
       return;
     }
     if (kind === 'server') {
@@ -593,7 +593,10 @@ export class Limiter {
       this.concurrency.onContention();
       return;
     }
-    if (kind === 'contention') this.concurrency.onContention();
+    if (kind === 'contention') {
+      this.concurrency.onContention();
+      if (this.circuit.recordContention(now)) return;
+    }
     if (probe) this.circuit.releaseProbe();
   }
 

@@ -31,6 +31,8 @@ export function runFacts(run: RunResult, o: { plan: ScenarioPlan; engine: string
     // A request that got no answer at all (status 0); interrupted iterations at the end are not requests sent.
     lostRequests: run.metrics.get('http_reqs{status:0}')?.sum ?? 0,
     aborted: run.aborted,
-    ...(o.provider ? { provider: { requests: o.provider.total, status429: provider429, rate429: o.provider.total > 0 ? provider429 / o.provider.total : 0, images: o.provider.images } } : {}),
+    ...(o.provider
+      ? { provider: { requests: o.provider.total, status429: provider429, rate429: o.provider.total > 0 ? provider429 / o.provider.total : 0, images: o.provider.images, byStatus: { ...o.provider.byStatus } } }
+      : {}),
   };
 }

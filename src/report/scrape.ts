@@ -15,10 +15,24 @@ export function sumOf(exposition: string, name: string): number | undefined {
   return total;
 }
 
+export function maxOf(exposition: string, name: string): number | undefined {
+  let max: number | undefined;
+  for (const line of exposition.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) max = Math.max(max ?? value, value);
+  }
+  return max;
+}
+
 export interface GatewayGauges {
   queueDepth: number | undefined;
   inFlight: number | undefined;
   concurrencyLimit: number | undefined;
+  /** The worst circuit: 0 closed, 1 half-open, 2 open. */
+  circuitState: number | undefined;
 }
 
 export async function scrapeGateway(metricsUrl: string, signal?: AbortSignal): Promise<GatewayGauges | undefined> {
@@ -28,6 +42,7 @@ export async function scrapeGateway(metricsUrl: string, signal?: AbortSignal): P
       queueDepth: sumOf(text, 'ratelab_limiter_queue_depth'),
       inFlight: sumOf(text, 'ratelab_limiter_in_flight'),
       concurrencyLimit: sumOf(text, 'ratelab_limiter_concurrency_limit'),
+      circuitState: maxOf(text, 'ratelab_limiter_circuit_state'),
     };
   } catch {
     return undefined;

@@ -11,6 +11,8 @@ export interface SeriesPoint extends WindowFigures {
   queueDepth?: number;
   inFlight?: number;
   concurrencyLimit?: number;
+  /** The gateway's worst circuit breaker: 0 closed, 1 half-open, 2 open. */
+  circuitState?: number;
   /** The same figures over the trailing window (`TimeSeries.windowMs`) ending here, when the series has one: what the report plots. */
   trailing?: WindowFigures;
 }
@@ -67,6 +69,7 @@ export class TimeSeries {
     if (gateway?.queueDepth !== undefined) point.queueDepth = gateway.queueDepth;
     if (gateway?.inFlight !== undefined) point.inFlight = gateway.inFlight;
     if (gateway?.concurrencyLimit !== undefined) point.concurrencyLimit = gateway.concurrencyLimit;
+    if (gateway?.circuitState !== undefined) point.circuitState = gateway.circuitState;
     if (this.trailing) point.trailing = this.trailing.add(this.lastAt, now, counts, latencies);
     this.points.push(point);
     this.latency = [];

@@ -29,4 +29,13 @@ describe('runSim', () => {
     // The run takes simulated minutes, not real ones.
     expect(limited.run.durationMs).toBeGreaterThan(600_000);
   });
+
+  it('opens the circuit on an outage that answers 503 "engine overloaded": fewer than 20 attempts reach the dead upstream', { timeout: 60_000 }, async () => {
+    const opens = await runSim({ scenario: 'recovery', profile: 'openai', tier: 3, seed: 1 });
+    const off = await runSim({ scenario: 'recovery', profile: 'openai', tier: 3, seed: 1, limiter: { circuit: { contentionOpens: false } } });
+    const dead = (r: typeof opens) => (r.summary.ratelab as { provider: { byStatus: Record<string, number> } }).provider.byStatus['503'] ?? 0;
+    expect(dead(opens)).toBeLessThan(20);
+    // Without it, contention only backs off: the dead upstream takes far more.
+    expect(dead(off)).toBeGreaterThan(2 * dead(opens));
+  });
 });
