@@ -16,6 +16,8 @@ export default defineConfig({
     reporters: ['default', 'json'],
     outputFile: { json: '.reports/vitest.json' },
     testTimeout: 30_000,
+    // In-process mocks and gateways log each request at info; tests that read logs give their own logger.
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
     hookTimeout: 30_000,
     projects: [
       { extends: true, test: { name: 'suite', include: INCLUDE, exclude: REALTIME } },

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createHttpServer, type HttpTimeouts } from '../src/core/http-server.ts';
 import { protocolErrorBody } from '../src/openai/errors.ts';
+import { createLogger, type Logger } from '../src/core/logger.ts';
 import { readBody } from '../src/core/http-body.ts';
 import { isMultipart } from '../src/openai/read-request.ts';
 import { listen } from '../src/core/http-listen.ts';
@@ -15,6 +16,8 @@ export interface MockServerOptions extends MockModelOptions {
   model?: MockModel;
   /** Default: headers within 10 s, the whole request within 30 s, idle keep-alive 5 s. */
   timeouts?: HttpTimeouts;
+  /** Default: pino at LOG_LEVEL to stdout: one line per answered request, unexpected errors with their stack. */
+  logger?: Logger;
 }
 
 export interface RunningMockServer {
@@ -34,10 +37,11 @@ const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
  * it deliberately holds no logic of its own, so it answers exactly what msw does.
  */
 export async function startMockServer(options: MockServerOptions = {}): Promise<RunningMockServer> {
-  const model = options.model ?? new MockModel(options);
+  const log = options.logger ?? createLogger({ name: 'mock' });
+  const model = options.model ?? new MockModel({ ...options, logger: log });
   await model.ready();
   const maxBody = model.profile.maxBodyBytes;
-  const server = createHttpServer((req, res) => void serve(model, maxBody, req, res), protocolErrorBody, options.timeouts);
+  const server = createHttpServer((req, res) => void serve(model, maxBody, req, res, log), protocolErrorBody, options.timeouts);
   const url = await listen(server, options.port, options.host);
   return {
     url,
@@ -52,7 +56,15 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   };
 }
 
-async function serve(model: MockModel, maxBody: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(model: MockModel, maxBody: number, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
+  const started = performance.now();
+  let requestId: string | undefined;
+  res.on('close', () => {
+    const path = (req.url ?? '/').split('?')[0]!.slice(0, 200);
+    if (path.startsWith('/v1/')) {
+      log.info({ method: req.method, path, status: res.statusCode, latencyMs: Math.round(performance.now() - started), requestId, completed: res.writableFinished }, 'answered');
+    }
+  });
   // Most requests never look at their signal, so the AbortController is made on demand.
   let gone: AbortController | undefined;
   let closedEarly = false;
@@ -83,6 +95,7 @@ async function serve(model: MockModel, maxBody: number, req: IncomingMessage, re
     bodyTooLarge: body.tooLarge,
     loopback: LOOPBACK.test(req.socket.remoteAddress ?? ''),
   });
+  requestId = response.headers['x-request-id'];
   if (res.destroyed) return;
   if (response.reset) {
     req.socket.resetAndDestroy();

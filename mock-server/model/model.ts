@@ -10,6 +10,7 @@ import { Accounts, type Account } from './accounts.ts';
 import { handleAdmin } from './admin.ts';
 import { ConfigError } from '../../src/core/validation.ts';
 import type { Rng } from '../../src/core/rng.ts';
+import type { Logger } from '../../src/core/logger.ts';
 import type { Catalogue, CatalogueModel } from '../../src/openai/catalogue.ts';
 import type { Endpoint } from '../../src/openai/catalogue-schema.ts';
 import { costInputOf, estimateTokens, imageCost, type TokenEstimate } from '../../src/openai/cost.ts';
@@ -44,6 +45,8 @@ export interface MockModelOptions {
   registry?: Registry;
   /** When set, admin routes also need `x-ratelab-admin-token: <token>`. */
   adminToken?: string;
+  /** Where unexpected errors go, with their stack. Default: a process warning. */
+  logger?: Pick<Logger, 'error'>;
 }
 
 interface RequestContext {
@@ -89,6 +92,7 @@ export class MockModel {
   readonly images = new ImageStore();
   readonly startedAt: number;
   readonly adminToken: string | undefined;
+  private readonly logger: Pick<Logger, 'error'> | undefined;
   readonly catalogue: Catalogue;
   /** Model ids this profile answers (retired ones answered as retired). */
   readonly served: readonly string[];
@@ -105,6 +109,7 @@ export class MockModel {
     this.clock = options.clock ?? realClock;
     this.seed = options.seed ?? 1;
     this.adminToken = options.adminToken;
+    this.logger = options.logger;
     this.startedAt = this.clock.now();
     this.catalogue = catalogueOf(this.profile);
     this.served = this.profile.serve === 'all' ? this.catalogue.ids() : this.profile.serve;
@@ -126,7 +131,10 @@ export class MockModel {
       outcome = await this.route(req);
     } catch (error) {
       outcome = { response: serverError(500), reason: 'injected_error' };
-      if (!(error instanceof RequestError)) process.emitWarning(`ratelab mock: unexpected error: ${(error as Error).message}`);
+      if (!(error instanceof RequestError)) {
+        if (this.logger) this.logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error');
+        else process.emitWarning(`ratelab mock: unexpected error: ${(error as Error).message}`);
+      }
     }
     const { response, reason } = outcome;
     if (reason !== 'admin') {

@@ -92,7 +92,7 @@ async function runWithK6(name: ScenarioName, o: LoadtestCommandOptions, outDir: 
   let capacity = o.capacity;
   try {
     if (!target) {
-      stack = await startStack({ profile: o.profile, tier: o.tier, timeScale: o.timeScale, seed: o.seed, ...(o.config ? { gatewayConfig: loadGatewayConfig(o.config) } : {}) });
+      stack = await startStack({ profile: o.profile, tier: o.tier, timeScale: o.timeScale, seed: o.seed, logLevel: 'warn', ...(o.config ? { gatewayConfig: loadGatewayConfig(o.config) } : {}) });
       target = stack.gateway.url;
       mockUrl = stack.mock.url;
       capacity ??= stack.capacity;

@@ -1,4 +1,5 @@
 import { startMockServer, type RunningMockServer } from '../../mock-server/http-server.ts';
+import { createLogger } from '../core/logger.ts';
 import type { GatewayConfig } from '../gateway/config.ts';
 import { startGateway, type RunningGateway } from '../gateway/gateway.ts';
 import { loadTestCapacity } from '../sim/capacity.ts';
@@ -14,6 +15,11 @@ export interface StackOptions {
   gatewayPort?: number;
   cacheTtlMs?: number;
   redisUrl?: string;
+  /**
+   * Log level of the mock and the gateway. Default LOG_LEVEL, else `info`; a load test's
+   * embedded stack passes `warn`, so request lines do not bury its progress.
+   */
+  logLevel?: string;
 }
 
 export interface RunningStack {
@@ -28,11 +34,13 @@ export interface RunningStack {
 
 /** The mock and, in front of it, the gateway with a key of the chosen tier: what `stack` and the load tests run. */
 export async function startStack(o: StackOptions): Promise<RunningStack> {
-  const mock = await startMockServer({ profile: o.profile, timeScale: o.timeScale, seed: o.seed, port: o.mockPort ?? 0 });
+  const level = process.env.LOG_LEVEL ?? o.logLevel;
+  const mock = await startMockServer({ profile: o.profile, timeScale: o.timeScale, seed: o.seed, port: o.mockPort ?? 0, logger: createLogger({ name: 'mock', ...(level ? { level } : {}) }) });
   try {
     const gateway = await startGateway({
       upstream: mock.baseURL,
       upstreamKey: `sk-tier${o.tier}-stack`,
+      ...(level ? { logLevel: level } : {}),
       timeScale: o.timeScale,
       // The gateway knows the models as this mock does (the article's gpt-image-1 is still running there).
       catalogue: mock.model.catalogue,

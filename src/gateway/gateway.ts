@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createHttpServer, type HttpTimeouts } from '../core/http-server.ts';
 import { protocolErrorBody } from '../openai/errors.ts';
+import { createLogger, type Logger } from '../core/logger.ts';
 import { Registry } from 'prom-client';
 import { realClock } from '../core/clock.ts';
 import { listen } from '../core/http-listen.ts';
@@ -57,6 +58,12 @@ export interface GatewayOptions {
   redisUrl?: string;
   /** Default: headers within 10 s, the whole request within 30 s, idle keep-alive 5 s. */
   timeouts?: HttpTimeouts;
+  /** Default: pino at `logLevel` to stdout, every line scrubbed of the configured secrets. */
+  logger?: Logger;
+  /** For the default logger. Default LOG_LEVEL, else `info`. */
+  logLevel?: string;
+  /** For the default logger: where its lines go. Default stdout (readable lines on a terminal). */
+  logDestination?: NodeJS.WritableStream;
   /** Where `apiKeyEnv` / `keyEnv` are read. Default process.env. */
   env?: NodeJS.ProcessEnv;
   port?: number;
@@ -112,6 +119,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const redactor = new Redactor([...upstreams.list.map((u) => u.key), ...clients.keys(), redisPassword(options.redisUrl)]);
   const call = imageCall(upstreams, catalogue, redactor);
+  const log =
+    options.logger ??
+    createLogger({ name: 'gateway', scrub: (line) => redactor.text(line), ...(options.logLevel ? { level: options.logLevel } : {}), ...(options.logDestination ? { destination: options.logDestination } : {}) });
   const jobEvents = counter(registry, GATEWAY_METRICS.jobs);
   for (const event of JOB_EVENT_TYPES) jobEvents.inc({ event }, 0);
   const observe = (e: JobEvent) => jobEvents.inc({ event: e.type });
@@ -133,11 +143,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const duration = histogram(registry, GATEWAY_METRICS.duration, timeScale);
   /** Answers that passed through from a provider; every other answer is the gateway's own. */
   const fromUpstream = new WeakSet<ServerResponse>();
+  /** What an images answer said about itself (upstream, attempts, queue time, request id), for its log line. */
+  const answerHeaders = new WeakMap<ServerResponse, Record<string, string>>();
 
   // Slow clients: headers within 10 s, the whole request body within 30 s (unless `timeouts` says otherwise).
   const server = createHttpServer(
     (req, res) => {
-      route(req, res).catch(() => sendError(res, 500, { message: 'The gateway failed to handle this request.', type: GATEWAY_ERROR_TYPE, param: null, code: 'internal_error' }));
+      route(req, res).catch((error: unknown) => {
+        log.error({ err: error, method: req.method, path: pathOf(req) }, 'unexpected error');
+        sendError(res, 500, { message: 'The gateway failed to handle this request.', type: GATEWAY_ERROR_TYPE, param: null, code: 'internal_error' });
+      });
     },
     protocolErrorBody,
     options.timeouts,
@@ -174,7 +189,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (req.method !== 'GET') return sendError(res, 405, { message: `Invalid method for URL (${req.method} ${path})`, type: 'invalid_request_error', param: null, code: null }, { allow: 'GET' });
       return listModels(res, path);
     }
-    if (await routeJobs(req, res, path, client, { jobs, streams, clients, limits })) return;
+    if (await routeJobs(req, res, path, client, { jobs, streams, clients, limits, log })) return;
     return notFound(req, res, path);
   }
 
@@ -218,6 +233,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       answer = cached.result === 'miss' ? cached.value : { ...cached.value, timing: { ...cached.value.timing, 'x-ratelab-cache': cached.result } };
     }
     if (answer.source === 'upstream') fromUpstream.add(res);
+    answerHeaders.set(res, { ...answer.headers, ...answer.timing });
     if (res.destroyed || answer.streamed) return;
     res.writeHead(answer.status, { ...answer.headers, ...answer.timing });
     res.end(answer.body);
@@ -230,11 +246,33 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const path = req.url ?? '';
     const routeName = path.startsWith('/v1/images/') ? 'images' : path.startsWith('/v1/jobs') ? 'jobs' : undefined;
     const stop = routeName ? duration.startTimer({ route: routeName }) : undefined;
+    const started = performance.now();
     res.on('close', () => {
+      const source = fromUpstream.has(res) ? 'upstream' : 'gateway';
       if (routeName) {
         // Job event streams last as long as the job: their duration says nothing about the gateway.
         if (!path.endsWith('/events')) stop!();
-        responses.inc({ route: routeName, status: String(res.statusCode), source: fromUpstream.has(res) ? 'upstream' : 'gateway' });
+        responses.inc({ route: routeName, status: String(res.statusCode), source });
+      }
+      // One line per answered request: where it went and where its time went, never a key, a prompt or an image.
+      if (routeName || res.statusCode >= 500) {
+        const said = answerHeaders.get(res);
+        const header = (name: string) => said?.[name] ?? (res.getHeader(name) as string | undefined);
+        log.info(
+          {
+            method: req.method,
+            route: routeName ?? pathOf(req),
+            status: res.statusCode,
+            source,
+            upstream: header('x-ratelab-upstream'),
+            attempts: numberOr(header('x-ratelab-attempts')),
+            queueMs: numberOr(header('x-ratelab-queue-ms')),
+            latencyMs: Math.round(performance.now() - started),
+            requestId: header('x-request-id'),
+            completed: res.writableFinished,
+          },
+          'answered',
+        );
       }
       if (--active === 0) drained?.();
     });
@@ -280,3 +318,8 @@ function redisPassword(url: string | undefined): string | undefined {
     return undefined;
   }
 }
+
+/** The path without its query string (which a client might fill with anything). */
+const pathOf = (req: IncomingMessage): string => (req.url ?? '/').split('?')[0]!.slice(0, 200);
+
+const numberOr = (v: string | undefined): number | undefined => (v === undefined || Number.isNaN(Number(v)) ? undefined : Number(v));

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../core/logger.ts';
 import type { Clients, GatewayClient } from './clients.ts';
 import { sendError, sendJson } from './http-io.ts';
 import type { JobEventStreams } from './jobs/sse.ts';
@@ -11,6 +12,15 @@ export interface JobsRouteDeps {
   streams: JobEventStreams;
   clients: Clients;
   limits: RequestLimits;
+  log: Logger;
+}
+
+/** Failures of the job store itself (Redis gone, a command timed out), as ioredis and BullMQ raise them. */
+function storeFailure(error: unknown, jobs: JobBackend): boolean {
+  if (!jobs.ready()) return true;
+  const e = error as { name?: unknown; message?: unknown; code?: unknown };
+  const text = `${String(e?.name)} ${String(e?.message)}`;
+  return /MaxRetriesPerRequest|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|ReplyError|Stream isn't writeable/i.test(text) || e?.code === 'ECONNREFUSED';
 }
 
 const JOB_PATH = /^\/v1\/jobs\/(job_[0-9a-f-]{36})(\/events)?$/;
@@ -27,9 +37,16 @@ export async function routeJobs(req: IncomingMessage, res: ServerResponse, path:
   if (!path.startsWith('/v1/jobs')) return false;
   try {
     return await route(req, res, path, client, deps);
-  } catch {
-    // The job store failed (Redis gone mid-request): say so, and when to come back.
-    sendError(res, 503, { message: 'The job store is unavailable; try again shortly.', type: GATEWAY_ERROR_TYPE, param: null, code: 'jobs_unavailable' }, { 'retry-after': '1' });
+  } catch (error) {
+    if (storeFailure(error, deps.jobs)) {
+      // The job store failed (Redis gone mid-request): say so, and when to come back.
+      deps.log.warn({ err: error, path }, 'job store unavailable');
+      sendError(res, 503, { message: 'The job store is unavailable; try again shortly.', type: GATEWAY_ERROR_TYPE, param: null, code: 'jobs_unavailable' }, { 'retry-after': '1' });
+      return true;
+    }
+    // Anything else is a bug: logged with its stack, and answered as one.
+    deps.log.error({ err: error, method: req.method, path }, 'unexpected error in the jobs routes');
+    sendError(res, 500, { message: 'The gateway failed to handle this request.', type: GATEWAY_ERROR_TYPE, param: null, code: 'internal_error' });
     return true;
   }
 }
