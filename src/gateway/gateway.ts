@@ -23,7 +23,7 @@ import { retiredModel } from '../openai/request.ts';
 import { BullmqJobs } from './jobs/bullmq-jobs.ts';
 import { MemoryJobs } from './jobs/memory-jobs.ts';
 import { JobEventStreams } from './jobs/sse.ts';
-import { JOB_EVENT_TYPES, type JobBackend, type JobEvent } from './jobs/types.ts';
+import { JOB_EVENT_TYPES, type Durability, type JobBackend, type JobEvent } from './jobs/types.ts';
 import { routeJobs } from './jobs-routes.ts';
 import { GATEWAY_ERROR_TYPE } from './refusals.ts';
 import { readImageInput, type RequestLimits } from './request-input.ts';
@@ -126,7 +126,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   for (const event of JOB_EVENT_TYPES) jobEvents.inc({ event }, 0);
   const observe = (e: JobEvent) => jobEvents.inc({ event: e.type });
   const jobs: JobBackend = options.redisUrl
-    ? new BullmqJobs(options.redisUrl, config.jobs, (input, signal) => call(jobCall(input), signal), timeScale, observe)
+    ? new BullmqJobs(options.redisUrl, config.jobs, (input, signal) => call(jobCall(input), signal), timeScale, observe, (d) => {
+        const risk = durabilityRisk(d);
+        if (risk) log.warn({ appendonly: d?.appendonly, maxmemoryPolicy: d?.maxmemoryPolicy }, risk);
+      })
     : new MemoryJobs(config.jobs, (input, signal) => call(jobCall(input), signal), timeScale, realClock, observe);
   const streams = new JobEventStreams(config.jobs.maxSubscribers);
   const limits: RequestLimits = {
@@ -158,21 +161,30 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     options.timeouts,
   );
 
-  function readiness(): { ready: boolean; reasons: string[] } {
+  gauge(registry, GATEWAY_METRICS.jobStoreDurable, (g) => {
+    if (jobs.kind !== 'bullmq') return;
+    const d = jobs.durability?.();
+    g.set(d === undefined ? -1 : d.persists && !d.evicts ? 1 : 0);
+  });
+
+  function readiness(): { ready: boolean; reasons: string[]; warnings: string[] } {
     const reasons: string[] = [];
+    // Said, not refused: a replica on a Redis that may lose jobs still serves, and its operator must know.
+    const risk = jobs.kind === 'bullmq' ? durabilityRisk(jobs.durability?.()) : undefined;
+    const warnings = risk ? [risk] : [];
     if (!upstreams.anyAvailable()) reasons.push('every upstream circuit is open');
     if (!jobs.ready()) reasons.push(options.redisUrl ? 'Redis is unreachable' : 'shutting down');
     if (redisStores.some((s) => s.usingFallback)) reasons.push('limiter store on its local fallback (Redis unreachable)');
-    return { ready: reasons.length === 0, reasons };
+    return { ready: reasons.length === 0, reasons, warnings };
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz' && req.method === 'GET') {
-      const { ready, reasons } = readiness();
+      const { ready, reasons, warnings } = readiness();
       const circuits = Object.fromEntries(upstreams.list.map((u) => [u.name, u.limiter.circuit.stateAt(u.limiter.clock.now())]));
-      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', reasons, circuits, jobs: jobs.kind });
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', reasons, warnings, circuits, jobs: jobs.kind, ...(jobs.durability?.() ? { jobStore: jobs.durability!() } : {}) });
     }
     if (path === '/metrics' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': registry.contentType });
@@ -323,3 +335,12 @@ function redisPassword(url: string | undefined): string | undefined {
 const pathOf = (req: IncomingMessage): string => (req.url ?? '/').split('?')[0]!.slice(0, 200);
 
 const numberOr = (v: string | undefined): number | undefined => (v === undefined || Number.isNaN(Number(v)) ? undefined : Number(v));
+
+/** What a Redis that holds jobs may lose, in a sentence for /readyz and the log; undefined when it keeps them. */
+function durabilityRisk(d: Durability | undefined): string | undefined {
+  if (!d) return 'Redis would not say whether it persists jobs (CONFIG GET refused): check appendonly yes and maxmemory-policy noeviction';
+  const risks: string[] = [];
+  if (!d.persists) risks.push(`appendonly is ${d.appendonly}: a Redis restart loses every queued and finished job`);
+  if (d.evicts) risks.push(`maxmemory-policy is ${d.maxmemoryPolicy}: Redis may evict jobs under memory pressure (BullMQ needs noeviction)`);
+  return risks.length ? `Jobs on Redis are at risk: ${risks.join('; ')}` : undefined;
+}

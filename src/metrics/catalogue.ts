@@ -173,6 +173,12 @@ export const GATEWAY_METRICS = {
     help: 'Async job events seen by this gateway: queued, started, retried, succeeded, failed, cancelled.',
     labelNames: ['event'],
   }),
+  jobStoreDurable: def({
+    name: 'ratelab_gateway_job_store_durable',
+    type: 'gauge',
+    help: 'Jobs on Redis: 1 when Redis persists every write (appendonly yes) and never evicts (maxmemory-policy noeviction), 0 when a restart or memory pressure can lose jobs, -1 unknown (CONFIG not allowed, or not connected yet).',
+    labelNames: [],
+  }),
   sseSubscribers: def({
     name: 'ratelab_gateway_sse_subscribers',
     type: 'gauge',

@@ -31,10 +31,14 @@ async function freePort(): Promise<number> {
 export class PrivateRedis {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'ratelab-redis-'));
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    /** More redis-server arguments, after the defaults (later ones win): e.g. `--appendonly yes`. */
+    private readonly extra: string[] = [],
+  ) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
+  static async start(extra: string[] = []): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), extra);
     await redis.start();
     return redis;
   }
@@ -44,7 +48,7 @@ export class PrivateRedis {
   }
 
   async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' });
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.extra], { stdio: 'ignore' });
     const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     client.on('error', () => undefined);
     for (let i = 0; i < 100; i++) {

@@ -5,7 +5,7 @@ import type { OpenAIErrorBody } from '../../openai/errors.ts';
 import { PRIORITIES } from '../../limiter/limiter.ts';
 import type { JobsConfig } from '../config.ts';
 import { runOutcome } from './outcome.ts';
-import { TERMINAL, type JobBackend, type JobEvent, type JobInput, type JobListener, type JobObserver, type JobRunner, type JobStatus, type JobView } from './types.ts';
+import { TERMINAL, type Durability, type JobBackend, type JobEvent, type JobInput, type JobListener, type JobObserver, type JobRunner, type JobStatus, type JobView } from './types.ts';
 
 type Failure = { status: number; error: OpenAIErrorBody };
 
@@ -39,6 +39,7 @@ export class BullmqJobs implements JobBackend {
   private readonly active = new Map<string, AbortController>();
   private readonly channel: { events: string; cancel: string };
   private closing = false;
+  private durable: Durability | undefined;
 
   constructor(
     redisUrl: string,
@@ -46,6 +47,8 @@ export class BullmqJobs implements JobBackend {
     private readonly runner: JobRunner,
     private readonly timeScale = 1,
     private readonly observe: JobObserver = () => undefined,
+    /** Told each time Redis's durability is read (on connect and every reconnect). */
+    private readonly onDurability: (d: Durability | undefined) => void = () => undefined,
   ) {
     const options = { maxRetriesPerRequest: null, lazyConnect: false } as const;
     this.conn = new Redis(redisUrl, options);
@@ -53,6 +56,8 @@ export class BullmqJobs implements JobBackend {
     this.sub = new Redis(redisUrl, options);
     // Unreachable Redis is reported by /readyz; ioredis reconnects by itself.
     for (const c of [this.conn, this.pub, this.sub]) c.on('error', () => undefined);
+    // A Redis that restarted may have come back with other settings: read them on every (re)connect.
+    this.conn.on('ready', () => void this.readDurability());
     const prefix = config.prefix;
     this.channel = { events: `${prefix}:images:events`, cancel: `${prefix}:images:cancel` };
     this.queue = new Queue('images', { connection: this.conn, prefix });
@@ -171,6 +176,22 @@ export class BullmqJobs implements JobBackend {
 
   ready(): boolean {
     return !this.closing && this.conn.status === 'ready';
+  }
+
+  durability(): Durability | undefined {
+    return this.durable;
+  }
+
+  private async readDurability(): Promise<void> {
+    try {
+      const [, appendonly] = (await this.conn.config('GET', 'appendonly')) as [string, string];
+      const [, maxmemoryPolicy] = (await this.conn.config('GET', 'maxmemory-policy')) as [string, string];
+      this.durable = { persists: appendonly === 'yes', evicts: maxmemoryPolicy !== 'noeviction', appendonly, maxmemoryPolicy };
+    } catch {
+      // Managed Redis often refuses CONFIG: unknown, said as such.
+      this.durable = undefined;
+    }
+    this.onDurability(this.durable);
   }
 
   async waitReady(timeoutMs: number): Promise<void> {

@@ -54,8 +54,20 @@ export type JobListener = (event: JobEvent) => void;
 /** Told of every event where it happens (once across replicas): for metrics. */
 export type JobObserver = (event: JobEvent) => void;
 
+/** Whether the job store keeps what it is given: read from Redis on connect and reconnect. */
+export interface Durability {
+  /** appendonly yes: every write is logged, a restart loses nothing (with appendfsync always, not even the last second). */
+  persists: boolean;
+  /** maxmemory-policy other than noeviction: Redis may drop jobs under memory pressure. */
+  evicts: boolean;
+  appendonly: string;
+  maxmemoryPolicy: string;
+}
+
 /** Where async jobs live: this process (memory) or Redis through BullMQ. */
 export interface JobBackend {
+  /** Redis's durability as last read (undefined: memory, not connected yet, or CONFIG refused). */
+  durability?(): Durability | undefined;
   readonly kind: 'memory' | 'bullmq';
   submit(input: JobInput): Promise<JobView>;
   get(id: string): Promise<JobView | undefined>;
