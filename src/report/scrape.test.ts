@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sumOf } from './scrape.ts';
+import { maxOf, sumOf } from './scrape.ts';
 
 describe('sumOf', () => {
   it('sums a metric over its label sets and ignores longer names and comments', () => {
@@ -14,5 +14,7 @@ describe('sumOf', () => {
     expect(sumOf(text, 'ratelab_limiter_queue_depth')).toBe(7);
     expect(sumOf(text, 'ratelab_limiter_in_flight')).toBe(7);
     expect(sumOf(text, 'ratelab_missing')).toBeUndefined();
+    expect(maxOf(text, 'ratelab_limiter_queue_depth')).toBe(4);
+    expect(maxOf(text, 'ratelab_missing')).toBeUndefined();
   });
 });

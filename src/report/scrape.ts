@@ -1,30 +1,31 @@
 /**
  * Reads a few gauges from a Prometheus text exposition (the gateway's /metrics) during a
  * run, for the report's queue and concurrency plots. prom-client writes this format but
- * has no parser; the lines needed here are `name{labels} value`, summed over labels.
+ * has no parser; the lines needed here are `name{labels} value`, summed (or the largest
+ * taken) over labels.
  */
-export function sumOf(exposition: string, name: string): number | undefined {
-  let total: number | undefined;
+
+/** Every value of `name`'s series in the exposition (any labels). */
+function valuesOf(exposition: string, name: string): number[] {
+  const values: number[] = [];
   for (const line of exposition.split('\n')) {
     if (!line.startsWith(name)) continue;
     const rest = line.slice(name.length);
     if (rest[0] !== '{' && rest[0] !== ' ') continue;
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(value)) total = (total ?? 0) + value;
+    if (Number.isFinite(value)) values.push(value);
   }
-  return total;
+  return values;
+}
+
+export function sumOf(exposition: string, name: string): number | undefined {
+  const values = valuesOf(exposition, name);
+  return values.length ? values.reduce((a, b) => a + b, 0) : undefined;
 }
 
 export function maxOf(exposition: string, name: string): number | undefined {
-  let max: number | undefined;
-  for (const line of exposition.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== '{' && rest[0] !== ' ') continue;
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(value)) max = Math.max(max ?? value, value);
-  }
-  return max;
+  const values = valuesOf(exposition, name);
+  return values.length ? Math.max(...values) : undefined;
 }
 
 export interface GatewayGauges {
