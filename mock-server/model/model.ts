@@ -20,7 +20,7 @@ import { sizeLabel } from '../../src/openai/sizes.ts';
 import { completedEvent, errorEvent, partialImageEvent } from '../../src/openai/stream-events.ts';
 import { limitPlan } from './accounts.ts';
 import { latencyRequestOf, referenceTokens } from './latency-request.ts';
-import { isMultipart, readImageRequest } from '../../src/openai/read-request.ts';
+import { readImageRequest } from '../../src/openai/read-request.ts';
 import { clientClosed, errorResponse, jsonResponse, serverError } from './errors.ts';
 import { Faults } from './faults.ts';
 import { ImageStore } from './images.ts';

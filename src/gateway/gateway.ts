@@ -128,7 +128,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const jobs: JobBackend = options.redisUrl
     ? new BullmqJobs(options.redisUrl, config.jobs, (input, signal) => call(jobCall(input), signal), timeScale, observe, (d) => {
         const risk = durabilityRisk(d);
-        if (risk) log.warn({ appendonly: d?.appendonly, maxmemoryPolicy: d?.maxmemoryPolicy }, risk);
+        if (risk) log.warn(d === 'unknown' ? {} : { appendonly: d.appendonly, maxmemoryPolicy: d.maxmemoryPolicy }, risk);
       })
     : new MemoryJobs(config.jobs, (input, signal) => call(jobCall(input), signal), timeScale, realClock, observe);
   const streams = new JobEventStreams(config.jobs.maxSubscribers);
@@ -164,7 +164,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   gauge(registry, GATEWAY_METRICS.jobStoreDurable, (g) => {
     if (jobs.kind !== 'bullmq') return;
     const d = jobs.durability?.();
-    g.set(d === undefined ? -1 : d.persists && !d.evicts ? 1 : 0);
+    g.set(d === undefined || d === 'unknown' ? -1 : d.persists && !d.evicts ? 1 : 0);
   });
 
   function readiness(): { ready: boolean; reasons: string[]; warnings: string[] } {
@@ -184,7 +184,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (path === '/readyz' && req.method === 'GET') {
       const { ready, reasons, warnings } = readiness();
       const circuits = Object.fromEntries(upstreams.list.map((u) => [u.name, u.limiter.circuit.stateAt(u.limiter.clock.now())]));
-      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', reasons, warnings, circuits, jobs: jobs.kind, ...(jobs.durability?.() ? { jobStore: jobs.durability!() } : {}) });
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', reasons, warnings, circuits, jobs: jobs.kind, ...(jobs.durability?.() !== undefined ? { jobStore: jobs.durability!() } : {}) });
     }
     if (path === '/metrics' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': registry.contentType });
@@ -336,9 +336,10 @@ const pathOf = (req: IncomingMessage): string => (req.url ?? '/').split('?')[0]!
 
 const numberOr = (v: string | undefined): number | undefined => (v === undefined || Number.isNaN(Number(v)) ? undefined : Number(v));
 
-/** What a Redis that holds jobs may lose, in a sentence for /readyz and the log; undefined when it keeps them. */
-function durabilityRisk(d: Durability | undefined): string | undefined {
-  if (!d) return 'Redis would not say whether it persists jobs (CONFIG GET refused): check appendonly yes and maxmemory-policy noeviction';
+/** What a Redis that holds jobs may lose, in a sentence for /readyz and the log; undefined when it keeps them (or before it has said). */
+function durabilityRisk(d: Durability | 'unknown' | undefined): string | undefined {
+  if (d === undefined) return undefined;
+  if (d === 'unknown') return 'Redis would not say whether it persists jobs (CONFIG GET refused): check appendonly yes and maxmemory-policy noeviction';
   const risks: string[] = [];
   if (!d.persists) risks.push(`appendonly is ${d.appendonly}: a Redis restart loses every queued and finished job`);
   if (d.evicts) risks.push(`maxmemory-policy is ${d.maxmemoryPolicy}: Redis may evict jobs under memory pressure (BullMQ needs noeviction)`);

@@ -39,7 +39,7 @@ export class BullmqJobs implements JobBackend {
   private readonly active = new Map<string, AbortController>();
   private readonly channel: { events: string; cancel: string };
   private closing = false;
-  private durable: Durability | undefined;
+  private durable: Durability | 'unknown' | undefined;
 
   constructor(
     redisUrl: string,
@@ -48,7 +48,7 @@ export class BullmqJobs implements JobBackend {
     private readonly timeScale = 1,
     private readonly observe: JobObserver = () => undefined,
     /** Told each time Redis's durability is read (on connect and every reconnect). */
-    private readonly onDurability: (d: Durability | undefined) => void = () => undefined,
+    private readonly onDurability: (d: Durability | 'unknown') => void = () => undefined,
   ) {
     const options = { maxRetriesPerRequest: null, lazyConnect: false } as const;
     this.conn = new Redis(redisUrl, options);
@@ -178,7 +178,7 @@ export class BullmqJobs implements JobBackend {
     return !this.closing && this.conn.status === 'ready';
   }
 
-  durability(): Durability | undefined {
+  durability(): Durability | 'unknown' | undefined {
     return this.durable;
   }
 
@@ -189,7 +189,7 @@ export class BullmqJobs implements JobBackend {
       this.durable = { persists: appendonly === 'yes', evicts: maxmemoryPolicy !== 'noeviction', appendonly, maxmemoryPolicy };
     } catch {
       // Managed Redis often refuses CONFIG: unknown, said as such.
-      this.durable = undefined;
+      this.durable = 'unknown';
     }
     this.onDurability(this.durable);
   }

@@ -66,8 +66,8 @@ export interface Durability {
 
 /** Where async jobs live: this process (memory) or Redis through BullMQ. */
 export interface JobBackend {
-  /** Redis's durability as last read (undefined: memory, not connected yet, or CONFIG refused). */
-  durability?(): Durability | undefined;
+  /** Redis's durability as last read: `unknown` when Redis refused CONFIG GET, undefined before the first read (or in memory). */
+  durability?(): Durability | 'unknown' | undefined;
   readonly kind: 'memory' | 'bullmq';
   submit(input: JobInput): Promise<JobView>;
   get(id: string): Promise<JobView | undefined>;
