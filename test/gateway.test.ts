@@ -83,7 +83,7 @@ describe('gateway, sync API, with the openai SDK', () => {
 
   it('answers health and readiness', async () => {
     expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
-    expect(await (await fetch(`${gateway.url}/readyz`)).json()).toEqual({ status: 'ready', reasons: [], circuits: { default: 'closed' }, jobs: 'memory' });
+    expect(await (await fetch(`${gateway.url}/readyz`)).json()).toEqual({ status: 'ready', reasons: [], warnings: [], circuits: { default: 'closed' }, jobs: 'memory' });
   });
 });
 
