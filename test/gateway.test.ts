@@ -65,6 +65,12 @@ describe('gateway, sync API, with the openai SDK', () => {
       expect(shed.length).toBeGreaterThanOrEqual(1);
       expect(shed[0]!.code).toBe('queue_full');
       expect(shed[0]!.type).toBe('ratelab_gateway_error');
+      // It says why and what would change it, and carries an id of the gateway's own to quote.
+      expect(shed[0]!.message).toMatch(/queue for this upstream is full \(limiter queue\.maxSize\)\. Retry after retry-after, raise queue\.maxSize, or add capacity/);
+      expect(shed[0]!.requestID).toMatch(/^req_gw_[0-9a-f]{32}$/);
+      // An image passed through keeps the provider's own request id.
+      const image = results.find((r) => !(r instanceof Error)) as { _request_id?: string | null } | undefined;
+      expect(image?._request_id).toMatch(/^req_[0-9a-f]{24}$/);
     } finally {
       await tiny.close();
     }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createHttpServer, type HttpTimeouts } from '../core/http-server.ts';
 import { protocolErrorBody } from '../openai/errors.ts';
@@ -152,6 +153,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Slow clients: headers within 10 s, the whole request body within 30 s (unless `timeouts` says otherwise).
   const server = createHttpServer(
     (req, res) => {
+      // Every answer has an id to quote: the gateway's own, which a provider's answer replaces with the provider's.
+      res.setHeader('x-request-id', `req_gw_${randomUUID().replaceAll('-', '')}`);
       route(req, res).catch((error: unknown) => {
         log.error({ err: error, method: req.method, path: pathOf(req) }, 'unexpected error');
         sendError(res, 500, { message: 'The gateway failed to handle this request.', type: GATEWAY_ERROR_TYPE, param: null, code: 'internal_error' });
