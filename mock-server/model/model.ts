@@ -15,7 +15,8 @@ import type { Catalogue, CatalogueModel } from '../../src/openai/catalogue.ts';
 import type { Endpoint } from '../../src/openai/catalogue-schema.ts';
 import { costInputOf, estimateTokens, imageCost, type TokenEstimate } from '../../src/openai/cost.ts';
 import { RequestError } from '../../src/openai/errors.ts';
-import { retiredModel, type ImageRequest, type ValidationContext } from '../../src/openai/request.ts';
+import { modelsAnswer } from '../../src/openai/models-answer.ts';
+import type { ImageRequest, ValidationContext } from '../../src/openai/request.ts';
 import { sizeLabel } from '../../src/openai/sizes.ts';
 import { completedEvent, errorEvent, partialImageEvent } from '../../src/openai/stream-events.ts';
 import { limitPlan } from './accounts.ts';
@@ -202,18 +203,9 @@ export class MockModel {
   private listModels(req: MockRequest): Outcome {
     const auth = this.authenticate(req);
     if ('response' in auth) return auth;
-    const created = 1_745_000_000;
-    const entry = (id: string) => ({ id, object: 'model', created, owned_by: 'system' });
-    const listed = this.served.filter((id) => this.catalogue.get(id)?.status.state === 'active');
-    if (req.path === '/v1/models') return { response: jsonResponse(200, { object: 'list', data: listed.map(entry) }), reason: 'ok' };
-    const id = decodeURIComponent(req.path.slice('/v1/models/'.length));
-    if (listed.includes(id)) return { response: jsonResponse(200, entry(id)), reason: 'ok' };
-    const retired = this.served.includes(id) ? this.catalogue.get(id) : undefined;
-    if (retired) return { response: errorResponse(404, retiredModel(retired).body), reason: 'retired_model' };
-    return {
-      response: errorResponse(404, { message: `The model \`${id.slice(0, 100)}\` does not exist or you do not have access to it.`, type: 'invalid_request_error', param: null, code: 'model_not_found' }),
-      reason: 'not_found',
-    };
+    const answer = modelsAnswer(req.path, this.served, this.catalogue);
+    const reason: MockReason = answer.kind === 'ok' ? 'ok' : answer.kind === 'retired' ? 'retired_model' : 'not_found';
+    return { response: jsonResponse(answer.status, answer.body), reason };
   }
 
   private async image(req: MockRequest, endpoint: Endpoint): Promise<Outcome> {

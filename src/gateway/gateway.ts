@@ -20,7 +20,7 @@ import { Redactor } from './redact.ts';
 import { CATALOGUE, type Catalogue } from '../openai/catalogue.ts';
 import type { Endpoint } from '../openai/catalogue-schema.ts';
 import { OPENAI_UPLOAD_LIMITS } from '../openai/edit-inputs.ts';
-import { retiredModel } from '../openai/request.ts';
+import { modelsAnswer } from '../openai/models-answer.ts';
 import { BullmqJobs } from './jobs/bullmq-jobs.ts';
 import { MemoryJobs } from './jobs/memory-jobs.ts';
 import { JobEventStreams } from './jobs/sse.ts';
@@ -214,14 +214,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   /** The models the gateway serves, as OpenAI lists models; a retired one is answered as retired. */
   function listModels(res: ServerResponse, path: string): void {
-    const entry = (id: string) => ({ id, object: 'model', created: 1_745_000_000, owned_by: 'system' });
-    const listed = served.filter((id) => catalogue.get(id)?.status.state === 'active');
-    if (path === '/v1/models') return sendJson(res, 200, { object: 'list', data: listed.map(entry) });
-    const id = decodeURIComponent(path.slice('/v1/models/'.length));
-    if (listed.includes(id)) return sendJson(res, 200, entry(id));
-    const model = catalogue.get(id);
-    if (model?.status.state === 'retired') return sendError(res, 404, retiredModel(model).body);
-    sendError(res, 404, { message: `The model \`${id.slice(0, 100)}\` does not exist or you do not have access to it.`, type: 'invalid_request_error', param: null, code: 'model_not_found' });
+    const answer = modelsAnswer(path, served, catalogue);
+    sendJson(res, answer.status, answer.body);
   }
 
   async function images(req: IncomingMessage, res: ServerResponse, client: GatewayClient, endpoint: Endpoint): Promise<void> {
