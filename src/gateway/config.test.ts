@@ -6,7 +6,7 @@ describe('gateway config', () => {
     const c = parseGatewayConfig({});
     expect(c.upstreams).toBeUndefined();
     expect(c.clients).toBeUndefined();
-    expect(c.jobs).toEqual({ resultTtl: 3_600_000, maxAttempts: 3, backoff: 2_000, concurrency: 64, lockDuration: 30_000, maxSubscribers: 1_000, prefix: 'ratelab' });
+    expect(c.jobs).toEqual({ resultTtl: 3_600_000, maxAttempts: 3, backoff: 2_000, maxWait: 86_400_000, concurrency: 64, lockDuration: 30_000, maxSubscribers: 1_000, prefix: 'ratelab' });
     expect(c.redis).toEqual({ leaseTtl: 15_000 });
     expect(c.cacheTtl).toBe(0);
     expect(c.limiter.queue.maxSize).toBeGreaterThan(0);

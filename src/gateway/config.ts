@@ -43,11 +43,22 @@ const jobsSchema = z
   .object({
     /** How long finished jobs (results, errors) stay readable. */
     resultTtl: duration.default(3_600_000),
-    /** Runs of a job through the limiter before it goes to the dead-letter queue. */
+    /**
+     * Runs the provider fails (5xx, 429, unreachable) before a job goes to the dead-letter
+     * queue. Runs the gateway turns away (queue full, deadline, circuit open, spend budget,
+     * shutdown) and failures during an outage (every upstream's circuit open) do not count:
+     * the job waits for their retry-after and runs again.
+     */
     maxAttempts: intAtLeast(1).default(3),
-    /** First pause between runs; doubles each time (BullMQ's exponential backoff). */
+    /** First pause after a provider failure, doubled each time; a longer retry-after from the provider wins. Also the wait after a refusal that gives no retry-after. */
     backoff: duration.default(2_000),
-    /** Jobs one gateway runs at once; the limiter queues them by priority. */
+    /**
+     * How long a job may wait for its run, from submission: its deadline in the limiter's
+     * queue (far beyond a held connection's queue.maxWait) and across refusals. A job not run
+     * by then fails with `job_deadline_exceeded` and is dead-lettered.
+     */
+    maxWait: duration.default(86_400_000),
+    /** Jobs one gateway hands to its limiters at once, in priority then submission order; the rest wait in the job queue. */
     concurrency: intAtLeast(1).default(64),
     /** BullMQ's lock: a job whose gateway died is taken over after this long. */
     lockDuration: duration.default(30_000),

@@ -24,7 +24,8 @@ import { modelsAnswer } from '../openai/models-answer.ts';
 import { BullmqJobs } from './jobs/bullmq-jobs.ts';
 import { MemoryJobs } from './jobs/memory-jobs.ts';
 import { JobEventStreams } from './jobs/sse.ts';
-import { JOB_EVENT_TYPES, type Durability, type JobBackend, type JobEvent } from './jobs/types.ts';
+import type { JobRun } from './jobs/outcome.ts';
+import { JOB_EVENT_TYPES, type Durability, type JobBackend, type JobEvent, type JobInput } from './jobs/types.ts';
 import { routeJobs } from './jobs-routes.ts';
 import { GATEWAY_ERROR_TYPE } from './refusals.ts';
 import { readImageInput, type RequestLimits } from './request-input.ts';
@@ -126,12 +127,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const jobEvents = counter(registry, GATEWAY_METRICS.jobs);
   for (const event of JOB_EVENT_TYPES) jobEvents.inc({ event }, 0);
   const observe = (e: JobEvent) => jobEvents.inc({ event: e.type });
+  // A run that failed while every upstream's circuit is open is the outage's, not the job's: it waits for the first probe.
+  const runJob = async (input: JobInput, signal: AbortSignal, deadline: number): Promise<JobRun> => {
+    const answer = await call(jobCall(input, deadline), signal);
+    const outageMs = answer.status >= 400 ? upstreams.outageMs() : undefined;
+    return outageMs === undefined ? answer : { ...answer, outageMs };
+  };
   const jobs: JobBackend = options.redisUrl
-    ? new BullmqJobs(options.redisUrl, config.jobs, (input, signal) => call(jobCall(input), signal), timeScale, observe, (d) => {
+    ? new BullmqJobs(options.redisUrl, config.jobs, runJob, timeScale, observe, (d) => {
         const risk = durabilityRisk(d);
         if (risk) log.warn(d === 'unknown' ? {} : { appendonly: d.appendonly, maxmemoryPolicy: d.maxmemoryPolicy }, risk);
       })
-    : new MemoryJobs(config.jobs, (input, signal) => call(jobCall(input), signal), timeScale, realClock, observe);
+    : new MemoryJobs(config.jobs, runJob, timeScale, realClock, observe);
   const streams = new JobEventStreams(config.jobs.maxSubscribers);
   const limits: RequestLimits = {
     maxBodyBytes: options.maxBodyBytes ?? config.maxBodyBytes,

@@ -52,13 +52,16 @@ export interface CallInput {
   upstream: UpstreamBody;
   /** For `stream: true`: relays the provider's events to the client as they come. */
   relay?: StreamRelay;
+  /** Epoch ms by which the call must have started (an async job's); default the limiter's queue.maxWait. */
+  deadline?: number;
 }
 
 /** An async job's run: a JSON generations request, kept as the client sent it. */
-export const jobCall = (input: JobInput): CallInput => ({
+export const jobCall = (input: JobInput, deadline: number): CallInput => ({
   image: input.image,
   client: input.client,
   upstream: { endpoint: 'generations', contentType: 'application/json', bytes: Buffer.from(input.body) },
+  deadline,
 });
 
 /**
@@ -74,7 +77,10 @@ export function imageCall(upstreams: Upstreams, catalogue: Catalogue, redactor: 
     const candidates = upstreams.route(imageCost(costInput, catalogue));
     let answer: Answer | undefined;
     for (const upstream of candidates) {
-      const execution = await upstream.limiter.execute(upstreamCall(upstream, input.upstream, input.relay), { cost: costInput, priority: input.client.priority, signal });
+      const clock = upstream.limiter.clock;
+      // The limiter's clock is monotonic: carry the epoch deadline over as time left.
+      const deadline = input.deadline === undefined ? undefined : clock.now() + (input.deadline - Date.now());
+      const execution = await upstream.limiter.execute(upstreamCall(upstream, input.upstream, input.relay), { cost: costInput, priority: input.client.priority, signal, deadline });
       answer = await executionAnswer(execution, upstream.name, redactor);
       // A relayed stream is the client's answer, whatever the limiter made of it.
       if (input.relay?.started) return { ...answer, streamed: true };

@@ -87,6 +87,17 @@ export class Upstreams {
     return scored.map((s) => s.upstream);
   }
 
+  /** When every upstream's circuit is open: ms until the first one lets a probe through (else undefined). */
+  outageMs(): number | undefined {
+    let first = Infinity;
+    for (const u of this.list) {
+      const now = u.limiter.clock.now();
+      if (u.limiter.circuit.stateAt(now) !== 'open') return undefined;
+      first = Math.min(first, u.limiter.circuit.reopensAt() - now);
+    }
+    return Math.max(0, first);
+  }
+
   /** Ready while at least one upstream's circuit is not open. */
   anyAvailable(): boolean {
     return this.list.some((u) => u.limiter.circuit.stateAt(u.limiter.clock.now()) !== 'open');

@@ -1,7 +1,7 @@
 import type { LimiterConfig } from './config.ts';
 import type { Cost, Dimension } from './cost.ts';
 import { DIMENSIONS } from './cost.ts';
-import { gcraAvailable, gcraClampTo, gcraParams, gcraTake, gcraWait, type GcraParams, type GcraState } from './gcra.ts';
+import { gcraAvailable, gcraClampTo, gcraDrain, gcraParams, gcraTake, gcraWait, type GcraParams, type GcraState } from './gcra.ts';
 
 interface Budget {
   limit: number;
@@ -106,6 +106,16 @@ export class Budgets {
   clampTo(dim: Dimension, remaining: number, now: number): void {
     const b = this.budgets[dim];
     if (b) gcraClampTo(b.state, b.params, remaining * this.config.safety, now);
+  }
+
+  /** ms until `cost` (the sum of what waits, this task included) would have passed every budget at its rate. */
+  drainMs(cost: Cost, now: number): number {
+    let wait = 0;
+    for (const dim of DIMENSIONS) {
+      const b = this.budgets[dim];
+      if (b && cost[dim] > 0) wait = Math.max(wait, gcraDrain(b.state, b.params, cost[dim], now));
+    }
+    return wait;
   }
 
   available(dim: Dimension, now: number): number | undefined {

@@ -5,7 +5,7 @@ describe('parseLimiterConfig', () => {
   it('fills documented defaults', () => {
     const config = parseLimiterConfig({});
     expect(config.concurrency).toMatchObject({ mode: 'adaptive', limit: 8, min: 1, max: 256 });
-    expect(config.queue).toEqual({ maxSize: 10_000, maxWait: 300_000 });
+    expect(config.queue).toEqual({ maxSize: 10_000, maxWait: 300_000, refuseEarly: true });
     expect(config.retry).toMatchObject({ maxAttempts: 4, budgetRatio: 0.1 });
     expect(config.spend).toMatchObject({ warnAt: 0.8, highOnlyAt: 0.95, prices: {} });
     expect(config.budgets).toMatchObject({ safety: 0.9, window: 60_000, syncFromHeaders: true });

@@ -64,9 +64,15 @@ export const limiterConfigSchema = z
         maxSize: intAtLeast(0).default(10_000),
         /** Longest a task may wait for its turn (its deadline unless the call gives one). */
         maxWait: duration.default(300_000),
+        /**
+         * Refuse a new task at once (deadline_unmeetable, with retry-after) when what waits at
+         * its priority and above cannot pass the budgets and the concurrency limit before its
+         * deadline; off, such a task is refused when it reaches the head of the queue.
+         */
+        refuseEarly: z.boolean().default(true),
       })
       .strict()
-      .default({ maxSize: 10_000, maxWait: 300_000 }),
+      .default({ maxSize: 10_000, maxWait: 300_000, refuseEarly: true }),
     retry: z
       .object({
         /** Attempts per task, the first included. */

@@ -33,6 +33,14 @@ export function gcraWait(state: GcraState, p: GcraParams, cost: number, now: num
   return wait <= 1e-9 ? 0 : wait;
 }
 
+/**
+ * ms until `cost` units would have passed at the budget's rate, however large the cost (a
+ * queue's total, not one task's): an estimate of when the last of them could start.
+ */
+export function gcraDrain(state: GcraState, p: GcraParams, cost: number, now: number): number {
+  return Math.max(0, Math.max(state.tat, now) + cost * p.emission - p.tolerance - now);
+}
+
 export function gcraTake(state: GcraState, p: GcraParams, cost: number, now: number): void {
   state.tat = Math.max(state.tat, now) + cost * p.emission;
 }

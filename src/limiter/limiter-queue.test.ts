@@ -56,6 +56,61 @@ describe('limiter queue', () => {
     expect((await settle(clock, Promise.all(admitted))).every((e) => e.ok)).toBe(true);
   });
 
+  it('refuses at admission a task that what waits ahead of it at its priority would hold past its deadline', async () => {
+    const clock = new VirtualClock(0);
+    // One request a second, one at once: nine queued behind the first mean the tenth's turn is 10 s away.
+    const budgets = { rpm: { limit: 60, burst: 1 }, safety: 1 };
+    const limiter = createLimiter(fixed(10, { budgets }), { clock });
+    const fast = fakeUpstream(clock, () => ok(), 10);
+    const queued = Array.from({ length: 10 }, () => limiter.execute(fast.task));
+    const late = await limiter.execute(fast.task, { deadline: clock.now() + 3_000 });
+    expect(clock.now()).toBe(0);
+    expect((late.error as LimiterError).reason).toBe('deadline_unmeetable');
+    // It could start at 10 s, 7 s after its deadline: come back then.
+    expect((late.error as LimiterError).retryAfterMs).toBeCloseTo(7_000);
+    // Nothing waits ahead of a critical task: it is admitted, and goes first.
+    const critical = limiter.execute(fast.task, { priority: 'critical', deadline: clock.now() + 3_000 });
+    expect((await settle(clock, critical)).ok).toBe(true);
+    expect((await settle(clock, Promise.all(queued))).every((e) => e.ok)).toBe(true);
+
+    // Turned off, the same task waits until it reaches the head, and only then is refused.
+    const patient = createLimiter(fixed(10, { budgets, queue: { refuseEarly: false } }), { clock });
+    const start = clock.now();
+    const ahead = Array.from({ length: 10 }, () => patient.execute(fast.task));
+    const refusedLate = await settle(clock, patient.execute(fast.task, { deadline: clock.now() + 3_000 }));
+    expect((refusedLate.error as LimiterError).reason).toBe('deadline_exceeded');
+    expect(clock.now() - start).toBeGreaterThanOrEqual(3_000);
+    await settle(clock, Promise.all(ahead));
+  });
+
+  it('counts the concurrency limit at the measured latency when every slot is taken', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = createLimiter(fixed(1), { clock });
+    const slow = fakeUpstream(clock, () => ok(), 1_000);
+    // No latency known yet: no estimate, the task is admitted (and waits its turn).
+    await settle(clock, limiter.execute(slow.task));
+    const queued = Array.from({ length: 5 }, () => limiter.execute(slow.task));
+    // One running, four waiting: the new one starts in ~5 s, so a 2 s deadline is 3 s too short.
+    const late = await limiter.execute(slow.task, { deadline: clock.now() + 2_000 });
+    expect((late.error as LimiterError).reason).toBe('deadline_unmeetable');
+    expect((late.error as LimiterError).retryAfterMs).toBeCloseTo(3_000);
+    const inTime = limiter.execute(slow.task, { deadline: clock.now() + 10_000 });
+    expect((await settle(clock, Promise.all([...queued, inTime]))).every((e) => e.ok)).toBe(true);
+  });
+
+  it('honours a deadline later than queue.maxWait (an async job may wait longer than a held connection)', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = createLimiter(fixed(1, { queue: { maxWait: '10s', refuseEarly: false } }), { clock });
+    const slow = fakeUpstream(clock, () => ok(), 30_000);
+    const running = limiter.execute(slow.task);
+    const patient = limiter.execute(slow.task, { deadline: clock.now() + 60_000 });
+    const hurried = limiter.execute(slow.task);
+    const [first, second, third] = await settle(clock, Promise.all([running, patient, hurried]));
+    expect(first.ok && second.ok).toBe(true);
+    expect(second.queueMs).toBe(30_000);
+    expect((third.error as LimiterError).reason).toBe('deadline_exceeded');
+  });
+
   it('cancels a queued task at once, and aborts a running one through its signal', async () => {
     const clock = new VirtualClock(0);
     const limiter = createLimiter(fixed(1), { clock });

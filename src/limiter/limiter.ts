@@ -16,7 +16,7 @@ import { MemoryStore } from './memory-store.ts';
 import { createLimiterMetrics, type LimiterMetrics } from './metrics.ts';
 import { Deadlines } from './deadlines.ts';
 import { isPlainSuccess, observeError, observeValue, withErrorBody, type Observed } from './outcome.ts';
-import { PriorityQueue, type QueueEntry } from './priority-queue.ts';
+import { PriorityQueue, type Ahead, type QueueEntry } from './priority-queue.ts';
 import { scaleLimiterConfig } from './scale.ts';
 import { SpendGuard } from './spend-guard.ts';
 import type { Admission, AdmitRequest, LimiterStore } from './store.ts';
@@ -41,7 +41,10 @@ export interface ScheduleOptions {
   priority?: PriorityName | number;
   /** What the call costs: an images request (its fields are priced), or an explicit cost. Default: one request. */
   cost?: Cost | ImageCostInput;
-  /** Absolute clock time by which the task must have started; default now + queue.maxWait. */
+  /**
+   * Absolute clock time by which the task must have started; default now + queue.maxWait. A
+   * later one is honoured (an async job may wait hours for its turn).
+   */
   deadline?: number;
   signal?: AbortSignal;
 }
@@ -107,8 +110,8 @@ class Job implements QueueEntry, AttemptContext {
     readonly resolve: (v: unknown) => void,
     readonly reject: ((e: unknown) => void) | undefined,
   ) {
-    this.deadline = Math.min(deadline, maxWaitDeadline);
-    this.defaultDeadline = deadline >= maxWaitDeadline;
+    this.defaultDeadline = deadline === Infinity;
+    this.deadline = this.defaultDeadline ? maxWaitDeadline : deadline;
     this.extra = callerSignal ? { callerSignal, onAbort: undefined, controller: undefined, reported: undefined } : undefined;
   }
 
@@ -193,6 +196,8 @@ interface JobExtra {
 }
 
 const REFUND: Cost = { rpm: 0, ipm: 0, tpm: 0 };
+/** Weight of one sample in the mean latency: about the last 20 answers. */
+const LATENCY_SMOOTHING = 0.05;
 
 /**
  * A latency class per quality × size, free-form sizes folded into megapixel classes so
@@ -236,6 +241,9 @@ export class Limiter {
   private seq = 0;
   private running = 0;
   private wake: { at: number; timer: TimerHandle } | undefined;
+  /** Moving average of successful attempts' latency (ms; 0 before the first): with the concurrency limit, the service rate. */
+  private meanLatencyMs = 0;
+  private readonly ahead: Ahead = { count: 0, rpm: 0, ipm: 0, tpm: 0 };
   private dispatching = false;
   private redispatch = false;
   private closed = false;
@@ -299,8 +307,30 @@ export class Limiter {
     );
     this.retryBudget.onRequest();
     const refusal = this.refuseAtEntry(job, now);
-    if (refusal) this.shed(job, refusal.reason, refusal.retryAfterMs);
+    if (refusal) return this.shed(job, refusal.reason, refusal.retryAfterMs);
+    const late = this.config.queue.refuseEarly ? this.lateBy(job, now) : 0;
+    if (late > 0) this.shed(job, 'deadline_unmeetable', late);
     else this.enqueue(job, false, now);
+  }
+
+  /**
+   * How long after its deadline a new task would start at the earliest (≤ 0: in time): what
+   * waits at its priority and above must first pass the budgets at their rate, and, once
+   * every slot is taken, the concurrency limit at the measured latency. Refusing such a task
+   * at once (rather than when it reaches the head of the queue, its whole wait later) spares
+   * the caller a held connection; the result is also its retry-after.
+   */
+  private lateBy(job: Job, now: number): number {
+    const ahead = this.queue.ahead(job.priority, this.ahead);
+    if (ahead.count === 0) return 0;
+    ahead.rpm += job.cost.rpm;
+    ahead.ipm += job.cost.ipm;
+    ahead.tpm += job.cost.tpm;
+    let wait = this.store.drainMs?.(ahead, now) ?? 0;
+    const slots = this.concurrency.current;
+    const waitingForSlot = ahead.count + 1 + this.running - slots;
+    if (this.meanLatencyMs > 0 && waitingForSlot > 0) wait = Math.max(wait, (waitingForSlot / slots) * this.meanLatencyMs);
+    return now + wait - job.deadline;
   }
 
   /** Tasks waiting, and attempts running. */
@@ -584,6 +614,7 @@ export class Limiter {
 
   private learn(kind: FailureKind, latencyMs: number, job: Job, now: number, probe: boolean): void {
     if (kind === 'ok') {
+      this.meanLatencyMs = this.meanLatencyMs === 0 ? latencyMs : this.meanLatencyMs + (latencyMs - this.meanLatencyMs) * LATENCY_SMOOTHING;
       if (this.concurrency.adaptive) this.concurrency.onSuccess(latencyMs, requestClassOf(job.costInput), this.running + 1);
       this.circuit.record(true, now, now - latencyMs);
       return;
@@ -608,16 +639,16 @@ export class Limiter {
     // A limit 429 waits for the account's pause (at any length); others back off with jitter.
     const jitter = kind === 'limit' ? 0 : fullJitter(this.rng, run.attempts - 1, baseDelay, maxDelay);
     const delay = Math.max(retryAfterMs ?? 0, jitter);
-    // A wait longer than any task may wait is not worth holding the caller for.
-    if (delay > this.config.queue.maxWait) return undefined;
+    // A wait longer than the task may wait is not worth holding the caller for.
+    if (delay > this.config.queue.maxWait && now + delay > job.deadline) return undefined;
     if (!this.retryBudget.tryRetry()) return undefined;
     return delay;
   }
 
   private retryLater(job: Job, delayMs: number, kind: FailureKind): void {
     this.metrics?.countRetry(kind);
-    // The retry keeps its place in line (same priority and sequence) and may wait maxWait again.
-    job.deadline = this.clock.now() + delayMs + this.config.queue.maxWait;
+    // The retry keeps its place in line (same priority and sequence) and may wait maxWait again (or to a later deadline of its own).
+    job.deadline = Math.max(job.deadline, this.clock.now() + delayMs + this.config.queue.maxWait);
     job.defaultDeadline = false;
     if (delayMs <= 0) return this.enqueue(job, true);
     const timer = this.clock.setTimer(() => {

@@ -64,5 +64,9 @@ export class MemoryStore implements LimiterStore {
     return { inFlight: this.inFlight, pausedUntil: this.pausedUntil, remaining, limits };
   }
 
+  drainMs(cost: Cost, now: number): number {
+    return Math.max(0, this.pausedUntil - now, this.budgets.drainMs(cost, now));
+  }
+
   close(): void {}
 }

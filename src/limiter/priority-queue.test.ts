@@ -16,6 +16,34 @@ describe('PriorityQueue', () => {
     expect(q.pop()).toBeUndefined();
   });
 
+  it('sums what waits at a priority and above, through pushes, returns, removals and pops', () => {
+    const rng = createRng(9);
+    const q = new PriorityQueue<Item>();
+    const live = new Set<Item>();
+    const recount = (p: number) => {
+      const mine = [...live].filter((e) => e.priority <= p);
+      return { count: mine.length, rpm: mine.length, ipm: mine.reduce((s, e) => s + e.cost!.ipm, 0), tpm: mine.reduce((s, e) => s + e.cost!.tpm, 0) };
+    };
+    const into = { count: 0, rpm: 0, ipm: 0, tpm: 0 };
+    for (let step = 0; step < 3000; step++) {
+      const r = rng.next();
+      if (r < 0.5 || live.size === 0) {
+        const e: Item = { ...item(rng.int(4)), cost: { rpm: 1, ipm: 1 + rng.int(4), tpm: 200 + rng.int(7000) } };
+        if (r < 0.1) q.pushReturning(e);
+        else q.push(e);
+        live.add(e);
+      } else if (r < 0.8) {
+        const e = [...live][rng.int(live.size)]!;
+        q.remove(e);
+        live.delete(e);
+      } else {
+        live.delete(q.pop()!);
+      }
+      const p = rng.int(4);
+      expect(q.ahead(p, into)).toEqual(recount(p));
+    }
+  });
+
   it('removes any entry and keeps the order of the rest', () => {
     const rng = createRng(5);
     const q = new PriorityQueue<Item>();

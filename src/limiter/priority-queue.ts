@@ -9,12 +9,23 @@
  */
 import TinyQueue from 'tinyqueue';
 import { LazyFifo } from '../core/lazy-fifo.ts';
+import type { Cost } from './cost.ts';
 
 export interface QueueEntry {
   priority: number;
   seq: number;
   /** Its level while queued; -1 when not queued. */
   index: number;
+  /** What it will take of the budgets: summed per level, so a newcomer can tell what waits ahead of it. */
+  readonly cost?: Cost;
+}
+
+/** What waits at some levels: entries and their summed cost. */
+export interface Ahead {
+  count: number;
+  rpm: number;
+  ipm: number;
+  tpm: number;
 }
 
 export const MAX_LEVELS = 10;
@@ -26,6 +37,28 @@ class Level<T extends QueueEntry> {
   /** Retries, by seq. */
   returning = new TinyQueue<T>([], bySeq);
   live = 0;
+  /** Summed cost of the live entries. */
+  rpm = 0;
+  ipm = 0;
+  tpm = 0;
+
+  add(cost: Cost | undefined): void {
+    this.live++;
+    if (cost === undefined) return;
+    this.rpm += cost.rpm;
+    this.ipm += cost.ipm;
+    this.tpm += cost.tpm;
+  }
+
+  take(cost: Cost | undefined): void {
+    // Emptied: start the sums again from exact zero, so float drift cannot build up.
+    if (--this.live === 0) this.rpm = this.ipm = this.tpm = 0;
+    else if (cost !== undefined) {
+      this.rpm -= cost.rpm;
+      this.ipm -= cost.ipm;
+      this.tpm -= cost.tpm;
+    }
+  }
 
   peek(): T | undefined {
     while (this.returning.length > 0 && this.returning.peek()!.index === -1) this.returning.pop();
@@ -49,7 +82,7 @@ export class PriorityQueue<T extends QueueEntry> {
     const level = this.levels[entry.priority]!;
     entry.index = entry.priority;
     level.fresh.push(entry);
-    level.live++;
+    level.add(entry.cost);
     this.count++;
   }
 
@@ -58,7 +91,7 @@ export class PriorityQueue<T extends QueueEntry> {
     const level = this.levels[entry.priority]!;
     entry.index = entry.priority;
     level.returning.push(entry);
-    level.live++;
+    level.add(entry.cost);
     this.count++;
   }
 
@@ -80,10 +113,24 @@ export class PriorityQueue<T extends QueueEntry> {
   /** Removes `entry` if it is queued; returns whether it was. */
   remove(entry: T): boolean {
     if (entry.index === -1) return false;
-    this.levels[entry.index]!.live--;
+    this.levels[entry.index]!.take(entry.cost);
     entry.index = -1;
     this.count--;
     return true;
+  }
+
+  /** Entries at `priority` and better, and their summed cost: what a newcomer at `priority` waits behind. */
+  ahead(priority: number, into: Ahead): Ahead {
+    into.count = into.rpm = into.ipm = into.tpm = 0;
+    for (let p = 0; p <= priority && p < MAX_LEVELS; p++) {
+      const level = this.levels[p]!;
+      if (level.live === 0) continue;
+      into.count += level.live;
+      into.rpm += level.rpm;
+      into.ipm += level.ipm;
+      into.tpm += level.tpm;
+    }
+    return into;
   }
 
   countByPriority(): Map<number, number> {
@@ -102,6 +149,7 @@ export class PriorityQueue<T extends QueueEntry> {
     const all: T[] = [];
     for (let e = this.pop(); e; e = this.pop()) all.push(e);
     for (const level of this.levels) {
+      level.rpm = level.ipm = level.tpm = 0;
       level.fresh.clear();
       level.returning = new TinyQueue<T>([], bySeq);
     }

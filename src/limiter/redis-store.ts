@@ -5,6 +5,7 @@ import { Budgets } from './budgets.ts';
 import type { LimiterConfig } from './config.ts';
 import { DIMENSIONS, type Cost, type Dimension } from './cost.ts';
 import { readRateLimitHeaders } from './header-sync.ts';
+import { gcraDrain } from './gcra.ts';
 import { MemoryStore } from './memory-store.ts';
 import type { HeaderSource } from './outcome.ts';
 import { ADMIT, CLAMP, HEARTBEAT, PAUSE, RELEASE, RESUME } from './redis-scripts.ts';
@@ -221,6 +222,17 @@ export class RedisStore implements LimiterStore {
       remaining[dim] = Math.max(0, (p.tolerance - Math.max(0, (this.tats[dim] ?? 0) - serverNow)) / p.emission);
     }
     return { inFlight: this.leases.size, pausedUntil: this.pausedUntil, remaining, limits };
+  }
+
+  drainMs(cost: Cost, now: number): number {
+    if (this.mode === 'fallback' && this.fallback) return this.fallback.drainMs(cost, now);
+    const serverNow = now + this.serverOffset;
+    let wait = Math.max(0, this.pausedUntil - now);
+    for (const dim of DIMENSIONS) {
+      const p = this.local.params(dim);
+      if (p && cost[dim] > 0) wait = Math.max(wait, gcraDrain({ tat: this.tats[dim] ?? 0 }, p, cost[dim], serverNow));
+    }
+    return wait;
   }
 
   async close(): Promise<void> {

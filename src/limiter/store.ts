@@ -39,6 +39,12 @@ export interface LimiterStore {
   /** Learns limits and lowers budgets to what the provider's x-ratelimit-* headers say. */
   syncFromHeaders(headers: HeaderSource, now: number): void | Promise<void>;
   snapshot(now: number): StoreSnapshot;
+  /**
+   * ms until `cost` (what waits ahead of a new task, and the task) would have passed the
+   * budgets at their rate: when the task could start at the earliest. A shared store knows
+   * only what other replicas took, not what they have waiting, so it answers a lower bound.
+   */
+  drainMs?(cost: Cost, now: number): number;
   /** The best priority this replica has waiting (undefined: none), for priority across replicas. */
   noteWaiting?(bestPriority: number | undefined): void;
   close(): void | Promise<void>;

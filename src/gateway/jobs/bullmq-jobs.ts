@@ -4,10 +4,14 @@ import { Redis } from 'ioredis';
 import type { OpenAIErrorBody } from '../../openai/errors.ts';
 import { PRIORITIES } from '../../limiter/limiter.ts';
 import type { JobsConfig } from '../config.ts';
-import { runOutcome } from './outcome.ts';
+import { jobDeadlineError, runOutcome } from './outcome.ts';
 import { TERMINAL, type Durability, type JobBackend, type JobEvent, type JobInput, type JobListener, type JobObserver, type JobRunner, type JobStatus, type JobView } from './types.ts';
 
-type Failure = { status: number; error: OpenAIErrorBody };
+/** How a job failed; `dead`: after its last attempt or past its deadline, so it goes to the dead-letter queue. */
+type Failure = { status: number; error: OpenAIErrorBody; dead?: boolean };
+
+/** A job as kept in Redis: the request, the provider-counted attempts so far, and its deadline (epoch ms). */
+type JobData = JobInput & { attempts: number; maxAttempts: number; deadline: number };
 
 const CANCELLED = 'cancelled';
 
@@ -31,9 +35,9 @@ export class BullmqJobs implements JobBackend {
   private readonly conn: Redis;
   private readonly pub: Redis;
   private readonly sub: Redis;
-  private readonly queue: Queue<JobInput>;
-  private readonly dead: Queue<JobInput & { failure?: Failure }>;
-  private readonly worker: Worker<JobInput>;
+  private readonly queue: Queue<JobData>;
+  private readonly dead: Queue<JobData & { failure?: Failure }>;
+  private readonly worker: Worker<JobData>;
   private readonly listeners = new Map<string, Set<JobListener>>();
   /** Jobs this replica is running, to abort on a cancel from any replica. */
   private readonly active = new Map<string, AbortController>();
@@ -72,7 +76,7 @@ export class BullmqJobs implements JobBackend {
       maxStalledCount: 10,
     });
     this.worker.on('error', () => undefined);
-    this.worker.on('completed', (job) => void this.publish(job.id!, { type: 'succeeded', at: job.finishedOn ?? Date.now(), attempt: job.attemptsStarted, status: 200 }));
+    this.worker.on('completed', (job) => void this.publish(job.id!, { type: 'succeeded', at: job.finishedOn ?? Date.now(), attempt: job.data.attempts, status: 200 }));
     this.worker.on('failed', (job, err) => {
       if (job) void this.onFailed(job, err);
     });
@@ -83,11 +87,12 @@ export class BullmqJobs implements JobBackend {
   async submit(input: JobInput): Promise<JobView> {
     const id = `job_${randomUUID()}`;
     const ttlSeconds = Math.ceil(this.config.resultTtl / 1000);
-    const job = await this.queue.add('generate', input, {
+    const data: JobData = { ...input, attempts: 0, maxAttempts: this.config.maxAttempts, deadline: Date.now() + this.config.maxWait * this.timeScale };
+    // Runs are counted here, not by BullMQ: a refusal waits (moveToDelayed) without spending one, and a provider's retry-after sets the wait.
+    const job = await this.queue.add('generate', data, {
       jobId: id,
       priority: 1 + PRIORITIES[input.client.priority],
-      attempts: this.config.maxAttempts,
-      backoff: { type: 'exponential', delay: Math.max(1, Math.round(this.config.backoff * this.timeScale)) },
+      attempts: 1,
       removeOnComplete: { age: ttlSeconds },
       removeOnFail: { age: ttlSeconds },
     });
@@ -213,43 +218,54 @@ export class BullmqJobs implements JobBackend {
     for (const c of [this.sub, this.pub, this.conn]) c.disconnect();
   }
 
-  private async process(job: Job<JobInput>, token: string | undefined): Promise<unknown> {
+  private async process(job: Job<JobData>, token: string | undefined): Promise<unknown> {
     const id = job.id!;
+    const data = job.data;
     const controller = new AbortController();
     this.active.set(id, controller);
     try {
-      await this.record(job, { type: 'started', at: Date.now(), attempt: job.attemptsStarted });
-      const answer = await this.runner(job.data, controller.signal);
+      if (Date.now() > data.deadline) throw new UnrecoverableError(JSON.stringify({ status: 504, error: jobDeadlineError(undefined), dead: true } satisfies Failure));
+      const attempt = data.attempts + 1;
+      await this.record(job, { type: 'started', at: Date.now(), attempt });
+      const answer = await this.runner(data, controller.signal, data.deadline);
       if (controller.signal.aborted) throw new UnrecoverableError(CANCELLED);
       const outcome = runOutcome(answer);
+      if (outcome.kind === 'ok' || outcome.kind === 'fatal') await job.updateData({ ...data, attempts: attempt });
       if (outcome.kind === 'ok') return outcome.result;
+      if (outcome.kind === 'fatal') throw new UnrecoverableError(JSON.stringify({ status: outcome.status, error: outcome.error } satisfies Failure));
       if (this.closing && outcome.error.code === 'shutdown') {
         // This gateway is going away: give the job back for the next one, without spending a run.
         await job.moveToDelayed(Date.now(), token);
         throw new DelayedError();
       }
-      const failure = JSON.stringify({ status: outcome.status, error: outcome.error } satisfies Failure);
-      if (outcome.kind === 'fatal') throw new UnrecoverableError(failure);
-      if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
-        await this.record(job, { type: 'retried', at: Date.now(), attempt: job.attemptsStarted, status: outcome.status, error: outcome.error });
+      const now = Date.now();
+      const attempts = outcome.kind === 'retry' ? attempt : data.attempts;
+      if (outcome.kind === 'retry' && attempts >= data.maxAttempts) {
+        await job.updateData({ ...data, attempts });
+        throw new UnrecoverableError(JSON.stringify({ status: outcome.status, error: outcome.error, dead: true } satisfies Failure));
       }
-      throw new Error(failure);
+      const backoff = this.config.backoff * this.timeScale;
+      const delay = outcome.kind === 'retry' ? Math.max(outcome.delayMs ?? 0, backoff * 2 ** (attempt - 1)) : (outcome.delayMs ?? backoff);
+      if (now + delay > data.deadline) {
+        await job.updateData({ ...data, attempts });
+        throw new UnrecoverableError(JSON.stringify({ status: 504, error: jobDeadlineError(outcome.error), dead: true } satisfies Failure));
+      }
+      if (attempts !== data.attempts) await job.updateData({ ...data, attempts });
+      await this.record(job, { type: outcome.kind === 'retry' ? 'retried' : 'deferred', at: now, attempt, status: outcome.status, error: outcome.error, next_at: now + delay });
+      await job.moveToDelayed(now + delay, token);
+      throw new DelayedError();
     } finally {
       this.active.delete(id);
     }
   }
 
-  private async onFailed(job: Job<JobInput>, err: Error): Promise<void> {
+  private async onFailed(job: Job<JobData>, err: Error): Promise<void> {
     const id = job.id!;
-    if (err.message === CANCELLED) return this.publish(id, { type: 'cancelled', at: Date.now(), attempt: job.attemptsStarted });
-    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-    if (!final) return;
+    if (err.message === CANCELLED) return this.publish(id, { type: 'cancelled', at: Date.now(), attempt: job.data.attempts || undefined });
     const failure = parseFailure(err.message);
-    if (!(err instanceof UnrecoverableError)) {
-      // Same id in the dead queue: a second replica reporting the same failure adds nothing.
-      await this.dead.add('dead', { ...job.data, failure }, { jobId: id }).catch(() => undefined);
-    }
-    await this.publish(id, { type: 'failed', at: job.finishedOn ?? Date.now(), attempt: job.attemptsStarted, status: failure?.status, error: failure?.error });
+    // Same id in the dead queue: a second replica reporting the same failure adds nothing.
+    if (failure?.dead) await this.dead.add('dead', { ...job.data, failure }, { jobId: id }).catch(() => undefined);
+    await this.publish(id, { type: 'failed', at: job.finishedOn ?? Date.now(), attempt: job.data.attempts || undefined, status: failure?.status, error: failure?.error });
   }
 
   private onMessage(channel: string, message: string): void {
@@ -267,7 +283,7 @@ export class BullmqJobs implements JobBackend {
   }
 
   /** Kept in the job's log (for late subscribers) and sent to every replica. */
-  private async record(job: Job<JobInput>, event: JobEvent): Promise<void> {
+  private async record(job: Job<JobData>, event: JobEvent): Promise<void> {
     await job.log(JSON.stringify(event)).catch(() => undefined);
     await this.publish(job.id!, event);
   }
@@ -277,22 +293,23 @@ export class BullmqJobs implements JobBackend {
     await this.pub.publish(this.channel.events, JSON.stringify({ id, event })).catch(() => undefined);
   }
 
-  private statusOf(job: Job<JobInput>, state: string): JobStatus {
+  private statusOf(job: Job<JobData>, state: string): JobStatus {
     if (state === 'completed') return 'succeeded';
     if (state === 'failed') return job.failedReason === CANCELLED ? 'cancelled' : 'failed';
     if (state === 'active') return 'running';
     return 'queued';
   }
 
-  private terminalEvent(job: Job<JobInput>, status: JobStatus): JobEvent {
+  private terminalEvent(job: Job<JobData>, status: JobStatus): JobEvent {
     const at = job.finishedOn ?? Date.now();
-    if (status === 'succeeded') return { type: 'succeeded', at, attempt: job.attemptsStarted, status: 200 };
-    if (status === 'cancelled') return { type: 'cancelled', at, attempt: job.attemptsStarted };
+    const attempt = job.data.attempts || undefined;
+    if (status === 'succeeded') return { type: 'succeeded', at, attempt, status: 200 };
+    if (status === 'cancelled') return { type: 'cancelled', at, attempt };
     const failure = parseFailure(job.failedReason);
-    return { type: 'failed', at, attempt: job.attemptsStarted, status: failure?.status, error: failure?.error };
+    return { type: 'failed', at, attempt, status: failure?.status, error: failure?.error };
   }
 
-  private viewOf(job: Job<JobInput>, status: JobStatus, dead: Job | undefined): JobView {
+  private viewOf(job: Job<JobData>, status: JobStatus, dead: Job | undefined): JobView {
     const failure = status === 'failed' ? parseFailure(job.failedReason) : undefined;
     return {
       id: job.id!,
@@ -301,11 +318,12 @@ export class BullmqJobs implements JobBackend {
       created_at: Math.floor(job.timestamp / 1000),
       client: job.data.client.name,
       priority: job.data.client.priority,
-      attempts: job.attemptsStarted ?? 0,
-      max_attempts: job.opts.attempts ?? this.config.maxAttempts,
+      attempts: job.data.attempts,
+      max_attempts: job.data.maxAttempts,
       ...(status === 'succeeded' ? { result: job.returnvalue } : {}),
       ...(failure ? { error: failure.error } : {}),
       dead_letter: dead !== undefined,
+      deadline_at: Math.floor(job.data.deadline / 1000),
     };
   }
 

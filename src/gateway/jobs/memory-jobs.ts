@@ -1,37 +1,46 @@
 import { randomUUID } from 'node:crypto';
 import { realClock, type Clock, type TimerHandle } from '../../core/clock.ts';
 import { LazyFifo } from '../../core/lazy-fifo.ts';
+import { PRIORITIES } from '../../limiter/limiter.ts';
+import { PriorityQueue, type QueueEntry } from '../../limiter/priority-queue.ts';
 import type { OpenAIErrorBody } from '../../openai/errors.ts';
 import type { JobsConfig } from '../config.ts';
-import { runOutcome } from './outcome.ts';
+import { jobDeadlineError, runOutcome } from './outcome.ts';
 import { TERMINAL, type JobBackend, type JobEvent, type JobInput, type JobListener, type JobObserver, type JobRunner, type JobView } from './types.ts';
 
-interface Record {
+interface Record extends QueueEntry {
   view: JobView;
   input: JobInput;
   events: JobEvent[];
   listeners: Set<JobListener>;
   controller: AbortController;
-  /** Pending backoff before the next run, and how to end it early (cancel, shutdown). */
+  /** Epoch ms by which it must have run. */
+  deadline: number;
+  /** Pending wait before the job queues again (after a refusal or a failure). */
   timer: TimerHandle | undefined;
-  wake: (() => void) | undefined;
   expiresAt: number;
 }
 
 const SHUTDOWN: OpenAIErrorBody = { message: 'The gateway shut down before this job finished; it was kept in memory only.', type: 'ratelab_gateway_error', param: null, code: 'shutdown' };
 
 /**
- * Jobs in this process: each runs through the limiter (the sync path), up to `maxAttempts`
- * runs with exponential backoff, then lands in the dead-letter list. Finished jobs stay
- * readable for `resultTtl`. Nothing survives the process: on shutdown, jobs not finished in
- * the grace period fail with `shutdown` (use REDIS_URL for jobs that outlive a gateway).
+ * Jobs in this process. They wait in a queue of their own, in priority then submission
+ * order, and at most `concurrency` of them are handed to the limiter at once, each with the
+ * job's own deadline (`maxWait`, hours, not a held connection's minutes). A run the gateway
+ * turns away (queue full, deadline, circuit, spend budget) or that fails during an outage
+ * waits for its retry-after and keeps its place and its attempts; only provider failures
+ * count toward `maxAttempts`, after which the job lands in the dead-letter list. Finished
+ * jobs stay readable for `resultTtl`. Nothing survives the process: on shutdown, jobs not
+ * finished in the grace period fail with `shutdown` (use REDIS_URL for jobs that outlive a gateway).
  */
 export class MemoryJobs implements JobBackend {
   readonly kind = 'memory';
   private readonly jobs = new Map<string, Record>();
   private readonly finished = new LazyFifo<Record>((r) => !this.jobs.has(r.view.id));
   private readonly dead = new Set<string>();
+  private readonly waiting = new PriorityQueue<Record>();
   private readonly running = new Set<Promise<void>>();
+  private seq = 0;
   private closing = false;
 
   constructor(
@@ -45,6 +54,7 @@ export class MemoryJobs implements JobBackend {
   async submit(input: JobInput): Promise<JobView> {
     this.expire();
     const now = this.clock.now();
+    const deadline = now + this.config.maxWait * this.timeScale;
     const view: JobView = {
       id: `job_${randomUUID()}`,
       object: 'ratelab.image_job',
@@ -55,12 +65,26 @@ export class MemoryJobs implements JobBackend {
       attempts: 0,
       max_attempts: this.config.maxAttempts,
       dead_letter: false,
+      deadline_at: Math.floor(deadline / 1000),
     };
-    const record: Record = { view, input, events: [], listeners: new Set(), controller: new AbortController(), timer: undefined, wake: undefined, expiresAt: Infinity };
+    const record: Record = {
+      priority: PRIORITIES[input.client.priority],
+      seq: this.seq++,
+      index: -1,
+      view,
+      input,
+      events: [],
+      listeners: new Set(),
+      controller: new AbortController(),
+      deadline,
+      timer: undefined,
+      expiresAt: Infinity,
+    };
     this.jobs.set(view.id, record);
     this.emit(record, { type: 'queued', at: now });
     const submitted = { ...view };
-    this.track(this.run(record));
+    this.waiting.push(record);
+    this.pump();
     return submitted;
   }
 
@@ -86,6 +110,7 @@ export class MemoryJobs implements JobBackend {
     if (!TERMINAL.has(r.view.status)) {
       this.stop(r);
       this.end(r, 'cancelled', { type: 'cancelled', at: this.clock.now(), attempt: r.view.attempts || undefined });
+      this.pump();
     }
     return { ...r.view };
   }
@@ -106,71 +131,98 @@ export class MemoryJobs implements JobBackend {
   async close(graceMs: number): Promise<void> {
     this.closing = true;
     for (const r of this.jobs.values()) {
-      if (r.view.status === 'queued') {
-        this.stop(r);
-        this.end(r, 'failed', { type: 'failed', at: this.clock.now(), status: 503, error: SHUTDOWN }, SHUTDOWN);
-      }
+      if (r.view.status === 'queued') this.fail(r, SHUTDOWN, 503);
     }
     if (this.running.size > 0) {
       await Promise.race([Promise.allSettled([...this.running]), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
     }
     for (const r of this.jobs.values()) {
-      if (!TERMINAL.has(r.view.status)) {
-        this.stop(r);
-        this.end(r, 'failed', { type: 'failed', at: this.clock.now(), status: 503, error: SHUTDOWN }, SHUTDOWN);
-      }
+      if (!TERMINAL.has(r.view.status)) this.fail(r, SHUTDOWN, 503);
     }
   }
 
-  /** Aborts the running call and ends a pending backoff. */
+  /** Aborts the running call, takes the job out of the queue and ends a pending wait. */
   private stop(r: Record): void {
     r.controller.abort();
+    this.waiting.remove(r);
     r.timer?.cancel();
-    r.wake?.();
+    r.timer = undefined;
   }
 
-  private track(p: Promise<void>): void {
-    this.running.add(p);
-    void p.finally(() => this.running.delete(p));
+  private fail(r: Record, error: OpenAIErrorBody, status: number, deadLetter = false): void {
+    this.stop(r);
+    if (deadLetter) {
+      r.view.dead_letter = true;
+      this.dead.add(r.view.id);
+    }
+    this.end(r, 'failed', { type: 'failed', at: this.clock.now(), attempt: r.view.attempts || undefined, status, error }, error);
   }
 
-  private async run(r: Record): Promise<void> {
-    for (;;) {
-      if (TERMINAL.has(r.view.status)) return;
-      r.view.attempts++;
-      r.view.status = 'running';
-      const attempt = r.view.attempts;
-      this.emit(r, { type: 'started', at: this.clock.now(), attempt });
-      const answer = await this.runner(r.input, r.controller.signal);
-      if (TERMINAL.has(r.view.status)) return; // cancelled or shut down meanwhile
-      const outcome = runOutcome(answer);
-      const at = this.clock.now();
-      if (outcome.kind === 'ok') {
-        r.view.result = outcome.result;
-        return this.end(r, 'succeeded', { type: 'succeeded', at, attempt, status: answer.status });
+  /** Hands waiting jobs to the limiter, best priority and oldest first, up to `concurrency` at once. */
+  private pump(): void {
+    while (!this.closing && this.running.size < this.config.concurrency) {
+      const r = this.waiting.pop();
+      if (!r) return;
+      if (this.clock.now() > r.deadline) {
+        this.fail(r, jobDeadlineError(r.view.error), 504, true);
+        continue;
       }
-      const last = attempt >= this.config.maxAttempts;
-      if (outcome.kind === 'fatal' || last || this.closing) {
-        if (outcome.kind === 'retry' && last) {
-          r.view.dead_letter = true;
-          this.dead.add(r.view.id);
-        }
+      const run = this.run(r);
+      this.running.add(run);
+      void run.finally(() => {
+        this.running.delete(run);
+        this.pump();
+      });
+    }
+  }
+
+  /** One run; afterwards the job has ended, or waits to queue again. */
+  private async run(r: Record): Promise<void> {
+    r.view.status = 'running';
+    const attempt = r.view.attempts + 1;
+    this.emit(r, { type: 'started', at: this.clock.now(), attempt });
+    const answer = await this.runner(r.input, r.controller.signal, r.deadline);
+    if (TERMINAL.has(r.view.status)) return; // cancelled or shut down meanwhile
+    const outcome = runOutcome(answer);
+    const at = this.clock.now();
+    if (outcome.kind === 'ok') {
+      r.view.attempts = attempt;
+      r.view.result = outcome.result;
+      return this.end(r, 'succeeded', { type: 'succeeded', at, attempt, status: answer.status });
+    }
+    if (outcome.kind === 'fatal') {
+      r.view.attempts = attempt;
+      return this.end(r, 'failed', { type: 'failed', at, attempt, status: outcome.status, error: outcome.error }, outcome.error);
+    }
+    if (this.closing) return this.fail(r, SHUTDOWN, 503);
+    let delay: number;
+    if (outcome.kind === 'retry') {
+      r.view.attempts = attempt;
+      if (attempt >= this.config.maxAttempts) {
+        r.view.dead_letter = true;
+        this.dead.add(r.view.id);
         return this.end(r, 'failed', { type: 'failed', at, attempt, status: outcome.status, error: outcome.error }, outcome.error);
       }
-      r.view.status = 'queued';
-      this.emit(r, { type: 'retried', at, attempt, status: outcome.status, error: outcome.error });
-      const delay = this.config.backoff * this.timeScale * 2 ** (attempt - 1);
-      await new Promise<void>((resolve) => {
-        r.wake = resolve;
-        r.timer = this.clock.setTimer(resolve, delay);
-      });
-      r.timer = r.wake = undefined;
+      delay = Math.max(outcome.delayMs ?? 0, this.config.backoff * this.timeScale * 2 ** (attempt - 1));
+    } else {
+      delay = outcome.delayMs ?? this.config.backoff * this.timeScale;
     }
+    r.view.error = outcome.error;
+    if (at + delay > r.deadline) return this.fail(r, jobDeadlineError(outcome.error), 504, true);
+    r.view.status = 'queued';
+    this.emit(r, { type: outcome.kind === 'retry' ? 'retried' : 'deferred', at, attempt, status: outcome.status, error: outcome.error, next_at: at + delay });
+    r.timer = this.clock.setTimer(() => {
+      r.timer = undefined;
+      // Back in line ahead of jobs submitted after it.
+      this.waiting.pushReturning(r);
+      this.pump();
+    }, delay);
   }
 
   private end(r: Record, status: 'succeeded' | 'failed' | 'cancelled', event: JobEvent, error?: OpenAIErrorBody): void {
     r.view.status = status;
     if (error) r.view.error = error;
+    else if (status !== 'failed') delete r.view.error;
     r.expiresAt = this.clock.now() + this.config.resultTtl;
     this.finished.push(r);
     this.emit(r, event);

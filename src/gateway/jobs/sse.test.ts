@@ -35,10 +35,13 @@ describe('JobEventStreams', () => {
       const body = res.text();
       await new Promise((r) => setTimeout(r, 20));
       push({ type: 'started', at: 2, attempt: 1 }); // also in the history: not sent twice
-      push({ type: 'retried', at: 3, attempt: 1 });
-      push({ type: 'succeeded', at: 4, attempt: 2 });
-      push({ type: 'failed', at: 5, attempt: 2 }); // after the end: not sent
-      expect(types(await body)).toEqual(['queued', 'started', 'retried', 'succeeded']);
+      push({ type: 'deferred', at: 3, attempt: 1 });
+      // The same attempt started again after a deferral: a new event, sent.
+      push({ type: 'started', at: 4, attempt: 1 });
+      push({ type: 'retried', at: 5, attempt: 1 });
+      push({ type: 'succeeded', at: 6, attempt: 2 });
+      push({ type: 'failed', at: 7, attempt: 2 }); // after the end: not sent
+      expect(types(await body)).toEqual(['queued', 'started', 'deferred', 'started', 'retried', 'succeeded']);
       expect(listeners.size).toBe(0);
       expect(streams.subscribers).toBe(0);
     } finally {

@@ -5,7 +5,8 @@ const HEARTBEAT_MS = 15_000;
 /** A subscriber this far behind is not reading: drop it rather than buffer without bound. */
 const MAX_BUFFERED_BYTES = 256 * 1024;
 
-const keyOf = (e: JobEvent): string => `${e.type}:${e.attempt ?? ''}`;
+/** A job may start one attempt several times (runs the gateway turned away): the time tells them apart. */
+const keyOf = (e: JobEvent): string => `${e.type}:${e.attempt ?? ''}:${e.at}`;
 
 /**
  * Server-sent events of one job: what happened so far, then live events, ending after the

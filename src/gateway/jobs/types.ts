@@ -1,10 +1,11 @@
 import type { ImageRequest } from '../../openai/request.ts';
 import type { OpenAIErrorBody } from '../../openai/errors.ts';
-import type { UpstreamAnswer } from '../upstream-call.ts';
 import type { GatewayClient } from '../clients.ts';
+import type { JobRun } from './outcome.ts';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export const JOB_EVENT_TYPES = ['queued', 'started', 'retried', 'succeeded', 'failed', 'cancelled'] as const;
+/** `deferred`: the gateway turned a run away (or the upstreams were out); the job waits and keeps its attempts. `retried`: the provider failed a run. */
+export const JOB_EVENT_TYPES = ['queued', 'started', 'deferred', 'retried', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 
 export const TERMINAL: ReadonlySet<JobEventType | JobStatus> = new Set(['succeeded', 'failed', 'cancelled']);
@@ -18,6 +19,8 @@ export interface JobEvent {
   /** HTTP status of the run's answer (upstream's, or the gateway's refusal). */
   status?: number;
   error?: OpenAIErrorBody;
+  /** deferred, retried: epoch ms of the next run at the earliest. */
+  next_at?: number;
 }
 
 /** What GET /v1/jobs/:id answers. */
@@ -29,14 +32,16 @@ export interface JobView {
   created_at: number;
   client: string;
   priority: GatewayClient['priority'];
-  /** Runs started so far. */
+  /** Runs the provider answered or failed (runs the gateway turned away do not count). */
   attempts: number;
   max_attempts: number;
   /** The provider's images response, once succeeded. */
   result?: unknown;
   error?: OpenAIErrorBody;
-  /** Failed after its last attempt: kept in the dead-letter queue. */
+  /** Failed after its last attempt, or not run by its deadline: kept in the dead-letter queue. */
   dead_letter: boolean;
+  /** Epoch seconds by which it must have run (created_at + jobs.maxWait), else it fails with `job_deadline_exceeded`. */
+  deadline_at: number;
 }
 
 export interface JobInput {
@@ -46,8 +51,8 @@ export interface JobInput {
   client: GatewayClient;
 }
 
-/** One run of a job through the limiter to a provider: the gateway's sync path. */
-export type JobRunner = (input: JobInput, signal: AbortSignal) => Promise<UpstreamAnswer>;
+/** One run of a job through the limiter to a provider (the gateway's sync path), to start by `deadline` (epoch ms). */
+export type JobRunner = (input: JobInput, signal: AbortSignal, deadline: number) => Promise<JobRun>;
 
 export type JobListener = (event: JobEvent) => void;
 
