@@ -252,6 +252,16 @@ export class BullmqJobs implements JobBackend {
       }
       if (attempts !== data.attempts) await job.updateData({ ...data, attempts });
       await this.record(job, { type: outcome.kind === 'retry' ? 'retried' : 'deferred', at: now, attempt, status: outcome.status, error: outcome.error, next_at: now + delay });
+      if (delay <= this.config.lockDuration * this.timeScale && !this.closing) {
+        // A short wait (a circuit's openFor) is waited here, holding the job and its lock: back
+        // in Redis it would queue behind every job submitted since, in BullMQ's order.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          controller.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+        if (controller.signal.aborted) throw new UnrecoverableError(CANCELLED);
+        return this.process(job, token);
+      }
       await job.moveToDelayed(now + delay, token);
       throw new DelayedError();
     } finally {

@@ -120,8 +120,9 @@ describe('MemoryJobs', () => {
     const clock = new VirtualClock();
     const order: string[] = [];
     const deferredOnce = new Set<string>();
+    // A 500 ms wait is longer than lockDuration here: the job gives up its slot while it waits.
     const jobs = new MemoryJobs(
-      { ...config, concurrency: 1 },
+      { ...config, concurrency: 1, lockDuration: 100 },
       async (job) => {
         const name = job.body;
         order.push(name);
@@ -145,6 +146,27 @@ describe('MemoryJobs', () => {
     await clock.runAll();
     // low-1 ran first (alone), was turned away, and came back ahead of the low jobs submitted after it.
     expect(order).toEqual(['low-1', 'low-2', 'high-1', 'high-2', 'normal-1', 'low-1', 'low-3']);
+  });
+
+  it('waits out a short refusal (up to lockDuration) holding its slot, so others do not take the slot only to be refused too', async () => {
+    const answers = [refused('circuit_open', 500), ok, ok];
+    const order: string[] = [];
+    const clock = new VirtualClock();
+    const jobs = new MemoryJobs(
+      { ...config, concurrency: 1 },
+      async (job) => {
+        order.push(job.body);
+        return answers.shift()!;
+      },
+      1,
+      clock,
+    );
+    await jobs.submit({ ...input, body: 'a' });
+    await jobs.submit({ ...input, body: 'b' });
+    await clock.advance(100);
+    expect(order).toEqual(['a']);
+    await clock.runAll();
+    expect(order).toEqual(['a', 'a', 'b']);
   });
 
   it('does not retry a request the provider will never accept', async () => {

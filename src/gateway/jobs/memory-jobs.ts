@@ -16,8 +16,9 @@ interface Record extends QueueEntry {
   controller: AbortController;
   /** Epoch ms by which it must have run. */
   deadline: number;
-  /** Pending wait before the job queues again (after a refusal or a failure). */
+  /** Pending wait before the job runs or queues again (after a refusal or a failure), and how to end it early. */
   timer: TimerHandle | undefined;
+  wake: (() => void) | undefined;
   expiresAt: number;
 }
 
@@ -78,6 +79,7 @@ export class MemoryJobs implements JobBackend {
       controller: new AbortController(),
       deadline,
       timer: undefined,
+      wake: undefined,
       expiresAt: Infinity,
     };
     this.jobs.set(view.id, record);
@@ -147,6 +149,7 @@ export class MemoryJobs implements JobBackend {
     this.waiting.remove(r);
     r.timer?.cancel();
     r.timer = undefined;
+    r.wake?.();
   }
 
   private fail(r: Record, error: OpenAIErrorBody, status: number, deadLetter = false): void {
@@ -176,47 +179,62 @@ export class MemoryJobs implements JobBackend {
     }
   }
 
-  /** One run; afterwards the job has ended, or waits to queue again. */
+  /**
+   * Runs until the job ends, or must wait long enough to give up its slot. A short wait (up
+   * to jobs.lockDuration, as the circuit's openFor) holds the slot: back in the queue, while
+   * the circuit is open, every job would take the slot in turn only to be turned away too.
+   */
   private async run(r: Record): Promise<void> {
-    r.view.status = 'running';
-    const attempt = r.view.attempts + 1;
-    this.emit(r, { type: 'started', at: this.clock.now(), attempt });
-    const answer = await this.runner(r.input, r.controller.signal, r.deadline);
-    if (TERMINAL.has(r.view.status)) return; // cancelled or shut down meanwhile
-    const outcome = runOutcome(answer);
-    const at = this.clock.now();
-    if (outcome.kind === 'ok') {
-      r.view.attempts = attempt;
-      r.view.result = outcome.result;
-      return this.end(r, 'succeeded', { type: 'succeeded', at, attempt, status: answer.status });
-    }
-    if (outcome.kind === 'fatal') {
-      r.view.attempts = attempt;
-      return this.end(r, 'failed', { type: 'failed', at, attempt, status: outcome.status, error: outcome.error }, outcome.error);
-    }
-    if (this.closing) return this.fail(r, SHUTDOWN, 503);
-    let delay: number;
-    if (outcome.kind === 'retry') {
-      r.view.attempts = attempt;
-      if (attempt >= this.config.maxAttempts) {
-        r.view.dead_letter = true;
-        this.dead.add(r.view.id);
+    for (;;) {
+      r.view.status = 'running';
+      const attempt = r.view.attempts + 1;
+      this.emit(r, { type: 'started', at: this.clock.now(), attempt });
+      const answer = await this.runner(r.input, r.controller.signal, r.deadline);
+      if (TERMINAL.has(r.view.status)) return; // cancelled or shut down meanwhile
+      const outcome = runOutcome(answer);
+      const at = this.clock.now();
+      if (outcome.kind === 'ok') {
+        r.view.attempts = attempt;
+        r.view.result = outcome.result;
+        return this.end(r, 'succeeded', { type: 'succeeded', at, attempt, status: answer.status });
+      }
+      if (outcome.kind === 'fatal') {
+        r.view.attempts = attempt;
         return this.end(r, 'failed', { type: 'failed', at, attempt, status: outcome.status, error: outcome.error }, outcome.error);
       }
-      delay = Math.max(outcome.delayMs ?? 0, this.config.backoff * this.timeScale * 2 ** (attempt - 1));
-    } else {
-      delay = outcome.delayMs ?? this.config.backoff * this.timeScale;
+      if (this.closing) return this.fail(r, SHUTDOWN, 503);
+      let delay: number;
+      if (outcome.kind === 'retry') {
+        r.view.attempts = attempt;
+        if (attempt >= this.config.maxAttempts) {
+          r.view.dead_letter = true;
+          this.dead.add(r.view.id);
+          return this.end(r, 'failed', { type: 'failed', at, attempt, status: outcome.status, error: outcome.error }, outcome.error);
+        }
+        delay = Math.max(outcome.delayMs ?? 0, this.config.backoff * this.timeScale * 2 ** (attempt - 1));
+      } else {
+        delay = outcome.delayMs ?? this.config.backoff * this.timeScale;
+      }
+      r.view.error = outcome.error;
+      if (at + delay > r.deadline) return this.fail(r, jobDeadlineError(outcome.error), 504, true);
+      r.view.status = 'queued';
+      this.emit(r, { type: outcome.kind === 'retry' ? 'retried' : 'deferred', at, attempt, status: outcome.status, error: outcome.error, next_at: at + delay });
+      if (delay > this.config.lockDuration * this.timeScale) {
+        r.timer = this.clock.setTimer(() => {
+          r.timer = undefined;
+          // Back in line ahead of jobs submitted after it.
+          this.waiting.pushReturning(r);
+          this.pump();
+        }, delay);
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        r.wake = resolve;
+        r.timer = this.clock.setTimer(resolve, delay);
+      });
+      r.timer = r.wake = undefined;
+      if (TERMINAL.has(r.view.status)) return;
     }
-    r.view.error = outcome.error;
-    if (at + delay > r.deadline) return this.fail(r, jobDeadlineError(outcome.error), 504, true);
-    r.view.status = 'queued';
-    this.emit(r, { type: outcome.kind === 'retry' ? 'retried' : 'deferred', at, attempt, status: outcome.status, error: outcome.error, next_at: at + delay });
-    r.timer = this.clock.setTimer(() => {
-      r.timer = undefined;
-      // Back in line ahead of jobs submitted after it.
-      this.waiting.pushReturning(r);
-      this.pump();
-    }, delay);
   }
 
   private end(r: Record, status: 'succeeded' | 'failed' | 'cancelled', event: JobEvent, error?: OpenAIErrorBody): void {

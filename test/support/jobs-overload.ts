@@ -1,0 +1,132 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startMockServer } from '../../mock-server/http-server.ts';
+import type { JobView } from '../../src/gateway/jobs/types.ts';
+import { GatewayProcess } from './gateway-process.ts';
+
+/** Tier 1 of the default model's family (gpt-image-1.5): 5 images a minute. */
+export const TIER1_IPM = 5;
+/** Jobs a gateway hands its limiter at once (jobs.concurrency, its default): a job can be overtaken by at most these. */
+export const JOBS_IN_FLIGHT = 64;
+const CLIENTS = [
+  { name: 'web', key: 'sk-web-overload-3f1c', priority: 'high' as const },
+  { name: 'batch', key: 'sk-batch-overload-8d2e', priority: 'low' as const },
+];
+
+export interface JobsOverloadRun {
+  jobs: { id: string; client: 'web' | 'batch'; submittedAt: number; view: JobView; story: { type: string; at: number; attempt?: number; error?: { code?: string | null } }[] }[];
+  deadLetters: unknown[];
+  /** Requests the mock answered with its outage status. */
+  outageAnswers: number;
+  wallMs: number;
+}
+
+/**
+ * `rate` × a tier-1 account's images per minute, as async jobs through a gateway process,
+ * for `minutes` (production time), then nothing; optionally with the provider down for a
+ * while. One job in twenty comes from a high-priority client, the rest from a low one.
+ * Waits until every job has ended (or `maxWallMs`) and reads each job's story.
+ */
+export async function jobsOverload(opts: {
+  timeScale: number;
+  rate: number;
+  minutes: number;
+  redisUrl?: string;
+  /** The provider down from `atMinute` for `minutes`, with the gateway's breaker set by `circuit`. */
+  outage?: { atMinute: number; minutes: number; circuit?: Record<string, number> };
+  maxWallMs: number;
+}): Promise<JobsOverloadRun> {
+  const mock = await startMockServer({ profile: 'openai', timeScale: opts.timeScale, seed: 21 });
+  const dir = mkdtempSync(join(tmpdir(), 'ratelab-jobs-overload-'));
+  const config = join(dir, 'gateway.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      clients: CLIENTS,
+      limiter: { budgets: { ipm: { limit: TIER1_IPM }, tpm: { limit: 100_000 } }, ...(opts.outage?.circuit ? { circuit: opts.outage.circuit } : {}) },
+      jobs: { prefix: `overload-${process.pid}-${Date.now()}`, concurrency: JOBS_IN_FLIGHT },
+    }),
+  );
+  const env: Record<string, string> = { UPSTREAM_API_KEY: 'sk-tier1-overload-upstream-5a7b', TIME_SCALE: String(opts.timeScale), ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}) };
+  const gateway = await GatewayProcess.start(['--upstream', mock.baseURL, '--config', config], env);
+  const started = Date.now();
+  try {
+    const minuteMs = 60_000 * opts.timeScale;
+    const total = Math.round(opts.rate * TIER1_IPM * opts.minutes);
+    const intervalMs = (opts.minutes * minuteMs) / total;
+    const outage = opts.outage;
+    const outageAt = outage ? started + outage.atMinute * minuteMs : Infinity;
+    let outageInjected = false;
+    const submitted: Promise<{ id: string; client: 'web' | 'batch'; submittedAt: number }>[] = [];
+    for (let i = 0; i < total; i++) {
+      const due = started + i * intervalMs;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (!outageInjected && Date.now() >= outageAt) {
+        outageInjected = true;
+        await injectOutage(mock.url, outage!.minutes);
+      }
+      const client = i % 20 === 0 ? CLIENTS[0]! : CLIENTS[1]!;
+      submitted.push(submit(gateway.baseURL, client.key, `job ${i}`).then((id) => ({ id, client: client.name as 'web' | 'batch', submittedAt: Date.now() })));
+    }
+    if (outage && !outageInjected) await injectOutage(mock.url, outage.minutes);
+    const ids = await Promise.all(submitted);
+    const keyOf = (client: 'web' | 'batch') => CLIENTS.find((c) => c.name === client)!.key;
+    let views: JobView[] = [];
+    while (Date.now() - started < opts.maxWallMs) {
+      views = await mapLimit(ids, 32, (j) => getJob(gateway.baseURL, keyOf(j.client), j.id));
+      if (views.every((v) => v.status === 'succeeded' || v.status === 'failed' || v.status === 'cancelled')) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const wallMs = Date.now() - started;
+    const stories = await mapLimit(ids, 16, (j) => events(gateway.baseURL, keyOf(j.client), j.id));
+    const deadLetters = await Promise.all(CLIENTS.map(async (c) => ((await (await fetch(`${gateway.baseURL}/jobs/dead-letter`, { headers: { authorization: `Bearer ${c.key}` } })).json()) as { data: unknown[] }).data));
+    const stats = (await (await fetch(`${mock.url}/__admin/stats`)).json()) as { byStatus?: Record<string, number> };
+    return {
+      jobs: ids.map((j, i) => ({ ...j, view: views[i]!, story: stories[i]! })),
+      deadLetters: deadLetters.flat(),
+      outageAnswers: stats.byStatus?.['503'] ?? 0,
+      wallMs,
+    };
+  } finally {
+    gateway.kill('SIGTERM');
+    await gateway.exited;
+    await mock.close();
+  }
+}
+
+async function injectOutage(mockUrl: string, minutes: number): Promise<void> {
+  const res = await fetch(`${mockUrl}/__admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'outage', duration: `${minutes}m` }) });
+  if (res.status !== 201) throw new Error(`outage not injected: ${res.status} ${await res.text()}`);
+}
+
+async function submit(baseURL: string, key: string, prompt: string): Promise<string> {
+  const res = await fetch(`${baseURL}/jobs/images`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ prompt, quality: 'low' }) });
+  const body = (await res.json()) as JobView;
+  if (res.status !== 202) throw new Error(`job not accepted: ${res.status} ${JSON.stringify(body)}`);
+  return body.id;
+}
+
+async function getJob(baseURL: string, key: string, id: string): Promise<JobView> {
+  return (await (await fetch(`${baseURL}/jobs/${id}`, { headers: { authorization: `Bearer ${key}` } })).json()) as JobView;
+}
+
+async function events(baseURL: string, key: string, id: string): Promise<JobsOverloadRun['jobs'][number]['story']> {
+  const text = await (await fetch(`${baseURL}/jobs/${id}/events`, { headers: { authorization: `Bearer ${key}` } })).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => JSON.parse(l.slice(6)) as JobsOverloadRun['jobs'][number]['story'][number]);
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
+    }),
+  );
+  return out;
+}
