@@ -3,6 +3,7 @@ import { benchMockHttp } from './mock-http.ts';
 import { benchEngineRate } from './engine-rate.ts';
 import { benchSim } from './sim.ts';
 import { benchImagesApi } from './images-api.ts';
+import { benchEarlyRefusal } from './early-refusal.ts';
 
 /** `npm run bench [-- name…]`: every benchmark, or the named ones; each rewrites its section of bench/RESULTS.md. */
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -11,6 +12,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'engine-rate': benchEngineRate,
   sim: benchSim,
   'images-api': benchImagesApi,
+  'early-refusal': benchEarlyRefusal,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -108,14 +108,16 @@ export class Budgets {
     if (b) gcraClampTo(b.state, b.params, remaining * this.config.safety, now);
   }
 
-  /** ms until `cost` (the sum of what waits, this task included) would have passed every budget at its rate. */
+  /**
+   * ms until `cost` (the sum of what waits, this task included) would have passed every
+   * budget at its rate. Written out per dimension, as `admit` is: it runs once per new task.
+   */
   drainMs(cost: Cost, now: number): number {
-    let wait = 0;
-    for (const dim of DIMENSIONS) {
-      const b = this.budgets[dim];
-      if (b && cost[dim] > 0) wait = Math.max(wait, gcraDrain(b.state, b.params, cost[dim], now));
-    }
-    return wait;
+    const { rpm, ipm, tpm } = this.budgets;
+    const wRpm = rpm && cost.rpm !== 0 ? gcraDrain(rpm.state, rpm.params, cost.rpm, now) : 0;
+    const wIpm = ipm && cost.ipm !== 0 ? gcraDrain(ipm.state, ipm.params, cost.ipm, now) : 0;
+    const wTpm = tpm && cost.tpm !== 0 ? gcraDrain(tpm.state, tpm.params, cost.tpm, now) : 0;
+    return wRpm > wIpm ? (wRpm > wTpm ? wRpm : wTpm) : wIpm > wTpm ? wIpm : wTpm;
   }
 
   available(dim: Dimension, now: number): number | undefined {

@@ -244,6 +244,8 @@ export class Limiter {
   /** Moving average of successful attempts' latency (ms; 0 before the first): with the concurrency limit, the service rate. */
   private meanLatencyMs = 0;
   private readonly ahead: Ahead = { count: 0, rpm: 0, ipm: 0, tpm: 0 };
+  /** Whether the store estimates how long what waits takes to pass its budgets. */
+  private readonly drains: boolean;
   private dispatching = false;
   private redispatch = false;
   private closed = false;
@@ -256,6 +258,7 @@ export class Limiter {
     this.config = scaleLimiterConfig(config, createTimeScale(deps.timeScale ?? 1).factor);
     const store = deps.store ?? ((budgets: LimiterConfig['budgets'], clock: Clock) => new MemoryStore(budgets, clock.now()));
     this.store = typeof store === 'function' ? store(this.config.budgets, this.clock) : store;
+    this.drains = typeof this.store.drainMs === 'function';
     this.concurrency = new ConcurrencyLimit(this.config.concurrency);
     this.circuit = new CircuitBreaker(this.config.circuit);
     this.retryBudget = new RetryBudget(this.config.retry.budgetRatio, this.config.retry.budgetMinimum);
@@ -323,14 +326,18 @@ export class Limiter {
   private lateBy(job: Job, now: number): number {
     const ahead = this.queue.ahead(job.priority, this.ahead);
     if (ahead.count === 0) return 0;
-    ahead.rpm += job.cost.rpm;
-    ahead.ipm += job.cost.ipm;
-    ahead.tpm += job.cost.tpm;
-    let wait = this.store.drainMs?.(ahead, now) ?? 0;
+    const room = job.deadline - now;
+    // Slots first: no budget state to read, and in a deep queue of quick calls it is the whole answer.
     const slots = this.concurrency.current;
     const waitingForSlot = ahead.count + 1 + this.running - slots;
-    if (this.meanLatencyMs > 0 && waitingForSlot > 0) wait = Math.max(wait, (waitingForSlot / slots) * this.meanLatencyMs);
-    return now + wait - job.deadline;
+    const slotWait = this.meanLatencyMs > 0 && waitingForSlot > 0 ? (waitingForSlot / slots) * this.meanLatencyMs : 0;
+    if (slotWait > room || !this.drains) return slotWait - room;
+    const cost = job.cost;
+    ahead.rpm += cost.rpm;
+    ahead.ipm += cost.ipm;
+    ahead.tpm += cost.tpm;
+    const drain = this.store.drainMs!(ahead, now);
+    return (drain > slotWait ? drain : slotWait) - room;
   }
 
   /** Tasks waiting, and attempts running. */

@@ -65,7 +65,8 @@ export class MemoryStore implements LimiterStore {
   }
 
   drainMs(cost: Cost, now: number): number {
-    return Math.max(0, this.pausedUntil - now, this.budgets.drainMs(cost, now));
+    const drain = this.budgets.drainMs(cost, now);
+    return this.pausedUntil > now + drain ? this.pausedUntil - now : drain;
   }
 
   close(): void {}
