@@ -60,7 +60,7 @@ export function gatewayDashboard(): Dashboard {
     .withPanel(stat(ids, 'Spend used', 'Spend this period as a share of the budget (no data: no budget set).', units.PercentUnit, [q('max(ratelab_limiter_spend_usd / ratelab_limiter_spend_budget_usd)', 'spend')], [{ value: null, color: 'green' }, { value: 0.8, color: 'orange' }, { value: 0.95, color: 'red' }]))
     .withPanel(stat(ids, 'Cooldown', 'Seconds left of an account-wide pause after a limit 429.', units.Seconds, [q('max(ratelab_limiter_cooldown_seconds)', 'cooldown')], [{ value: null, color: 'green' }, { value: 1, color: 'orange' }]))
     .withPanel(stat(ids, 'Redis store', '1: a replica runs on its local share because Redis is unreachable.', units.Short, [q('max(ratelab_limiter_store_fallback)', 'fallback')], [{ value: null, color: 'green' }, { value: 1, color: 'red' }]))
-    .withPanel(timeseries(ids, 'Async job events', 'Jobs queued, started, retried, succeeded, failed, cancelled.', units.RequestsPerSecond, [q(`sum by (event) (rate(ratelab_gateway_jobs_total[${R}]))`, '{{event}}')], { min: 0 }))
+    .withPanel(timeseries(ids, 'Async job events', 'Jobs queued, started, deferred (turned away by the gateway, no attempt spent), retried (provider failures), succeeded, failed, cancelled.', units.RequestsPerSecond, [q(`sum by (event) (rate(ratelab_gateway_jobs_total[${R}]))`, '{{event}}')], { min: 0 }))
     .withPanel(timeseries(ids, 'Spend (USD)', 'Spend this period and the budget.', units.Short, [q('sum by (upstream) (ratelab_limiter_spend_usd)', 'spent {{upstream}}'), q('sum by (upstream) (ratelab_limiter_spend_budget_usd)', 'budget {{upstream}}')], { min: 0 }))
     .build();
 }

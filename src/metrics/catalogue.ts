@@ -170,7 +170,7 @@ export const GATEWAY_METRICS = {
   jobs: def({
     name: 'ratelab_gateway_jobs_total',
     type: 'counter',
-    help: 'Async job events seen by this gateway: queued, started, retried, succeeded, failed, cancelled.',
+    help: 'Async job events seen by this gateway: queued, started, deferred, retried, succeeded, failed, cancelled.',
     labelNames: ['event'],
   }),
   jobStoreDurable: def({
