@@ -12,6 +12,8 @@
 export const SCENARIO_NAMES = ['steady', 'peak', 'ramp', 'recovery'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
+/** The account tier every command starts or simulates unless told (`--tier`). */
+export const DEFAULT_TIER = 3;
 /** Images per minute the default stack (`ratelab loadtest`: openai profile, tier 3) sustains at scale 1: its IPM limit. */
 export const DEFAULT_CAPACITY = 50;
 /** The quick start's time scale: a 10-minute scenario takes about a minute. */

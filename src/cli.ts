@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerGatewayCommand } from './cli/gateway-command.ts';
 import { registerMockCommand } from './cli/mock-command.ts';
@@ -12,7 +13,11 @@ import { ConfigError } from './core/validation.ts';
 
 /** `ratelab`: the npm scripts are thin aliases over these commands. */
 export function buildProgram(): Command {
-  const program = new Command('ratelab').description('Capacity lab for rate-limited, GPU-bound image-generation APIs').exitOverride();
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const program = new Command('ratelab')
+    .description('Capacity lab for rate-limited, GPU-bound image-generation APIs')
+    .version(`ratelab ${version} (node ${process.version})`, '-V, --version', 'print the version')
+    .exitOverride();
   registerMockCommand(program);
   registerGatewayCommand(program);
   registerStackCommand(program);

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { Registry } from 'prom-client';
-import { DEFAULT_TIME_SCALE, SCENARIO_NAMES, type ScenarioName } from '../../loadtests/scenarios.ts';
+import { DEFAULT_TIER, DEFAULT_TIME_SCALE, SCENARIO_NAMES, type ScenarioName } from '../../loadtests/scenarios.ts';
 import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
 import { expectationMessage } from '../core/validation.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
@@ -55,7 +55,7 @@ export function loadtestOptions(cmd: Command): Command {
     .addOption(new Option('--api-key <key>', "the gateway client's key").env('API_KEY').default('sk-ratelab-dev'))
     .addOption(new Option('--model <id>', "the model each request asks for (default: the profile's default model)").env('MODEL'))
     .option('--capacity <images/min>', "the target's sustainable images per minute at scale 1 (default: the started stack's tier limit)", numberOption('--capacity', 0.1, 1e7))
-    .option('--tier <n>', "the started stack's upstream account tier", intOption('--tier', 1, 99), 3)
+    .option('--tier <n>', "the started stack's upstream account tier", intOption('--tier', 0, 99), DEFAULT_TIER)
     .option('--profile <name|file>', "the started mock's profile", 'openai')
     .option('--seed <n>', "the started mock's seed", intOption('--seed', 0, 2 ** 32 - 1), 1)
     .option('--config <gateway.yaml>', "the started gateway's config (or a limiter config)")
@@ -92,7 +92,7 @@ async function runWithK6(name: ScenarioName, o: LoadtestCommandOptions, outDir: 
   let capacity = o.capacity;
   try {
     if (!target) {
-      stack = await startStack({ profile: o.profile, tier: o.tier, timeScale: o.timeScale, seed: o.seed, logLevel: 'warn', ...(o.config ? { gatewayConfig: loadGatewayConfig(o.config) } : {}) });
+      stack = await startStack({ requireAccess: true, profile: o.profile, tier: o.tier, timeScale: o.timeScale, seed: o.seed, logLevel: 'warn', ...(o.config ? { gatewayConfig: loadGatewayConfig(o.config) } : {}) });
       target = stack.gateway.url;
       mockUrl = stack.mock.url;
       capacity ??= stack.capacity;

@@ -98,7 +98,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     let mockUrl = s.mockUrl;
     let capacity = s.capacity;
     if (!target) {
-      stack = await startStack({ profile: s.profile, tier: s.tier, timeScale: s.timeScale, seed: s.seed, logLevel: 'warn', ...(s.gatewayConfig ? { gatewayConfig: s.gatewayConfig } : {}) });
+      stack = await startStack({ requireAccess: s.capacity === undefined, profile: s.profile, tier: s.tier, timeScale: s.timeScale, seed: s.seed, logLevel: 'warn', ...(s.gatewayConfig ? { gatewayConfig: s.gatewayConfig } : {}) });
       target = stack.gateway.url;
       mockUrl = stack.mock.url;
       capacity ??= stack.capacity;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SCENARIO_NAMES, type ScenarioName } from '../../loadtests/scenarios.ts';
+import { DEFAULT_TIER, SCENARIO_NAMES, type ScenarioName } from '../../loadtests/scenarios.ts';
 import { expectationMessage } from '../core/validation.ts';
 import { CliError, intOption } from './options.ts';
 
@@ -13,7 +13,7 @@ export interface SimTarget {
 export function simTargetOptions(cmd: Command): Command {
   return cmd
     .option('--profile <name|file>', 'mock profile', 'openai')
-    .option('--tier <n>', 'the upstream account tier', intOption('--tier', 1, 99), 3)
+    .option('--tier <n>', 'the upstream account tier', intOption('--tier', 0, 99), DEFAULT_TIER)
     .option('--scenario <name>', SCENARIO_NAMES.join(' | '), 'peak');
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { profileSummary } from '../../mock-server/summary.ts';
 import { DEV_CLIENT_KEY } from '../gateway/clients.ts';
+import { DEFAULT_TIER } from '../../loadtests/scenarios.ts';
 import { startStack } from './start-stack.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
 import { durationOption, intOption, timeScaleOption } from './options.ts';
@@ -22,7 +23,7 @@ export function registerStackCommand(program: Command): void {
     .command('stack')
     .description('Run the mock provider and the gateway in front of it')
     .addOption(timeScaleOption('multiply every duration'))
-    .option('--tier <n>', "the account tier of the gateway's upstream key", intOption('--tier', 0, 99), 1)
+    .option('--tier <n>', "the account tier of the gateway's upstream key (as loadtest, sim and tune)", intOption('--tier', 0, 99), DEFAULT_TIER)
     .option('--profile <name|file>', 'mock profile', 'openai')
     .option('--config <gateway.yaml>', 'gateway config (or a plain limiter config)')
     .option('--mock-port <port>', 'mock port', intOption('--mock-port', 0, 65535), 4010)

@@ -2,7 +2,8 @@ import { startMockServer, type RunningMockServer } from '../../mock-server/http-
 import { createLogger } from '../core/logger.ts';
 import type { GatewayConfig } from '../gateway/config.ts';
 import { startGateway, type RunningGateway } from '../gateway/gateway.ts';
-import { loadTestCapacity } from '../sim/capacity.ts';
+import { loadProfile } from '../../mock-server/profiles/index.ts';
+import { checkTier, loadTestCapacity } from '../sim/capacity.ts';
 
 export interface StackOptions {
   profile: string;
@@ -20,6 +21,8 @@ export interface StackOptions {
    * embedded stack passes `warn`, so request lines do not bury its progress.
    */
   logLevel?: string;
+  /** Refuse a tier whose accounts cannot use the profile's default model (load tests need one that can). Default false: any tier of the profile. */
+  requireAccess?: boolean;
 }
 
 export interface RunningStack {
@@ -34,6 +37,7 @@ export interface RunningStack {
 
 /** The mock and, in front of it, the gateway with a key of the chosen tier: what `stack` and the load tests run. */
 export async function startStack(o: StackOptions): Promise<RunningStack> {
+  checkTier(loadProfile(o.profile), o.tier, o.requireAccess ?? false);
   const level = process.env.LOG_LEVEL ?? o.logLevel;
   const mock = await startMockServer({ profile: o.profile, timeScale: o.timeScale, seed: o.seed, port: o.mockPort ?? 0, logger: createLogger({ name: 'mock', ...(level ? { level } : {}) }) });
   try {

@@ -1,3 +1,4 @@
+import { suggestionText } from '../core/suggest.ts';
 import { Trend } from './trend.ts';
 
 export type MetricType = 'counter' | 'gauge' | 'rate' | 'trend';
@@ -98,7 +99,7 @@ export class Metrics {
     if (existing) return existing;
     const { parent, selector } = parseMetricName(name);
     const base = this.byName.get(parent);
-    if (!base) throw new RangeError(`Expected \`${name}\` to name a known metric, got \`${parent}\` (string)`);
+    if (!base) throw new RangeError(`Expected \`${name}\` to name a known metric, got \`${parent}\` (string).${suggestionText(parent, [...this.byName.keys()].filter((n) => !n.includes('{')).sort(), 'metrics')}`);
     const metric = new Metric(name, base.type, base.contains);
     this.byName.set(name, metric);
     const list = this.subs.get(parent) ?? [];

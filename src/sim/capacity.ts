@@ -23,3 +23,25 @@ export function loadTestLimits(profile: Profile, tier: number): { rpm?: number; 
   const model = catalogue.factsFor(profile.defaultModel);
   return (profile.limits.tiers ?? model.tiers.table)[String(tier)] ?? undefined;
 }
+
+/** The tiers `profile` has accounts for (with `access`: only those that may use the load tests' model), lowest first. */
+export function profileTiers(profile: Profile, access: boolean): number[] {
+  const model = catalogueOf(profile).factsFor(profile.defaultModel);
+  const table = profile.limits.tiers ?? model.tiers.table;
+  return Object.entries(table)
+    .filter(([, limits]) => !access || limits)
+    .map(([tier]) => Number(tier))
+    .sort((a, b) => a - b);
+}
+
+/**
+ * Refuses a tier the profile has no account for (with `access`: none that may use the load
+ * tests' model), naming those it has and the nearest.
+ */
+export function checkTier(profile: Profile, tier: number, access: boolean, field = '--tier'): void {
+  const tiers = profileTiers(profile, access);
+  if (tiers.includes(tier)) return;
+  const nearest = tiers.reduce((best, t) => (Math.abs(t - tier) < Math.abs(best - tier) ? t : best), tiers[0]!);
+  const what = access ? `a tier with access to ${profile.defaultModel} in profile \`${profile.name}\`` : `a tier of profile \`${profile.name}\``;
+  throw new RangeError(`Expected \`${field}\` to be ${what} (${tiers.join(', ')}), got \`${tier}\` (number). Try ${field} ${nearest}.`);
+}

@@ -14,7 +14,7 @@ import { runFacts } from '../report/run-facts.ts';
 import { TimeSeries, type SeriesPoint } from '../report/timeseries.ts';
 import { trailingWindowMs } from '../report/trailing-window.ts';
 import { runLengthMs } from '../loadgen/plan-length.ts';
-import { loadTestCapacity } from './capacity.ts';
+import { checkTier, loadTestCapacity } from './capacity.ts';
 
 export interface SimOptions {
   scenario: ScenarioName;
@@ -53,8 +53,8 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   const clock = new VirtualClock();
   const model = new MockModel({ profile: o.profile, clock, seed: o.seed, timeScale: 1 });
   await model.ready();
-  const capacity = o.capacity ?? loadTestCapacity(model.profile, o.tier)?.imagesPerMinute;
-  if (!capacity) throw new RangeError(`Expected \`tier\` to name a tier with access in profile \`${o.profile}\`, got \`${o.tier}\` (number)`);
+  if (o.capacity === undefined) checkTier(model.profile, o.tier, true);
+  const capacity = o.capacity ?? loadTestCapacity(model.profile, o.tier)!.imagesPerMinute;
   const plan = scenario(o.scenario, { capacity, timeScale: 1 });
   const limiter = o.limiter === 'none' ? undefined : createLimiter(o.limiter ?? {}, { clock, seed: o.seed, name: 'sim', catalogue: model.catalogue });
   const headers = { authorization: `Bearer sk-tier${o.tier}-sim`, 'content-type': 'application/json' };
