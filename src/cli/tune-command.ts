@@ -5,7 +5,10 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { parseGatewayConfig } from '../gateway/config.ts';
 import { parseLimiterConfig } from '../limiter/config.ts';
+import { loadProfile } from '../../mock-server/profiles/index.ts';
+import { loadTestLimits } from '../sim/capacity.ts';
 import { runSim } from '../sim/run-sim.ts';
+import { humanDuration, recommendationRisks } from '../sim/tune-risks.ts';
 import { tune, type Scored } from '../sim/tune.ts';
 import { runLoadtest } from './loadtest-run.ts';
 import { simTargetOptions, scenarioOf, type SimTarget } from './sim-options.ts';
@@ -22,7 +25,7 @@ interface TuneCommandOptions extends SimTarget {
 }
 
 const row = (s: Scored) =>
-  `| ${s.name} | ${s.figures.images.toFixed(0)} | ${s.figures.goodput.toFixed(1)} | ${(s.figures.p95 / 1000).toFixed(1)} s | ${(100 * s.figures.provider429Rate).toFixed(2)} % | ${(100 * s.figures.refusalRate).toFixed(2)} % | ${s.feasible ? 'yes' : 'no'} |`;
+  `| ${s.name} | ${s.figures.images.toFixed(0)} | ${s.figures.goodput.toFixed(1)} | ${humanDuration(s.figures.p95)} | ${(100 * s.figures.provider429Rate).toFixed(2)} % | ${(100 * s.figures.refusalRate).toFixed(2)} % | ${s.feasible ? 'yes' : 'no'} |`;
 
 export function registerTuneCommand(program: Command): void {
   simTargetOptions(program.command('tune'))
@@ -39,7 +42,7 @@ export function registerTuneCommand(program: Command): void {
       const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
       const seedCount = `${seeds.length} seed${seeds.length === 1 ? '' : 's'}`;
       const t0 = performance.now();
-      const { scored, front, best } = await tune({
+      const { scored, front, best, considered } = await tune({
         profile: o.profile,
         tier: o.tier,
         scenario,
@@ -50,18 +53,27 @@ export function registerTuneCommand(program: Command): void {
         onProgress: tuneProgress(),
       });
       if (process.stderr.isTTY) process.stderr.write('\n');
-      console.log(`\n${scored.length} candidates × ${seedCount} simulated in ${((performance.now() - t0) / 1000).toFixed(1)} s. Pareto front (images ↑, goodput ↑, P95 ↓, provider 429s ↓):\n`);
-      console.log('| candidate | images | goodput (img/min) | P95 | provider 429 | refusals | meets limits |\n|---|---|---|---|---|---|---|');
+      const skipped = considered - scored.length;
+      const counted = skipped > 0 ? ` (of ${considered} considered: ${skipped} did not apply or repeated one already run)` : '';
+      console.log(`\n${scored.length} candidates${counted} × ${seedCount} simulated in ${((performance.now() - t0) / 1000).toFixed(1)} s. Pareto front (images ↑, goodput ↑, P95 ↓, provider 429s ↓), production time:\n`);
+      const ipm = loadTestLimits(loadProfile(o.profile), o.tier)?.ipm;
+      // The account's bucket starts full (as OpenAI's does): a run can deliver a minute's worth beyond the limit.
+      const goodputHeader = ipm === undefined ? 'goodput (img/min)' : `goodput (img/min; limit ${ipm}, its bucket starts full)`;
+      console.log(`| candidate | images | ${goodputHeader} | P95 | provider 429 | refusals | meets limits |\n|---|---|---|---|---|---|---|`);
       for (const s of front) console.log(row(s));
-      if (!best) throw new CliError(`Expected a candidate with provider 429 rate ≤ ${o.max429Rate} and P95 ≤ ${o.p95} ms, got none: relax --max-429-rate or --p95`);
+      if (!best) throw new CliError(`Expected a candidate with provider 429 rate ≤ ${o.max429Rate} and P95 ≤ ${humanDuration(o.p95)}, got none: relax --max-429-rate or --p95`);
       const config = parseLimiterConfig(best.config);
+      const risks = recommendationRisks(best, ipm);
       const header = [
-        `# ratelab tune: ${o.profile} tier ${o.tier}, scenario ${scenario}, ${seedCount}, limits: provider 429 ≤ ${o.max429Rate}, P95 ≤ ${o.p95} ms`,
+        `# ratelab tune: ${o.profile} tier ${o.tier}, scenario ${scenario}, ${seedCount}, limits: provider 429 ≤ ${o.max429Rate}, P95 ≤ ${humanDuration(o.p95)}`,
         `# recommended: ${best.name}`,
-        `# expected (simulated): ${best.figures.images.toFixed(0)} images delivered, goodput ${best.figures.goodput.toFixed(1)} images/min, P95 ${(best.figures.p95 / 1000).toFixed(1)} s, provider 429 ${(100 * best.figures.provider429Rate).toFixed(2)} %, refusals ${(100 * best.figures.refusalRate).toFixed(2)} %`,
+        `# expected (simulated, production time): ${best.figures.images.toFixed(0)} images delivered, goodput ${best.figures.goodput.toFixed(1)} images/min, P95 ${humanDuration(best.figures.p95)}, provider 429 ${(100 * best.figures.provider429Rate).toFixed(2)} %, refusals ${(100 * best.figures.refusalRate).toFixed(2)} %`,
+        ...risks.map((r) => `# risk: ${r}`),
       ].join('\n');
       writeFileSync(o.out, `${header}\n${stringify(best.config)}`);
-      console.log(`\nrecommended: ${best.name}\nwrote ${o.out}`);
+      console.log(`\nrecommended: ${best.name}`);
+      if (risks.length) console.log(`risks the simulator cannot see:\n${risks.map((r) => `  - ${r}`).join('\n')}`);
+      console.log(`wrote ${o.out}`);
       if (!o.validate) return;
       const sim = await runSim({ scenario, profile: o.profile, tier: o.tier, seed: 1, limiter: config });
       const real = await runLoadtest({ scenario, timeScale: o.validateScale, tier: o.tier, profile: o.profile, seed: 1, outDir: mkdtempSync(join(tmpdir(), 'ratelab-validate-')), gatewayConfig: parseGatewayConfig({ limiter: best.config }) });

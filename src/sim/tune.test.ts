@@ -26,6 +26,15 @@ describe('tune', () => {
     expect(front.map((s) => s.name)).toEqual(['a', 'fewer images, faster']);
   });
 
+  it('simulates a config once however often the search reaches it, and says how many it considered', async () => {
+    const same: Candidate = { name: 'the first, written out', config: { ...grid[0]!.config, queue: { maxWait: 300_000, maxSize: 10_000 } } };
+    const progress: number[] = [];
+    const { scored, considered } = await tune({ profile: 'openai', tier: 3, scenario: 'steady', max429Rate: 0.01, p95Ms: 600_000, seeds: [1], candidates: [grid[0]!, same], refine: false, onProgress: (done) => progress.push(done) });
+    expect(scored.map((s) => s.name)).toEqual([grid[0]!.name]);
+    expect(considered).toBe(2);
+    expect(progress).toEqual([1, 2]);
+  });
+
   it('refinements cover what the grid does not, sized by the account', () => {
     const steps = refinements({ ipm: 50 });
     expect(steps.map((s) => s.setting)).toEqual(['concurrency bounds', 'burst', 'queue size', 'backoff', 'retry budget', 'attempts']);

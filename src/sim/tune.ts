@@ -1,7 +1,7 @@
 import type { ScenarioName } from '../../loadtests/scenarios.ts';
 import { loadProfile } from '../../mock-server/profiles/index.ts';
 import { loadTestLimits } from './capacity.ts';
-import type { LimiterConfigInput } from '../limiter/config.ts';
+import { parseLimiterConfig, type LimiterConfigInput } from '../limiter/config.ts';
 import { refinements, type Refinement } from './tune-refinements.ts';
 import { runSim, type SimResult } from './run-sim.ts';
 
@@ -112,17 +112,26 @@ const rank = (a: Scored, b: Scored): number =>
  * images (a refused request is an image not delivered), then the most goodput per minute,
  * then the lowest P95. The P95 limit is what trades waiting for refusing.
  */
-export async function tune(o: TuneOptions): Promise<{ scored: Scored[]; front: Scored[]; best: Scored | undefined }> {
+export async function tune(o: TuneOptions): Promise<{ scored: Scored[]; front: Scored[]; best: Scored | undefined; considered: number }> {
   const grid = o.candidates ?? defaultCandidates();
   const steps = o.refine === false ? [] : refinements({ ipm: loadTestLimits(loadProfile(o.profile), o.tier)?.ipm });
   const total = grid.length + steps.reduce((n, r) => n + r.values.length, 0);
   const scored: Scored[] = [];
+  // A refinement can land on a config already scored (a value equal to the default): simulated and counted once.
+  const seen = new Map<string, Scored>();
   let done = 0;
   const score = async (c: Candidate | undefined): Promise<Scored | undefined> => {
     if (c === undefined) return void o.onProgress?.(++done, total);
+    const key = JSON.stringify(parseLimiterConfig(c.config));
+    const known = seen.get(key);
+    if (known) {
+      o.onProgress?.(++done, total);
+      return known;
+    }
     const figures = await figuresOf(o, c);
     const s = { ...c, figures, feasible: figures.provider429Rate <= o.max429Rate && figures.p95 <= o.p95Ms && figures.lost === 0 };
     scored.push(s);
+    seen.set(key, s);
     o.onProgress?.(++done, total);
     return s;
   };
@@ -130,7 +139,7 @@ export async function tune(o: TuneOptions): Promise<{ scored: Scored[]; front: S
   let incumbent = [...scored].sort(rank)[0];
   for (const step of steps) if (incumbent) incumbent = await refine(incumbent, step, score);
   const best = scored.filter((s) => s.feasible).sort(rank)[0];
-  return { scored, front: paretoFront(scored).sort(rank), best };
+  return { scored, front: paretoFront(scored).sort(rank), best, considered: total };
 }
 
 /** The incumbent or the best of its variants along one setting (`score(undefined)` counts a value that does not apply as done). */
