@@ -81,7 +81,7 @@ export function compareTable(rows: CompareRow[]): string {
 export async function runCompare(name: ScenarioName, base: Omit<LoadtestSettings, 'scenario' | 'outDir'>, outDir: string, strategies: readonly Strategy[] = STRATEGIES) {
   const outcomes: { strategy: Strategy; outcome: LoadtestOutcome }[] = [];
   for (const strategy of strategies) {
-    const progress = progressReporter(`${name}/${strategy}`);
+    const progress = progressReporter(`${name}/${strategy}`, base.timeScale);
     const outcome = await runLoadtest({
       ...base,
       scenario: name,

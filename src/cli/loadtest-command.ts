@@ -138,7 +138,7 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
-  const progress = progressReporter(scenarioName);
+  const progress = progressReporter(scenarioName, o.timeScale);
   const settings: LoadtestSettings = {
     scenario: scenarioName,
     timeScale: o.timeScale,

@@ -59,7 +59,13 @@ export interface Progress {
   stage: string;
   /** Answers so far (http_reqs). */
   requests: number;
+  /** Answers that failed (http_req_failed). */
   errors: number;
+  /** The gateway's refusals and the provider's 429s among them. */
+  refusals: number;
+  provider429: number;
+  /** Requests sent and not yet answered (busy VUs). */
+  inFlight: number;
 }
 
 export interface LoadtestOutcome {
@@ -157,7 +163,10 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
       series?.sample(now, metricsRef?.get('vus')?.value ?? 0, gauges);
       const reqs = metricsRef?.get('http_reqs')?.sum ?? 0;
       const failed = metricsRef?.get('http_req_failed')?.passes ?? 0;
-      s.onTick?.({ elapsedMs: now - startedAt, totalMs, stage: stageAt(plan, now - startedAt), requests: reqs, errors: failed });
+      const refusals = metricsRef?.get('ratelab_gateway_refusals')?.passes ?? 0;
+      const provider429 = metricsRef?.get('ratelab_provider_429')?.passes ?? 0;
+      const inFlight = metricsRef?.get('vus')?.value ?? 0;
+      s.onTick?.({ elapsedMs: now - startedAt, totalMs, stage: stageAt(plan, now - startedAt), requests: reqs, errors: failed, refusals, provider429, inFlight });
     }, tickMs);
     let run: RunResult;
     try {

@@ -62,6 +62,11 @@ export function formatGoDuration(ms: number): string {
   return `${sign}${seconds}s`;
 }
 
+/** A duration as a person writes it, to a tenth of a second: 6m, 1m30s, 4m44.2s, 2h (Go's form without trailing zero units). */
+export function humanDuration(ms: number): string {
+  return formatGoDuration(Math.round(ms / 100) * 100).replace(/(\d)m0s$/, '$1m').replace(/(\d)h0m$/, '$1h');
+}
+
 /** Accepts a Go duration string or a number of milliseconds (config files allow both). */
 export function toMs(value: string | number): number {
   return typeof value === 'number' ? value : parseGoDuration(value);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { humanDuration, recommendationRisks } from './tune-risks.ts';
+import { humanDuration } from '../core/duration.ts';
+import { recommendationRisks } from './tune-risks.ts';
 import type { Scored } from './tune.ts';
 
 const scored = (config: Scored['config'], figures: Partial<Scored['figures']> = {}): Scored => ({

@@ -1,11 +1,6 @@
-import { formatGoDuration } from '../core/duration.ts';
+import { humanDuration } from '../core/duration.ts';
 import { parseLimiterConfig } from '../limiter/config.ts';
 import type { Scored } from './tune.ts';
-
-/** A duration as a person writes it: 6m, 1m30s, 284.2s (Go's form without its trailing zero units). */
-export function humanDuration(ms: number): string {
-  return formatGoDuration(Math.round(ms / 100) * 100).replace(/(\d)m0s$/, '$1m').replace(/(\d)h0m$/, '$1h');
-}
 
 /**
  * What a recommendation risks that the simulator cannot see: it simulates an account that is
