@@ -23,7 +23,14 @@ describe('the four scenarios end to end (embedded engine, mock + gateway, small 
       // k6's handleSummary fields for what it reports.
       expect(summary.state.testRunDurationMs).toBeGreaterThan(0);
       expect(summary.options.summaryTrendStats).toContain('p(95)');
-      expect(summary.root_group.checks[0]).toMatchObject({ name: 'an image or a clear error', path: '::an image or a clear error' });
+      // Both checks, by name: an image (a refusal is not one), and an answer a client can act on.
+      expect(summary.root_group.checks.map((c) => c.name)).toEqual(['an image', 'an image or a clear error']);
+      const [image, clear] = summary.root_group.checks;
+      expect(clear!.fails).toBe(0);
+      // A refused request failed: http_req_failed and the image check count it.
+      const refused = summary.metrics.ratelab_gateway_refusals!.values.passes!;
+      expect(image!.fails).toBeGreaterThanOrEqual(refused);
+      expect(summary.metrics.http_req_failed!.values.passes).toBeGreaterThanOrEqual(refused);
       expect(summary.metrics.http_reqs).toMatchObject({ type: 'counter', contains: 'default', values: { count: expect.any(Number), rate: expect.any(Number) } });
       expect(summary.metrics.http_req_duration).toMatchObject({ type: 'trend', contains: 'time', values: { avg: expect.any(Number), 'p(95)': expect.any(Number), med: expect.any(Number) } });
       expect(summary.metrics.http_req_failed).toMatchObject({ type: 'rate', values: { rate: expect.any(Number), passes: expect.any(Number), fails: expect.any(Number) } });

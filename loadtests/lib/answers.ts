@@ -11,6 +11,15 @@ export function imageRequestBody(vu: number, iteration: number, model: string = 
   return JSON.stringify({ model, prompt: `ratelab load test ${vu}-${iteration}`, quality: 'low', output_format: 'webp' });
 }
 
+/**
+ * The two checks every iteration makes: whether it got an image (a refusal is not one), and
+ * whether it got an answer a client can act on (an image, or an error in OpenAI's shape).
+ */
+export const CHECKS = { image: 'an image', clear: 'an image or a clear error' } as const;
+
+/** k6's default: 200–399 is an expected response; a refusal or a 429 is a failed request. */
+export const isExpectedStatus = (status: number): boolean => status >= 200 && status < 400;
+
 /** The gateway's own refusals carry this error type (src/gateway/refusals.ts). */
 export const GATEWAY_ERROR_TYPE = 'ratelab_gateway_error';
 

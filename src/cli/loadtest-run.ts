@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import { DEFAULT_LOADTEST_MODEL } from '../../loadtests/lib/answers.ts';
+import { CHECKS, DEFAULT_LOADTEST_MODEL } from '../../loadtests/lib/answers.ts';
 import { scenario, type ScenarioName, type ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { realClock } from '../core/clock.ts';
 import { toMs } from '../core/duration.ts';
@@ -128,7 +128,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
       options: plan.options,
       clock,
       signal: s.signal,
-      subMetrics: ['http_req_duration{status:200}', 'http_reqs{status:0}'],
+      subMetrics: ['http_req_duration{status:200}', 'http_reqs{status:0}', ...Object.values(CHECKS).map((c) => `checks{check:${c}}`)],
       onOffered: (ok) => series?.offered(ok),
       iterations: (metrics) => {
         metricsRef = metrics;

@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { classifyAnswer, errorTypeOf, imageRequestBody } from '../../loadtests/lib/answers.ts';
+import { CHECKS, classifyAnswer, errorTypeOf, imageRequestBody, isExpectedStatus } from '../../loadtests/lib/answers.ts';
 import type { Clock } from '../core/clock.ts';
 import { LOADTEST_METRICS as M } from '../metrics/catalogue.ts';
 import { INTENDED_METRIC } from './engine.ts';
@@ -23,9 +23,9 @@ const HEADER_BYTES = 300;
 
 /**
  * What the k6 scripts' default function does (loadtests/lib/k6-script.ts), in Node: one
- * images request, k6's HTTP metrics (tagged with status and expected_response; 200–399 and
- * 429 expected, as the scripts' response callback says), the custom metrics read from the
- * gateway's headers, and the same check. Latency is also recorded from the iteration's
+ * images request, k6's HTTP metrics (tagged with status and expected_response: 200–399, k6's
+ * default, so a refusal is a failed request), the custom metrics read from the gateway's
+ * headers, and the same two checks. Latency is also recorded from the iteration's
  * intended start, so a late start (coordinated omission) cannot hide.
  */
 export function imageIteration(metrics: Metrics, o: ImageIterationOptions): { fn: IterationFn; close: () => Promise<void> } {
@@ -67,7 +67,7 @@ export interface AnswerRecord {
 /** Records one answer as k6's HTTP metrics plus ratelab's (shared by every iteration kind). */
 export function recordAnswer(metrics: Metrics, ctx: IterationContext, a: AnswerRecord): void {
   const { status, text } = a;
-  const expected = (status >= 200 && status < 400) || status === 429;
+  const expected = isExpectedStatus(status);
   const tags = { scenario: ctx.scenario, status: String(status), expected_response: String(expected) };
   metrics.add('http_reqs', 1, tags);
   metrics.add('http_req_duration', a.doneAt - a.sentAt, tags);
@@ -90,5 +90,6 @@ export function recordAnswer(metrics: Metrics, ctx: IterationContext, a: AnswerR
   const attempts = header('x-ratelab-attempts');
   if (attempts !== undefined) metrics.add(M.attempts.name, attempts, tags);
   if (upstreamStatus === 429) metrics.add(M.upstream429.name, 1, tags);
-  metrics.add('checks', answer.clear ? 1 : 0, { ...tags, check: 'an image or a clear error' });
+  metrics.add('checks', answer.ok ? 1 : 0, { ...tags, check: CHECKS.image });
+  metrics.add('checks', answer.clear ? 1 : 0, { ...tags, check: CHECKS.clear });
 }

@@ -1,3 +1,4 @@
+import { CHECKS } from '../../loadtests/lib/answers.ts';
 import type { Metric } from '../loadgen/metrics.ts';
 import type { RunResult } from '../loadgen/engine.ts';
 
@@ -54,14 +55,19 @@ export function summaryData(run: RunResult, opts: { trendStats?: string[]; check
     metrics[m.name] = { type: m.type, contains: m.contains, values: valuesOf(m, run.durationMs, trendStats), ...(thresholds ? { thresholds } : {}) };
   }
   const checks = run.metrics.get('checks');
-  const checkName = opts.checkName ?? 'an image or a clear error';
+  const checkName = opts.checkName ?? CHECKS.clear;
+  // Each check by name, as k6's root_group lists them, where the run kept them apart.
+  const named = Object.values(CHECKS).flatMap((name) => {
+    const m = run.metrics.get(`checks{check:${name}}`);
+    return m && m.passes + m.fails > 0 ? [{ name, path: `::${name}`, id: `ratelab-check-${name.replace(/\W+/g, '-')}`, passes: m.passes, fails: m.fails }] : [];
+  });
   return {
     root_group: {
       name: '',
       path: '',
       id: 'd41d8cd98f00b204e9800998ecf8427e',
       groups: [],
-      checks: checks && checks.passes + checks.fails > 0 ? [{ name: checkName, path: `::${checkName}`, id: 'ratelab-check', passes: checks.passes, fails: checks.fails }] : [],
+      checks: named.length > 0 ? named : checks && checks.passes + checks.fails > 0 ? [{ name: checkName, path: `::${checkName}`, id: 'ratelab-check', passes: checks.passes, fails: checks.fails }] : [],
     },
     options: { summaryTrendStats: trendStats, summaryTimeUnit: '', noColor: false },
     state: { isStdOutTTY: Boolean(process.stdout.isTTY), isStdErrTTY: Boolean(process.stderr.isTTY), testRunDurationMs: run.durationMs },

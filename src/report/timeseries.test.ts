@@ -13,7 +13,7 @@ describe('TimeSeries', () => {
     for (let i = 1; i <= 100; i++) {
       series.offered(true);
       const status = i <= 90 ? '200' : i <= 95 ? '429' : '503';
-      metrics.add('http_req_duration', i, { status, expected_response: String(status !== '503') });
+      metrics.add('http_req_duration', i, { status, expected_response: String(status === '200') });
       metrics.add('ratelab_provider_429', status === '429' ? 1 : 0);
       metrics.add('ratelab_gateway_refusals', status === '503' ? 1 : 0);
     }

@@ -45,9 +45,11 @@ export class TimeSeries {
         this.counts.completed++;
         const status = tags?.status;
         if (status === '200') this.counts.ok++;
-        else if (status !== '429' || tags?.expected_response !== 'true') this.counts.errors++;
+        // Every other answer is an error, until its metrics say it was a provider 429 or a refusal (below): each is counted once.
+        else this.counts.errors++;
       } else if (name === M.provider429.name && value) {
         this.counts.provider429++;
+        this.counts.errors = Math.max(0, this.counts.errors - 1);
       } else if (name === M.refusals.name && value) {
         this.counts.refusals++;
         this.counts.errors = Math.max(0, this.counts.errors - 1);

@@ -1,4 +1,4 @@
-import { imageRequestBody } from '../../loadtests/lib/answers.ts';
+import { CHECKS, imageRequestBody } from '../../loadtests/lib/answers.ts';
 import { scenario, type ScenarioName, type ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { MockModel } from '../../mock-server/model/model.ts';
 import { VirtualClock } from '../core/virtual-clock.ts';
@@ -66,7 +66,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   const result = runLoad({
     options: plan.options,
     clock,
-    subMetrics: ['http_req_duration{status:200}', 'http_reqs{status:0}'],
+    subMetrics: ['http_req_duration{status:200}', 'http_reqs{status:0}', ...Object.values(CHECKS).map((c) => `checks{check:${c}}`)],
     onOffered: (started) => series?.offered(started),
     iterations: (metrics) => {
       series = new TimeSeries(metrics, clock.now(), windowMs);
