@@ -13,6 +13,7 @@ import { textSummary } from '../report/text-summary.ts';
 import { runLoadtest, type LoadtestSettings } from './loadtest-run.ts';
 import { CliError, intOption, isLoopbackUrl, numberOption } from './options.ts';
 import { progressReporter } from './progress.ts';
+import { scaleThreshold } from '../report/production-time.ts';
 import { startStack, type RunningStack } from './start-stack.ts';
 
 export interface LoadtestCommandOptions {
@@ -59,7 +60,7 @@ export function loadtestOptions(cmd: Command): Command {
     .option('--profile <name|file>', "the started mock's profile", 'openai')
     .option('--seed <n>', "the started mock's seed", intOption('--seed', 0, 2 ** 32 - 1), 1)
     .option('--config <gateway.yaml>', "the started gateway's config (or a limiter config)")
-    .option('--threshold <metric=expr>', 'add a threshold, k6 grammar (repeatable): "http_req_duration=p(95)<500"', parseThresholdFlag, [])
+    .option('--threshold <metric=expr>', 'add a threshold, k6 grammar (repeatable), durations in production ms whatever the time scale: "http_req_duration=p(95)<60000"', parseThresholdFlag, [])
     .option('--out <dir>', 'where to write summary.json, timeseries.json and report.html (default results/<scenario>-<time>)')
     .option('--prometheus-port <port>', "serve the engine's live metrics with k6's remote-write names at /metrics", intOption('--prometheus-port', 0, 65535))
     .option('--allow-remote', 'allow a --target that is not on this machine (you must own it)', false);
@@ -128,7 +129,9 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   const thresholds: Record<string, string[]> = {};
   for (const flag of o.threshold) {
     const i = flag.indexOf('=');
-    (thresholds[flag.slice(0, i)] ??= []).push(flag.slice(i + 1));
+    const metric = flag.slice(0, i);
+    // Durations in --threshold are production ms, like every figure ratelab shows: run at the run's scale.
+    (thresholds[metric] ??= []).push(scaleThreshold(metric, flag.slice(i + 1), o.timeScale));
   }
   const registry = o.prometheusPort !== undefined ? new Registry() : undefined;
   const server = registry
@@ -160,7 +163,7 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   try {
     const outcome = await runLoadtest(settings);
     progress.done();
-    console.log(textSummary(outcome.summary, `ratelab ${scenarioName} (embedded engine, time scale ${o.timeScale}, capacity ${outcome.capacity} images/min)`));
+    console.log(textSummary(outcome.summary, `ratelab ${scenarioName} (embedded engine, time scale ${o.timeScale}, capacity ${outcome.capacity} images/min)`, o.timeScale));
     console.log(`  wrote ${outcome.files.summary}, ${outcome.files.timeseries}, ${outcome.files.report}`);
     if (outcome.thresholdsFailed) console.log(`  some thresholds failed: exit ${THRESHOLDS_FAILED_EXIT}`);
     return outcome.thresholdsFailed ? THRESHOLDS_FAILED_EXIT : 0;

@@ -45,6 +45,13 @@ const CONTAINS: Record<string, Metric['contains']> = {
   data_received: 'data',
 };
 
+/** Metrics whose values are durations (ms): what a time scale stretches. */
+export const TIME_METRICS: ReadonlySet<string> = new Set([
+  ...Object.entries(CONTAINS).flatMap(([name, c]) => (c === 'time' ? [name] : [])),
+  ...Object.values(LOADTEST_METRICS).flatMap((m) => ('isTime' in m && m.isTime ? [m.name] : [])),
+  INTENDED_METRIC,
+]);
+
 function defineMetrics(metrics: Metrics): void {
   for (const [name, type] of Object.entries(K6_BUILTIN_METRICS)) metrics.define(name, type, CONTAINS[name] ?? 'default');
   for (const m of Object.values(LOADTEST_METRICS)) metrics.define(m.name, m.type, 'isTime' in m && m.isTime ? 'time' : 'default');

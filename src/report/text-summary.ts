@@ -1,13 +1,14 @@
 import type { SummaryData, SummaryMetric } from './k6-summary.ts';
+import { productionTime, readable, thresholdInProduction } from './production-time.ts';
+const fmtData = (bytes: number): string => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : bytes >= 1e3 ? `${(bytes / 1e3).toFixed(1)} kB` : `${Math.round(bytes)} B`);
 
-const fmtTime = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : ms >= 1 ? `${ms.toFixed(2)}ms` : `${(ms * 1000).toFixed(2)}µs`);
-const fmtData = (bytes: number): string => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : bytes >= 1e3 ? `${(bytes / 1e3).toFixed(1)} kB` : `${bytes} B`);
-
-function describe(m: SummaryMetric): string {
+/** One metric's values in production time: durations ÷ the scale, per-second rates × it. */
+function describe(m: SummaryMetric, timeScale: number): string {
   const v = m.values;
+  const fmtTime = (ms: number) => readable(ms / timeScale);
   switch (m.type) {
     case 'counter':
-      return m.contains === 'data' ? `${fmtData(v.count!)} ${fmtData(v.rate!)}/s` : `${v.count} ${v.rate!.toFixed(2)}/s`;
+      return m.contains === 'data' ? `${fmtData(v.count!)} ${fmtData(v.rate! * timeScale)}/s` : `${v.count} ${(v.rate! * timeScale).toFixed(3)}/s`;
     case 'gauge':
       return `${v.value} min=${v.min} max=${v.max}`;
     case 'rate':
@@ -19,9 +20,14 @@ function describe(m: SummaryMetric): string {
   }
 }
 
-/** k6's end-of-test text: thresholds first (✓/✗), then every metric, dotted to a column. */
-export function textSummary(data: SummaryData, title: string): string {
+/**
+ * k6's end-of-test text: thresholds first (✓/✗), then every metric, dotted to a column; in
+ * production time (scale 1) whatever the run's scale, which the header says once.
+ * summary.json keeps k6's figures as run.
+ */
+export function textSummary(data: SummaryData, title: string, timeScale = 1): string {
   const lines = [`\n  ${title}\n`];
+  if (timeScale !== 1) lines.push(`  Times and rates below are production time (scale 1): the run took ${productionTime(data.state.testRunDurationMs, timeScale)}; summary.json keeps them as run.\n`);
   const withThresholds = Object.entries(data.metrics).filter(([, m]) => m.thresholds);
   if (withThresholds.length > 0) {
     lines.push('  THRESHOLDS\n');
@@ -30,8 +36,8 @@ export function textSummary(data: SummaryData, title: string): string {
       for (const [expr, { ok }] of Object.entries(m.thresholds!)) {
         const stat = /^\s*([a-z]+(?:\([\d.]+\))?)/.exec(expr)?.[1] ?? '';
         const value = m.values[stat];
-        const shown = value === undefined ? '' : m.type === 'rate' ? `${(100 * value).toFixed(2)}%` : m.contains === 'time' ? fmtTime(value) : String(Number(value.toPrecision(6)));
-        lines.push(`    ${ok ? '✓' : '✗'} '${expr}' ${stat}=${shown}`);
+        const shown = value === undefined ? '' : m.type === 'rate' ? `${(100 * value).toFixed(2)}%` : m.contains === 'time' ? productionTime(value, timeScale) : String(Number(value.toPrecision(6)));
+        lines.push(`    ${ok ? '✓' : '✗'} '${m.contains === 'time' ? thresholdInProduction(name, expr, timeScale) : expr}' ${stat}=${shown}`);
       }
     }
     lines.push('');
@@ -39,7 +45,7 @@ export function textSummary(data: SummaryData, title: string): string {
   lines.push('  METRICS\n');
   const names = Object.keys(data.metrics).sort();
   const width = Math.max(...names.map((n) => n.length)) + 3;
-  for (const name of names) lines.push(`    ${(name + ' ').padEnd(width, '.')}: ${describe(data.metrics[name]!)}`);
-  lines.push('', `  run ${fmtTime(data.state.testRunDurationMs)}`, '');
+  for (const name of names) lines.push(`    ${(name + ' ').padEnd(width, '.')}: ${describe(data.metrics[name]!, timeScale)}`);
+  lines.push('', `  run ${productionTime(data.state.testRunDurationMs, timeScale)}`, '');
   return lines.join('\n');
 }
