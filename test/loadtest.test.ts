@@ -103,10 +103,13 @@ describe('the four scenarios end to end (embedded engine, mock + gateway, small 
 describe('ratelab loadtest (CLI)', () => {
   it('exits 99 when a threshold fails, after writing its outputs', { timeout: 90_000 }, () => {
     const out = mkdtempSync(join(tmpdir(), 'ratelab-fail-'));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'loadtest', 'steady', '--time-scale', '0.005', '--threshold', 'http_req_duration=p(95)<1', '--out', out], { encoding: 'utf8' });
+    // 1 s in production: no image comes that fast. Run at scale 0.005, it is 5 ms as run.
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'loadtest', 'steady', '--time-scale', '0.005', '--threshold', 'http_req_duration=p(95)<1000', '--out', out], { encoding: 'utf8' });
     expect(r.status).toBe(99);
-    expect(r.stdout).toContain("✗ 'p(95)<1'");
+    expect(r.stdout).toContain("✗ 'p(95)<1.00s'");
     expect(existsSync(join(out, 'report.html'))).toBe(true);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as SummaryData;
+    expect(summary.metrics.http_req_duration!.thresholds).toEqual({ 'p(95)<5': { ok: false } });
   });
 
   it('with k6 on PATH (auto), runs the k6 script against a stack it starts, with the settings in the environment, and passes k6\'s exit code on', { timeout: 60_000 }, () => {
