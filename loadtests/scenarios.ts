@@ -11,6 +11,18 @@
 
 export const SCENARIO_NAMES = ['steady', 'peak', 'ramp', 'recovery'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+/** A built-in scenario, or `custom`: your own rate (or VUs) and duration. */
+export type RunnableScenario = ScenarioName | 'custom';
+
+/** Your own load: an arrival rate (open model, like k6's constant-arrival-rate) or VUs (closed model), for a while. */
+export interface CustomLoad {
+  /** Images per minute at time scale 1. */
+  rate?: number;
+  /** VUs sending one request after another (constant-vus). */
+  vus?: number;
+  /** ms at time scale 1. */
+  durationMs: number;
+}
 
 /** The account tier every command starts or simulates unless told (`--tier`). */
 export const DEFAULT_TIER = 3;
@@ -57,7 +69,7 @@ export interface LoadOptions {
 }
 
 export interface ScenarioPlan {
-  name: ScenarioName;
+  name: RunnableScenario;
   description: string;
   options: LoadOptions;
   /**
@@ -77,6 +89,44 @@ const MINUTE = 60_000;
  * minute of resolution (0.7 × 5 IPM = 3.5 per minute = 35 per ten minutes).
  */
 const PER = 10;
+
+/**
+ * `custom`: `rate` images/min for `durationMs` (or `vus` for that long), both at scale 1 and
+ * run at the scale. Thresholds: what every run must keep (provider 429s under 1 %, every
+ * answer clear); add your own with --threshold.
+ */
+export function customScenario(load: CustomLoad, params: ScenarioParams): ScenarioPlan {
+  const s = params.timeScale;
+  if (!(s > 0)) throw new RangeError(`Expected \`timeScale\` to be a number > 0, got \`${s}\` (${typeof s})`);
+  if ((load.rate === undefined) === (load.vus === undefined)) throw new RangeError(`Expected exactly one of \`--rate\` and \`--vus\`, got ${load.rate === undefined ? 'neither' : 'both'}`);
+  if (!(load.durationMs > 0)) throw new RangeError(`Expected \`--duration\` to be a duration > 0, like 10m, got \`${load.durationMs}\` (number)`);
+  const duration = ms(load.durationMs * s);
+  const thresholds = {
+    ratelab_provider_429: ['rate<0.01'],
+    'checks{check:an image or a clear error}': ['rate>0.99'],
+  };
+  const minutes = (load.durationMs / MINUTE).toFixed(1).replace(/\.0$/, '');
+  if (load.vus !== undefined) {
+    if (!(Number.isInteger(load.vus) && load.vus >= 1)) throw new RangeError(`Expected \`--vus\` to be an integer >= 1, got \`${load.vus}\` (${typeof load.vus})`);
+    return {
+      name: 'custom',
+      description: `${load.vus} VUs, one request after another, for ${minutes} min`,
+      options: { scenarios: { custom: { executor: 'constant-vus', vus: load.vus, duration, gracefulStop: ms(5.5 * MINUTE * s), tags: { scenario_kind: 'custom' } } }, thresholds },
+    };
+  }
+  const rate = load.rate!;
+  if (!(rate > 0)) throw new RangeError(`Expected \`--rate\` to be a number of images per minute > 0, got \`${rate}\` (${typeof rate})`);
+  // As the built-ins: requests may wait 5 minutes in the gateway, so ~4 minutes of arrivals can be in flight.
+  const vus = { preAllocatedVUs: Math.ceil(rate * 4) + 10, maxVUs: Math.ceil(rate * 6.5) + 10 };
+  return {
+    name: 'custom',
+    description: `${rate} images/min for ${minutes} min`,
+    options: {
+      scenarios: { custom: { executor: 'constant-arrival-rate', rate: Math.max(1, Math.round(rate * PER)), timeUnit: ms(PER * MINUTE * s), duration, ...vus, gracefulStop: ms(5.5 * MINUTE * s), tags: { scenario_kind: 'custom' } } },
+      thresholds,
+    },
+  };
+}
 
 export function scenario(name: ScenarioName, params: ScenarioParams): ScenarioPlan {
   const { capacity, timeScale: s } = params;

@@ -137,9 +137,29 @@ describe('ratelab loadtest (CLI)', () => {
     expect((seen.rest as string[])[0]).toMatch(/loadtests\/recovery\.ts$/);
   });
 
+  it('custom: your own rate for your own duration, in production time, through the same pipeline', { timeout: 90_000 }, async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'ratelab-custom-'));
+    // 30 images/min for 5 minutes: 150 arrivals, at 0.01 in 3 s plus the drain.
+    const outcome = await runLoadtest({ scenario: 'custom', custom: { rate: 30, durationMs: 300_000 }, timeScale: 0.01, tier: 3, profile: 'openai', seed: 7, outDir, thresholds: { 'http_req_duration{expected_response:true}': ['p(95)<1'] } });
+    expect(outcome.plan.description).toBe('30 images/min for 5 min');
+    expect(outcome.plan.options.scenarios.custom).toMatchObject({ executor: 'constant-arrival-rate', rate: 300, timeUnit: '6000ms', duration: '3000ms' });
+    const summary = JSON.parse(readFileSync(outcome.files.summary, 'utf8')) as SummaryData;
+    expect(summary.metrics.http_reqs!.values.count! + (summary.metrics.dropped_iterations?.values.count ?? 0)).toBe(150);
+    expect(summary.metrics.checks!.values.rate).toBeGreaterThan(0.99);
+    expect(outcome.thresholdsFailed).toBe(true);
+    // The same load as VUs: a closed model for 1 minute.
+    const vus = await runLoadtest({ scenario: 'custom', custom: { vus: 3, durationMs: 60_000 }, timeScale: 0.01, tier: 3, profile: 'openai', seed: 7, outDir: mkdtempSync(join(tmpdir(), 'ratelab-custom-vus-')) });
+    expect(vus.plan.options.scenarios.custom).toMatchObject({ executor: 'constant-vus', vus: 3, duration: '600ms' });
+    expect(vus.summary.metrics.http_reqs!.values.count).toBeGreaterThan(0);
+    expect(vus.thresholdsFailed).toBe(false);
+  });
+
   it('names the problem for a bad scenario, threshold or target (exit 2)', () => {
     const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'loadtest', ...args], { encoding: 'utf8' });
-    expect(run('peek').stderr).toContain('Expected `<scenario>` to be one of steady, peak, ramp, recovery, got `peek` (string)');
+    expect(run('peek').stderr).toContain('Expected `<scenario>` to be one of steady, peak, ramp, recovery, custom, got `peek` (string). Did you mean `peak`?');
+    expect(run('custom', '--duration', '5m').stderr).toContain('Expected exactly one of `--rate` (images/min) and `--vus` for `custom`, got neither');
+    expect(run('custom', '--rate', '30').stderr).toContain('Expected `--duration` for `custom` (production time, e.g. 10m), got nothing');
+    expect(run('peak', '--vus', '3').stderr).toContain('Expected `--vus` only with the `custom` scenario, got it with `peak`');
     expect(run('peak', '--threshold', 'p95<1').stderr).toContain('Expected `--threshold` to be metric=expression');
     const remote = run('peak', '--target', 'http://10.0.0.1:4020');
     expect(remote.status).toBe(2);

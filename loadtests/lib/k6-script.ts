@@ -7,7 +7,8 @@ import { check } from 'k6';
 import http from 'k6/http';
 import { Counter, Rate, Trend } from 'k6/metrics';
 import { LOADTEST_METRICS as M } from '../../src/metrics/catalogue.ts';
-import { DEFAULT_CAPACITY, DEFAULT_TIME_SCALE, scenario, type ScenarioName } from '../scenarios.ts';
+import { parseGoDuration } from '../../src/core/duration.ts';
+import { customScenario, DEFAULT_CAPACITY, DEFAULT_TIME_SCALE, scenario, type RunnableScenario } from '../scenarios.ts';
 import { CHECKS, classifyAnswer, DEFAULT_LOADTEST_MODEL, errorTypeOf, imageRequestBody } from './answers.ts';
 
 const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:4020').replace(/\/$/, '');
@@ -17,8 +18,18 @@ const TIME_SCALE = Number(__ENV.TIME_SCALE || DEFAULT_TIME_SCALE);
 const CAPACITY = Number(__ENV.CAPACITY || DEFAULT_CAPACITY);
 const MODEL = __ENV.MODEL || DEFAULT_LOADTEST_MODEL;
 
-export function k6Script(name: ScenarioName) {
-  const plan = scenario(name, { capacity: CAPACITY, timeScale: TIME_SCALE });
+/** `custom`'s load from the environment: RATE (images/min) or VUS, and DURATION (a Go duration), at scale 1. */
+function customLoad() {
+  return {
+    ...(__ENV.RATE ? { rate: Number(__ENV.RATE) } : {}),
+    ...(__ENV.VUS ? { vus: Number(__ENV.VUS) } : {}),
+    durationMs: parseGoDuration(__ENV.DURATION || '10m'),
+  };
+}
+
+export function k6Script(name: RunnableScenario) {
+  const at = { capacity: CAPACITY, timeScale: TIME_SCALE };
+  const plan = name === 'custom' ? customScenario(customLoad(), at) : scenario(name, at);
   const provider429 = new Rate(M.provider429.name);
   const refusals = new Rate(M.refusals.name);
   const queueWait = new Trend(M.queueWait.name, true);

@@ -5,13 +5,14 @@ import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { Registry } from 'prom-client';
-import { DEFAULT_TIER, DEFAULT_TIME_SCALE, SCENARIO_NAMES, type ScenarioName } from '../../loadtests/scenarios.ts';
+import { DEFAULT_TIER, DEFAULT_TIME_SCALE, SCENARIO_NAMES, type CustomLoad, type RunnableScenario } from '../../loadtests/scenarios.ts';
 import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
 import { expectationMessage } from '../core/validation.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
 import { textSummary } from '../report/text-summary.ts';
 import { runLoadtest, type LoadtestSettings } from './loadtest-run.ts';
-import { CliError, intOption, isLoopbackUrl, numberOption } from './options.ts';
+import { suggestionText } from '../core/suggest.ts';
+import { CliError, durationOption, intOption, isLoopbackUrl, numberOption } from './options.ts';
 import { progressReporter } from './progress.ts';
 import { scaleThreshold } from '../report/production-time.ts';
 import { startStack, type RunningStack } from './start-stack.ts';
@@ -32,6 +33,22 @@ export interface LoadtestCommandOptions {
   out?: string;
   prometheusPort?: number;
   allowRemote: boolean;
+  /** `custom`: images/min at scale 1, or VUs, for `duration` (ms at scale 1). */
+  rate?: number;
+  vus?: number;
+  duration?: number;
+}
+
+/** `custom`'s load from its flags; the flags are refused for the built-in scenarios, which have their own. */
+function customLoadOf(name: RunnableScenario, o: LoadtestCommandOptions): CustomLoad | undefined {
+  const given = (['rate', 'vus', 'duration'] as const).filter((k) => o[k] !== undefined);
+  if (name !== 'custom') {
+    if (given.length > 0) throw new CliError(`Expected \`--${given[0]}\` only with the \`custom\` scenario, got it with \`${name}\` (its load is fixed: see loadtests/scenarios.ts)`);
+    return undefined;
+  }
+  if ((o.rate === undefined) === (o.vus === undefined)) throw new CliError(`Expected exactly one of \`--rate\` (images/min) and \`--vus\` for \`custom\`, got ${o.rate === undefined ? 'neither' : 'both'}: e.g. ratelab loadtest custom --rate 80 --duration 10m`);
+  if (o.duration === undefined) throw new CliError('Expected `--duration` for `custom` (production time, e.g. 10m), got nothing');
+  return { ...(o.rate !== undefined ? { rate: o.rate } : { vus: o.vus! }), durationMs: o.duration };
 }
 
 /** k6's exit code when a threshold fails. */
@@ -63,7 +80,10 @@ export function loadtestOptions(cmd: Command): Command {
     .option('--threshold <metric=expr>', 'add a threshold, k6 grammar (repeatable), durations in production ms whatever the time scale: "http_req_duration=p(95)<60000"', parseThresholdFlag, [])
     .option('--out <dir>', 'where to write summary.json, timeseries.json and report.html (default results/<scenario>-<time>)')
     .option('--prometheus-port <port>', "serve the engine's live metrics with k6's remote-write names at /metrics", intOption('--prometheus-port', 0, 65535))
-    .option('--allow-remote', 'allow a --target that is not on this machine (you must own it)', false);
+    .option('--allow-remote', 'allow a --target that is not on this machine (you must own it)', false)
+    .option('--rate <images/min>', 'custom: arrivals per minute at scale 1 (open model, as k6 constant-arrival-rate)', numberOption('--rate', 0.01, 1e6))
+    .option('--vus <n>', 'custom: VUs sending one request after another (closed model, as k6 constant-vus)', intOption('--vus', 1, 100_000))
+    .option('--duration <duration>', 'custom: how long, in production time (10m)', durationOption('--duration'));
 }
 
 function checkTarget(o: LoadtestCommandOptions): void {
@@ -86,7 +106,7 @@ function haveK6(): boolean {
  * Runs the k6 script for the scenario with the same settings (k6's exit code is ours),
  * against `--target`, or against a mock and gateway started here for the run.
  */
-async function runWithK6(name: ScenarioName, o: LoadtestCommandOptions, outDir: string): Promise<number> {
+async function runWithK6(name: RunnableScenario, o: LoadtestCommandOptions, outDir: string, custom: CustomLoad | undefined): Promise<number> {
   let stack: RunningStack | undefined;
   let target = o.target;
   let mockUrl = o.mockUrl;
@@ -108,6 +128,7 @@ async function runWithK6(name: ScenarioName, o: LoadtestCommandOptions, outDir: 
       SUMMARY_PATH: join(outDir, 'summary.json'),
       K6_NO_USAGE_REPORT: 'true',
       ...(capacity ? { CAPACITY: String(capacity) } : {}),
+      ...(custom ? { ...(custom.rate !== undefined ? { RATE: String(custom.rate) } : { VUS: String(custom.vus) }), DURATION: `${custom.durationMs}ms` } : {}),
     };
     const child = spawn('k6', ['run', resolve('loadtests', `${name}.ts`)], { env, stdio: 'inherit' });
     return await new Promise<number>((done) => child.once('exit', (code) => done(code ?? 1)));
@@ -117,14 +138,16 @@ async function runWithK6(name: ScenarioName, o: LoadtestCommandOptions, outDir: 
 }
 
 export async function loadtestAction(name: string, o: LoadtestCommandOptions): Promise<number> {
-  if (!(SCENARIO_NAMES as readonly string[]).includes(name)) throw new CliError(expectationMessage('<scenario>', `one of ${SCENARIO_NAMES.join(', ')}`, name));
-  const scenarioName = name as ScenarioName;
+  const runnable: readonly string[] = [...SCENARIO_NAMES, 'custom'];
+  if (!runnable.includes(name)) throw new CliError(`${expectationMessage('<scenario>', `one of ${runnable.join(', ')}`, name)}.${suggestionText(name, runnable, 'scenarios')}`);
+  const scenarioName = name as RunnableScenario;
+  const custom = customLoadOf(scenarioName, o);
   checkTarget(o);
   const outDir = o.out ?? join('results', `${scenarioName}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(outDir, { recursive: true });
   const engine = o.engine === 'auto' ? (haveK6() ? 'k6' : 'embedded') : o.engine;
   if (engine === 'k6' && o.threshold.length > 0) throw new CliError('Expected no `--threshold` with k6 (edit the thresholds in loadtests/scenarios.ts), got some');
-  if (engine === 'k6') return runWithK6(scenarioName, o, outDir);
+  if (engine === 'k6') return runWithK6(scenarioName, o, outDir, custom);
 
   const thresholds: Record<string, string[]> = {};
   for (const flag of o.threshold) {
@@ -144,6 +167,7 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   const progress = progressReporter(scenarioName, o.timeScale);
   const settings: LoadtestSettings = {
     scenario: scenarioName,
+    ...(custom ? { custom } : {}),
     timeScale: o.timeScale,
     capacity: o.capacity,
     target: o.target,
@@ -175,7 +199,7 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
 }
 
 export function registerLoadtestCommand(program: Command): void {
-  loadtestOptions(program.command('loadtest').argument('<scenario>', SCENARIO_NAMES.join(' | ')).description('Run a load test scenario (embedded engine, or k6 when installed) and write summary.json, timeseries.json and report.html')).action(
+  loadtestOptions(program.command('loadtest').argument('<scenario>', `${SCENARIO_NAMES.join(' | ')} | custom (with --rate or --vus, and --duration)`).description('Run a load test scenario (embedded engine, or k6 when installed) and write summary.json, timeseries.json and report.html')).action(
     async (name: string, o: LoadtestCommandOptions) => {
       process.exitCode = await loadtestAction(name, o);
     },

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { CHECKS, DEFAULT_LOADTEST_MODEL } from '../../loadtests/lib/answers.ts';
-import { scenario, type ScenarioName, type ScenarioPlan } from '../../loadtests/scenarios.ts';
+import { customScenario, scenario, type CustomLoad, type RunnableScenario, type ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { realClock } from '../core/clock.ts';
 import { toMs } from '../core/duration.ts';
 import type { GatewayConfig } from '../gateway/config.ts';
@@ -21,7 +21,9 @@ import { trailingWindowMs } from '../report/trailing-window.ts';
 import { runLengthMs } from '../loadgen/plan-length.ts';
 
 export interface LoadtestSettings {
-  scenario: ScenarioName;
+  scenario: RunnableScenario;
+  /** `custom`'s load (required for it). */
+  custom?: CustomLoad;
   timeScale: number;
   /** Images/min the target sustains at scale 1; default: the stack's tier IPM. */
   capacity?: number;
@@ -111,7 +113,8 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     }
     const model = s.model ?? stack?.model ?? DEFAULT_LOADTEST_MODEL;
     if (!capacity) throw new RangeError('Expected `--capacity` (images per minute the target sustains at time scale 1) for this target, got nothing');
-    const plan = scenario(s.scenario, { capacity, timeScale: s.timeScale });
+    const plan =
+      s.scenario === 'custom' ? customScenario(s.custom ?? { durationMs: 0 }, { capacity, timeScale: s.timeScale }) : scenario(s.scenario, { capacity, timeScale: s.timeScale });
     for (const [metric, exprs] of Object.entries(s.thresholds ?? {})) plan.options.thresholds[metric] = [...(plan.options.thresholds[metric] ?? []), ...exprs];
 
     const clock = realClock;
