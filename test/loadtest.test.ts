@@ -23,6 +23,10 @@ describe('the four scenarios end to end (embedded engine, mock + gateway, small 
       // k6's handleSummary fields for what it reports.
       expect(summary.state.testRunDurationMs).toBeGreaterThan(0);
       expect(summary.options.summaryTrendStats).toContain('p(95)');
+      // A verdict in production time, in summary.json and first on the report.
+      const said = (summary.ratelab as unknown as { verdict: string }).verdict;
+      expect(said).toMatch(/^The account \(capacity 50 images\/min\) delivered \d+ of \d+ requested images/);
+      expect(readFileSync(outcome.files.report, 'utf8')).toContain(`<strong>Verdict.</strong> ${said.replace(/'/g, '&#39;')}`);
       // Both checks, by name: an image (a refusal is not one), and an answer a client can act on.
       expect(summary.root_group.checks.map((c) => c.name)).toEqual(['an image', 'an image or a clear error']);
       const [image, clear] = summary.root_group.checks;

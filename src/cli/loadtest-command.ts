@@ -188,6 +188,7 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
     const outcome = await runLoadtest(settings);
     progress.done();
     console.log(textSummary(outcome.summary, `ratelab ${scenarioName} (embedded engine, time scale ${o.timeScale}, capacity ${outcome.capacity} images/min)`, o.timeScale));
+    console.log(`  Verdict: ${String((outcome.summary.ratelab as { verdict?: string } | undefined)?.verdict)}\n`);
     console.log(`  wrote ${outcome.files.summary}, ${outcome.files.timeseries}, ${outcome.files.report}`);
     if (outcome.thresholdsFailed) console.log(`  some thresholds failed: exit ${THRESHOLDS_FAILED_EXIT}`);
     return outcome.thresholdsFailed ? THRESHOLDS_FAILED_EXIT : 0;

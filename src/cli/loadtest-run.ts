@@ -16,6 +16,9 @@ import { htmlReport } from '../report/html-report.ts';
 import { summaryData, type SummaryData } from '../report/k6-summary.ts';
 import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
 import { runFacts } from '../report/run-facts.ts';
+import { arrivalsPerMinute, capacityNeeded, verdict } from '../report/verdict.ts';
+import { loadProfile } from '../../mock-server/profiles/index.ts';
+import { loadTestCapacity, profileTiers } from '../sim/capacity.ts';
 import { timeToRecover, TimeSeries, type SeriesPoint } from '../report/timeseries.ts';
 import { trailingWindowMs } from '../report/trailing-window.ts';
 import { runLengthMs } from '../loadgen/plan-length.ts';
@@ -195,6 +198,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
           }
         : {}),
     };
+    ratelab.verdict = runVerdict(plan, ratelab, run, s, capacity);
     const after = await s.afterRun?.({ run, points, startedAt });
     if (after) ratelab[after.key] = after.data;
     const summary = summaryData(run, { ratelab });
@@ -208,6 +212,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
         title: `ratelab ${plan.name}`,
         subtitle: `${plan.description} · capacity ${capacity} images/min · time scale ${s.timeScale} · ${new Date().toISOString()}`,
         summary,
+        verdict: String(ratelab.verdict),
         runs: [{ name: plan.name, points }],
         windowS: windowMs / 1000,
         facts: [...headlineFacts(summary, ratelab), ...(after?.facts ?? [])],
@@ -218,6 +223,27 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
   } finally {
     await stack?.close();
   }
+}
+
+/** The verdict of a run: its figures in production time, and the capacity (and tier) its load needs to go unrefused. */
+function runVerdict(plan: ScenarioPlan, r: Record<string, unknown>, run: RunResult, s: LoadtestSettings, capacity: number): string {
+  const p95 = run.metrics.get('http_req_duration{status:200}')?.trend;
+  const arrivals = arrivalsPerMinute(plan.options, s.timeScale);
+  const maxWaitMs = toMs(s.gatewayConfig?.limiter.queue.maxWait ?? 300_000);
+  const imagesPerMinute = arrivals ? capacityNeeded(arrivals, maxWaitMs) : undefined;
+  const profile = s.target ? undefined : loadProfile(s.profile);
+  const safety = s.gatewayConfig?.limiter.budgets.safety ?? 0.9;
+  const tier = imagesPerMinute !== undefined && profile ? profileTiers(profile, true).find((t) => (loadTestCapacity(profile, t)?.imagesPerMinute ?? 0) * safety >= imagesPerMinute) : undefined;
+  return verdict({
+    capacity,
+    requests: Number(r.requests),
+    images: Number(r.images),
+    goodput: Number(r.goodputImagesPerMinute),
+    refusalRate: Number(r.gatewayRefusalRate),
+    provider429Rate: Number(r.provider429Rate),
+    p95Ms: p95 && p95.count > 0 ? p95.percentile(95) / s.timeScale : undefined,
+    ...(imagesPerMinute !== undefined ? { needed: { imagesPerMinute, safety, tier } } : {}),
+  });
 }
 
 export function headlineFacts(summary: SummaryData, r: Record<string, unknown>): [string, string][] {

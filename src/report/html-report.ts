@@ -11,6 +11,8 @@ const UPLOT_CSS = readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf
 export interface ReportInput {
   title: string;
   subtitle: string;
+  /** The run in one paragraph, first thing on the page. */
+  verdict?: string;
   summary: SummaryData;
   /** One series per run (a single run, or one per strategy in `ratelab compare`). */
   runs: { name: string; points: SeriesPoint[] }[];
@@ -56,8 +58,10 @@ table{border-collapse:collapse;margin:8px 0 20px}th,td{padding:4px 10px;border-b
 tr.fail td{color:#b3261e;font-weight:600}tr.ok td:first-child{color:#1e7b34}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:16px}
 .chart h2{font-size:15px;margin:8px 0}
+.verdict{font-size:16px;background:#f4f6fa;border-left:4px solid #3366cc;padding:10px 14px;margin:12px 0 16px}
 </style></head><body>
 <h1>${escape(input.title)}</h1><p class="sub">${escape(input.subtitle)}</p>
+${input.verdict ? `<p class="verdict" id="verdict"><strong>Verdict.</strong> ${escape(input.verdict)}</p>` : ''}
 ${input.windowS ? `<p class="sub">Charts: rates and percentiles over the trailing ${Number(input.windowS.toPrecision(3))} s at each point (timeseries.json also keeps each interval's own).</p>` : ''}
 <table>${facts}</table>
 <h2>Thresholds</h2>

@@ -1,0 +1,88 @@
+import type { LoadOptions } from '../../loadtests/scenarios.ts';
+import { toMs } from '../core/duration.ts';
+import { readable } from './production-time.ts';
+
+/** Arrivals per minute at each production second of an arrival-rate plan (undefined: a VU plan, whose arrivals follow its answers). */
+export function arrivalsPerMinute(options: LoadOptions, timeScale: number): number[] | undefined {
+  const perSecond: number[] = [];
+  const add = (second: number, perMin: number) => (perSecond[second] = (perSecond[second] ?? 0) + perMin);
+  for (const c of Object.values(options.scenarios)) {
+    if (c.executor !== 'constant-arrival-rate' && c.executor !== 'ramping-arrival-rate') {
+      if (c.executor === 'shared-iterations' || c.executor === 'per-vu-iterations') continue; // an injector, not load
+      return undefined;
+    }
+    // Rates are per timeUnit as run; in production, per timeUnit ÷ scale.
+    const unitMin = toMs(c.timeUnit ?? '1s') / timeScale / 60_000;
+    const start = Math.round((c.startTime ? toMs(c.startTime) : 0) / timeScale / 1000);
+    if (c.executor === 'constant-arrival-rate') {
+      const seconds = Math.round(toMs(c.duration) / timeScale / 1000);
+      for (let t = 0; t < seconds; t++) add(start + t, c.rate / unitMin);
+      continue;
+    }
+    let at = start;
+    let from = c.startRate ?? 0;
+    for (const stage of c.stages) {
+      const seconds = Math.round(toMs(stage.duration) / timeScale / 1000);
+      for (let t = 0; t < seconds; t++) add(at + t, (from + ((stage.target - from) * (t + 0.5)) / seconds) / unitMin);
+      at += seconds;
+      from = stage.target;
+    }
+  }
+  return Array.from(perSecond, (x) => x ?? 0);
+}
+
+/**
+ * The least capacity (images/min) at which no arrival of this plan would wait longer than
+ * `maxWaitMs` in a fluid queue (arrivals and service as smooth flows): what the account
+ * needs to serve the load without refusals.
+ */
+export function capacityNeeded(arrivals: number[], maxWaitMs: number): number {
+  const fits = (c: number): boolean => {
+    let backlog = 0;
+    for (const a of arrivals) {
+      backlog = Math.max(0, backlog + (a - c) / 60);
+      if ((backlog / c) * 60_000 > maxWaitMs) return false;
+    }
+    return true;
+  };
+  let lo = 0;
+  let hi = Math.max(...arrivals, 1);
+  for (let i = 0; i < 40; i++) {
+    const mid = (lo + hi) / 2;
+    if (fits(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+export interface VerdictFacts {
+  capacity: number;
+  requests: number;
+  images: number;
+  goodput: number;
+  refusalRate: number;
+  provider429Rate: number;
+  /** P95 of images, production ms. */
+  p95Ms: number | undefined;
+  /**
+   * Throughput needed to serve the load without refusals; the account limit that gives it at
+   * the limiter's `safety` share; and the smallest tier with that limit.
+   */
+  needed?: { imagesPerMinute: number; safety: number; tier: number | undefined };
+}
+
+/** The run in one paragraph, in production time: what was delivered, what was refused, and what serving it would take. */
+export function verdict(f: VerdictFacts): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const parts = [
+    `The account (capacity ${f.capacity} images/min) delivered ${f.images} of ${f.requests} requested images (${f.goodput.toFixed(1)} images/min)${f.p95Ms === undefined ? '' : `, P95 ${readable(f.p95Ms)} per image`}.`,
+    f.refusalRate > 0 ? `${pct(f.refusalRate)} of requests (${Math.round(f.refusalRate * f.requests)}) were refused by the gateway: they could not start within its queue's wait.` : 'The gateway refused nothing.',
+    f.provider429Rate > 0 ? `${pct(f.provider429Rate)} got a provider 429.` : 'No provider 429 reached a client.',
+  ];
+  if (f.needed && f.refusalRate > 0) {
+    const tier = f.needed.tier === undefined ? 'more than any tier of this profile: add upstreams' : `tier ${f.needed.tier} or higher`;
+    const limit = Math.ceil(f.needed.imagesPerMinute / f.needed.safety);
+    parts.push(`To serve this load with no refusal you need about ${Math.ceil(f.needed.imagesPerMinute)} images/min delivered: an account limit of ${limit} at the limiter's safety ${f.needed.safety} (${tier}).`);
+  }
+  return parts.join(' ');
+}
