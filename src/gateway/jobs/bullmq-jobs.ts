@@ -76,7 +76,7 @@ export class BullmqJobs implements JobBackend {
       maxStalledCount: 10,
     });
     this.worker.on('error', () => undefined);
-    this.worker.on('completed', (job) => void this.publish(job.id!, { type: 'succeeded', at: job.finishedOn ?? Date.now(), attempt: job.data.attempts, status: 200 }));
+    this.worker.on('completed', (job) => void this.publish(job.id!, { type: 'succeeded', at: job.finishedOn ?? Date.now(), attempt: this.dataOf(job).attempts, status: 200 }));
     this.worker.on('failed', (job, err) => {
       if (job) void this.onFailed(job, err);
     });
@@ -218,9 +218,19 @@ export class BullmqJobs implements JobBackend {
     for (const c of [this.sub, this.pub, this.conn]) c.disconnect();
   }
 
+  /**
+   * A job's data, with what a gateway before jobs.maxWait did not store filled in (its jobs
+   * may still be in Redis after an upgrade): no attempts counted, today's limits.
+   */
+  private dataOf(job: Job<JobData>): JobData {
+    const d = job.data;
+    if (d.attempts !== undefined && d.maxAttempts !== undefined && d.deadline !== undefined) return d;
+    return { ...d, attempts: d.attempts ?? 0, maxAttempts: d.maxAttempts ?? this.config.maxAttempts, deadline: d.deadline ?? job.timestamp + this.config.maxWait * this.timeScale };
+  }
+
   private async process(job: Job<JobData>, token: string | undefined): Promise<unknown> {
     const id = job.id!;
-    const data = job.data;
+    const data = this.dataOf(job);
     const controller = new AbortController();
     this.active.set(id, controller);
     try {
@@ -271,11 +281,11 @@ export class BullmqJobs implements JobBackend {
 
   private async onFailed(job: Job<JobData>, err: Error): Promise<void> {
     const id = job.id!;
-    if (err.message === CANCELLED) return this.publish(id, { type: 'cancelled', at: Date.now(), attempt: job.data.attempts || undefined });
+    if (err.message === CANCELLED) return this.publish(id, { type: 'cancelled', at: Date.now(), attempt: this.dataOf(job).attempts || undefined });
     const failure = parseFailure(err.message);
     // Same id in the dead queue: a second replica reporting the same failure adds nothing.
     if (failure?.dead) await this.dead.add('dead', { ...job.data, failure }, { jobId: id }).catch(() => undefined);
-    await this.publish(id, { type: 'failed', at: job.finishedOn ?? Date.now(), attempt: job.data.attempts || undefined, status: failure?.status, error: failure?.error });
+    await this.publish(id, { type: 'failed', at: job.finishedOn ?? Date.now(), attempt: this.dataOf(job).attempts || undefined, status: failure?.status, error: failure?.error });
   }
 
   private onMessage(channel: string, message: string): void {
@@ -312,7 +322,7 @@ export class BullmqJobs implements JobBackend {
 
   private terminalEvent(job: Job<JobData>, status: JobStatus): JobEvent {
     const at = job.finishedOn ?? Date.now();
-    const attempt = job.data.attempts || undefined;
+    const attempt = this.dataOf(job).attempts || undefined;
     if (status === 'succeeded') return { type: 'succeeded', at, attempt, status: 200 };
     if (status === 'cancelled') return { type: 'cancelled', at, attempt };
     const failure = parseFailure(job.failedReason);
@@ -328,12 +338,12 @@ export class BullmqJobs implements JobBackend {
       created_at: Math.floor(job.timestamp / 1000),
       client: job.data.client.name,
       priority: job.data.client.priority,
-      attempts: job.data.attempts,
-      max_attempts: job.data.maxAttempts,
+      attempts: this.dataOf(job).attempts,
+      max_attempts: this.dataOf(job).maxAttempts,
       ...(status === 'succeeded' ? { result: job.returnvalue } : {}),
       ...(failure ? { error: failure.error } : {}),
       dead_letter: dead !== undefined,
-      deadline_at: Math.floor(job.data.deadline / 1000),
+      deadline_at: Math.floor(this.dataOf(job).deadline / 1000),
     };
   }
 
