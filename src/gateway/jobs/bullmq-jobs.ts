@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import type { OpenAIErrorBody } from '../../openai/errors.ts';
 import { PRIORITIES } from '../../limiter/limiter.ts';
 import type { JobsConfig } from '../config.ts';
-import { jobDeadlineError, runOutcome } from './outcome.ts';
+import { jobDeadlineError, nextRunDelay, runOutcome } from './outcome.ts';
 import { TERMINAL, type Durability, type JobBackend, type JobEvent, type JobInput, type JobListener, type JobObserver, type JobRunner, type JobStatus, type JobView } from './types.ts';
 
 /** How a job failed; `dead`: after its last attempt or past its deadline, so it goes to the dead-letter queue. */
@@ -254,8 +254,7 @@ export class BullmqJobs implements JobBackend {
         await job.updateData({ ...data, attempts });
         throw new UnrecoverableError(JSON.stringify({ status: outcome.status, error: outcome.error, dead: true } satisfies Failure));
       }
-      const backoff = this.config.backoff * this.timeScale;
-      const delay = outcome.kind === 'retry' ? Math.max(outcome.delayMs ?? 0, backoff * 2 ** (attempt - 1)) : (outcome.delayMs ?? backoff);
+      const delay = nextRunDelay(outcome, attempt, this.config.backoff * this.timeScale);
       if (now + delay > data.deadline) {
         await job.updateData({ ...data, attempts });
         throw new UnrecoverableError(JSON.stringify({ status: 504, error: jobDeadlineError(outcome.error), dead: true } satisfies Failure));

@@ -5,7 +5,7 @@ import { PRIORITIES } from '../../limiter/limiter.ts';
 import { PriorityQueue, type QueueEntry } from '../../limiter/priority-queue.ts';
 import type { OpenAIErrorBody } from '../../openai/errors.ts';
 import type { JobsConfig } from '../config.ts';
-import { jobDeadlineError, runOutcome } from './outcome.ts';
+import { jobDeadlineError, nextRunDelay, runOutcome } from './outcome.ts';
 import { TERMINAL, type JobBackend, type JobEvent, type JobInput, type JobListener, type JobObserver, type JobRunner, type JobView } from './types.ts';
 
 interface Record extends QueueEntry {
@@ -203,7 +203,6 @@ export class MemoryJobs implements JobBackend {
         return this.end(r, 'failed', { type: 'failed', at, attempt, status: outcome.status, error: outcome.error }, outcome.error);
       }
       if (this.closing) return this.fail(r, SHUTDOWN, 503);
-      let delay: number;
       if (outcome.kind === 'retry') {
         r.view.attempts = attempt;
         if (attempt >= this.config.maxAttempts) {
@@ -211,10 +210,8 @@ export class MemoryJobs implements JobBackend {
           this.dead.add(r.view.id);
           return this.end(r, 'failed', { type: 'failed', at, attempt, status: outcome.status, error: outcome.error }, outcome.error);
         }
-        delay = Math.max(outcome.delayMs ?? 0, this.config.backoff * this.timeScale * 2 ** (attempt - 1));
-      } else {
-        delay = outcome.delayMs ?? this.config.backoff * this.timeScale;
       }
+      const delay = nextRunDelay(outcome, attempt, this.config.backoff * this.timeScale);
       r.view.error = outcome.error;
       if (at + delay > r.deadline) return this.fail(r, jobDeadlineError(outcome.error), 504, true);
       r.view.status = 'queued';

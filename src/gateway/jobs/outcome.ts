@@ -27,6 +27,16 @@ export function jobDeadlineError(last: OpenAIErrorBody | undefined): OpenAIError
   };
 }
 
+/**
+ * How long a job waits before its next run: after a provider failure (its `attempt`-th), the
+ * longer of the provider's retry-after and the doubling `backoffMs`; after a refusal, its
+ * retry-after, else `backoffMs`. The same in memory and on Redis.
+ */
+export function nextRunDelay(outcome: { kind: 'defer' | 'retry'; delayMs: number | undefined }, attempt: number, backoffMs: number): number {
+  if (outcome.kind === 'retry') return Math.max(outcome.delayMs ?? 0, backoffMs * 2 ** (attempt - 1));
+  return outcome.delayMs ?? backoffMs;
+}
+
 /** Gateway refusals that pass with time. `never_fits` (too big for any budget) and `cancelled` do not. */
 const DEFERRED_CODES = new Set(['queue_full', 'deadline_exceeded', 'deadline_unmeetable', 'circuit_open', 'budget_exhausted', 'spend_high_only', 'shutdown']);
 
