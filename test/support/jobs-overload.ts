@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import PQueue from 'p-queue';
 import { startMockServer } from '../../mock-server/http-server.ts';
 import type { JobView } from '../../src/gateway/jobs/types.ts';
 import { GatewayProcess } from './gateway-process.ts';
@@ -120,13 +121,8 @@ async function events(baseURL: string, key: string, id: string): Promise<JobsOve
     .map((l) => JSON.parse(l.slice(6)) as JobsOverloadRun['jobs'][number]['story'][number]);
 }
 
+/** `fn` over `items`, at most `limit` at once, results in order. */
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
-    }),
-  );
-  return out;
+  const queue = new PQueue({ concurrency: limit });
+  return Promise.all(items.map((item) => queue.add(() => fn(item))));
 }
