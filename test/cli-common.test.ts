@@ -18,6 +18,7 @@ describe('ratelab CLI, across commands', () => {
     [['loadtest', 'peak', '--tier', '9'], 'Expected `--tier` to be a tier with access to gpt-image-1.5 in profile `openai` (1, 2, 3, 4, 5), got `9` (number). Try --tier 5.'],
     [['loadtest', 'peak', '--tier', '0'], 'Expected `--tier` to be a tier with access to gpt-image-1.5 in profile `openai` (1, 2, 3, 4, 5), got `0` (number). Try --tier 1.'],
     [['sim', '--tier', '7'], 'Expected `--tier` to be a tier with access to gpt-image-1.5 in profile `openai` (1, 2, 3, 4, 5), got `7` (number). Try --tier 5.'],
+    [['compare', 'peak', '--rate', '3'], 'Expected no `--rate` for compare (it runs the built-in scenarios; use loadtest custom for your own load), got one'],
     [['loadtest', 'peak', '--threshold', 'http_req_duraton=p(95)<500'], 'Expected `http_req_duraton` to name a known metric, got `http_req_duraton` (string). Did you mean `http_req_duration`?'],
   ])('refuses %j with a message naming what it knows (exit 2)', (args, message) => {
     const result = run(args);

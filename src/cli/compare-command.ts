@@ -117,9 +117,14 @@ export function registerCompareCommand(program: Command): void {
     async (name: string, o: LoadtestCommandOptions) => {
       if (!(SCENARIO_NAMES as readonly string[]).includes(name)) throw new CliError(expectationMessage('<scenario>', `one of ${SCENARIO_NAMES.join(', ')}`, name));
       if (o.target) throw new CliError('Expected no `--target` for compare (it starts a fresh mock and gateway per strategy), got one');
+      const custom = (['rate', 'vus', 'duration'] as const).find((k) => o[k] !== undefined);
+      if (custom) throw new CliError(`Expected no \`--${custom}\` for compare (it runs the built-in scenarios; use loadtest custom for your own load), got one`);
       const outDir = o.out ?? join('results', `compare-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
       const { rows } = await runCompare(name as ScenarioName, { timeScale: o.timeScale, capacity: o.capacity, tier: o.tier, profile: o.profile, seed: o.seed, apiKey: o.apiKey }, outDir);
-      console.log(`\n${compareTable(rows)}\n\n  wrote ${join(outDir, 'compare.json')}, ${join(outDir, 'report.html')}`);
+      // The SDK's own retry backoff (0.5–8 s) runs on the wall clock: at a small scale it is more patient than in production.
+      const sdkNote =
+        o.timeScale === 1 ? '' : `\n\n  none = the openai SDK's default retries, whose backoff (0.5–8 s) is not time-scaled: at scale ${o.timeScale} it waits ${Number((1 / o.timeScale).toPrecision(3))}× longer, relative to the run, than it would in production.`;
+      console.log(`\n${compareTable(rows)}${sdkNote}\n\n  wrote ${join(outDir, 'compare.json')}, ${join(outDir, 'report.html')}`);
     },
   );
 }
