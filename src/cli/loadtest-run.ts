@@ -17,6 +17,7 @@ import { summaryData, type SummaryData } from '../report/k6-summary.ts';
 import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
 import { runFacts } from '../report/run-facts.ts';
 import { arrivalsPerMinute, capacityNeeded, verdict } from '../report/verdict.ts';
+import { productionTime } from '../report/production-time.ts';
 import { loadProfile } from '../../mock-server/profiles/index.ts';
 import { loadTestCapacity, profileTiers } from '../sim/capacity.ts';
 import { timeToRecover, TimeSeries, type SeriesPoint } from '../report/timeseries.ts';
@@ -250,7 +251,8 @@ export function headlineFacts(summary: SummaryData, r: Record<string, unknown>):
   const m = summary.metrics;
   const p = (name: string, stat: string) => m[name]?.values[stat];
   const pct = (x: unknown) => `${(100 * Number(x ?? 0)).toFixed(2)} %`;
-  const msv = (x: number | undefined) => (x === undefined ? 'n/a' : `${Math.round(x)} ms`);
+  // Production time, the scaled time beside it, as everywhere a person reads.
+  const msv = (x: number | undefined) => (x === undefined ? 'n/a' : productionTime(x, Number(r.timeScale ?? 1)));
   return [
     ['requests', String(r.requests)],
     ['goodput (images/min at scale 1)', Number(r.goodputImagesPerMinute).toFixed(1)],

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { SummaryData } from './k6-summary.ts';
+import { productionTime, thresholdInProduction, thresholdStat } from './production-time.ts';
 import type { SeriesPoint } from './timeseries.ts';
 
 const require = createRequire(import.meta.url);
@@ -28,13 +29,16 @@ export interface ReportInput {
 
 const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+/** The thresholds as the console shows them: durations in production time, the scaled value beside. */
 function thresholdRows(summary: SummaryData): string {
+  const timeScale = Number((summary.ratelab as { timeScale?: number } | undefined)?.timeScale ?? 1);
   const rows: string[] = [];
   for (const [name, m] of Object.entries(summary.metrics)) {
     for (const [expr, { ok }] of Object.entries(m.thresholds ?? {})) {
-      const stat = expr.match(/^\s*([a-z]+(?:\([\d.]+\))?)/)?.[1] ?? '';
-      const actual = m.values[stat] ?? m.values.rate ?? m.values.count;
-      rows.push(`<tr class="${ok ? 'ok' : 'fail'}"><td>${ok ? '✓' : '✗'}</td><td>${escape(name)}</td><td><code>${escape(expr)}</code></td><td>${actual === undefined ? '' : Number(actual.toPrecision(4))}</td></tr>`);
+      const actual = m.values[thresholdStat(expr)] ?? m.values.rate ?? m.values.count;
+      const time = m.contains === 'time';
+      const shown = actual === undefined ? '' : time ? productionTime(actual, timeScale) : m.type === 'rate' ? `${(100 * actual).toFixed(2)} %` : String(Number(actual.toPrecision(4)));
+      rows.push(`<tr class="${ok ? 'ok' : 'fail'}"><td>${ok ? '✓' : '✗'}</td><td>${escape(name)}</td><td><code>${escape(time ? thresholdInProduction(name, expr, timeScale) : expr)}</code></td><td>${escape(shown)}</td></tr>`);
     }
   }
   return rows.join('\n');

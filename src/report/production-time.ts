@@ -24,6 +24,9 @@ export function readable(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : ms >= 1 ? `${ms.toFixed(2)}ms` : `${(ms * 1000).toFixed(2)}µs`;
 }
 
+/** The statistic a threshold expression tests: `p(95)` of `p(95)<7200`. */
+export const thresholdStat = (expr: string): string => /^\s*([a-z]+(?:\([\d.]+\))?)/.exec(expr)?.[1] ?? '';
+
 /** A threshold as run, read in production time: `p(95)<7200` at scale 0.02 reads `p(95)<6m`. */
 export function thresholdInProduction(metric: string, expr: string, timeScale: number): string {
   if (!isTimeMetric(metric)) return expr;
