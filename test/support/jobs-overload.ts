@@ -34,8 +34,11 @@ export async function jobsOverload(opts: {
   rate: number;
   minutes: number;
   redisUrl?: string;
-  /** The provider down from `atMinute` for `minutes`, with the gateway's breaker set by `circuit`. */
-  outage?: { atMinute: number; minutes: number; circuit?: Record<string, number> };
+  /**
+   * The provider down from `atMinute` for at least `minutes` and until it has sent `answers`
+   * outage answers, with the gateway's breaker set by `circuit`.
+   */
+  outage?: { atMinute: number; minutes: number; answers: number; circuit?: Record<string, number> };
   maxWallMs: number;
 }): Promise<JobsOverloadRun> {
   const mock = await startMockServer({ profile: 'openai', timeScale: opts.timeScale, seed: 21 });
@@ -58,21 +61,19 @@ export async function jobsOverload(opts: {
     const intervalMs = (opts.minutes * minuteMs) / total;
     const outage = opts.outage;
     const outageAt = outage ? started + outage.atMinute * minuteMs : Infinity;
-    let outageInjected = false;
+    let outageOver: Promise<void> | undefined;
     const submitted: Promise<{ id: string; client: 'web' | 'batch'; submittedAt: number }>[] = [];
     for (let i = 0; i < total; i++) {
       const due = started + i * intervalMs;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      if (!outageInjected && Date.now() >= outageAt) {
-        outageInjected = true;
-        await injectOutage(mock.url, outage!.minutes);
-      }
+      if (!outageOver && Date.now() >= outageAt) outageOver = outageFor(mock.url, outage!.minutes * minuteMs, outage!.answers);
       const client = i % 20 === 0 ? CLIENTS[0]! : CLIENTS[1]!;
       submitted.push(submit(gateway.baseURL, client.key, `job ${i}`).then((id) => ({ id, client: client.name as 'web' | 'batch', submittedAt: Date.now() })));
     }
-    if (outage && !outageInjected) await injectOutage(mock.url, outage.minutes);
+    if (outage && !outageOver) outageOver = outageFor(mock.url, outage.minutes * minuteMs, outage.answers);
     const ids = await Promise.all(submitted);
+    await outageOver;
     const keyOf = (client: 'web' | 'batch') => CLIENTS.find((c) => c.name === client)!.key;
     let views: JobView[] = [];
     while (Date.now() - started < opts.maxWallMs) {
@@ -83,11 +84,10 @@ export async function jobsOverload(opts: {
     const wallMs = Date.now() - started;
     const stories = await mapLimit(ids, 16, (j) => events(gateway.baseURL, keyOf(j.client), j.id));
     const deadLetters = await Promise.all(CLIENTS.map(async (c) => ((await (await fetch(`${gateway.baseURL}/jobs/dead-letter`, { headers: { authorization: `Bearer ${c.key}` } })).json()) as { data: unknown[] }).data));
-    const stats = (await (await fetch(`${mock.url}/__admin/stats`)).json()) as { byStatus?: Record<string, number> };
     return {
       jobs: ids.map((j, i) => ({ ...j, view: views[i]!, story: stories[i]! })),
       deadLetters: deadLetters.flat(),
-      outageAnswers: stats.byStatus?.['503'] ?? 0,
+      outageAnswers: await outageAnswers(mock.url),
       wallMs,
     };
   } finally {
@@ -97,9 +97,24 @@ export async function jobsOverload(opts: {
   }
 }
 
-async function injectOutage(mockUrl: string, minutes: number): Promise<void> {
-  const res = await fetch(`${mockUrl}/__admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'outage', duration: `${minutes}m` }) });
+/** Puts the mock down until `ms` have passed and it has sent `answers` outage answers (or 30 s of wall time). */
+async function outageFor(mockUrl: string, ms: number, answers: number): Promise<void> {
+  const started = Date.now();
+  const res = await fetch(`${mockUrl}/__admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'outage' }) });
   if (res.status !== 201) throw new Error(`outage not injected: ${res.status} ${await res.text()}`);
+  const { faults } = (await res.json()) as { faults: { id: string }[] };
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (Date.now() - started < ms) continue;
+    if ((await outageAnswers(mockUrl)) >= answers || Date.now() - started > 30_000) break;
+  }
+  const removed = await fetch(`${mockUrl}/__admin/faults/${faults[0]!.id}`, { method: 'DELETE' });
+  if (removed.status !== 200) throw new Error(`outage not removed: ${removed.status} ${await removed.text()}`);
+}
+
+async function outageAnswers(mockUrl: string): Promise<number> {
+  const stats = (await (await fetch(`${mockUrl}/__admin/stats`)).json()) as { byStatus?: Record<string, number> };
+  return stats.byStatus?.['503'] ?? 0;
 }
 
 async function submit(baseURL: string, key: string, prompt: string): Promise<string> {
