@@ -27,6 +27,8 @@ export interface AnswerFacts {
   status: number;
   /** `error.type` of an error body, if any. */
   errorType: string | undefined;
+  /** `error.code` of an error body, if any: a gateway refusal's reason (`deadline_unmeetable`, `queue_full`, ...). */
+  errorCode?: string | undefined;
   /** `x-ratelab-upstream-status`: the provider's status on the last attempt. */
   upstreamStatus: number | undefined;
 }
@@ -37,6 +39,8 @@ export interface AnswerClass {
   provider429: boolean;
   /** The gateway refused: queue full, deadline, circuit open, budget, shutdown. */
   refusal: boolean;
+  /** Why the gateway refused (its `error.code`), when it did. */
+  reason: string | undefined;
   /** Any terminal answer a client can act on: an image, or an error in OpenAI's shape. */
   clear: boolean;
 }
@@ -45,16 +49,18 @@ export function classifyAnswer(a: AnswerFacts): AnswerClass {
   const ok = a.status === 200;
   const refusal = !ok && a.errorType === GATEWAY_ERROR_TYPE;
   const provider429 = a.status === 429 && !refusal;
-  return { ok, provider429, refusal, clear: ok || a.errorType !== undefined };
+  return { ok, provider429, refusal, reason: refusal ? (a.errorCode ?? 'unknown') : undefined, clear: ok || a.errorType !== undefined };
 }
 
-/** Reads `error.type` from a JSON error body without throwing. */
-export function errorTypeOf(body: string | null | undefined): string | undefined {
-  if (!body) return undefined;
+/** Reads `error.type` and `error.code` from a JSON error body without throwing. */
+export function errorOf(body: string | null | undefined): { errorType: string | undefined; errorCode: string | undefined } {
+  const none = { errorType: undefined, errorCode: undefined };
+  if (!body) return none;
   try {
-    const parsed = JSON.parse(body) as { error?: { type?: unknown } };
-    return typeof parsed.error?.type === 'string' ? parsed.error.type : undefined;
+    const parsed = JSON.parse(body) as { error?: { type?: unknown; code?: unknown } };
+    const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    return { errorType: text(parsed.error?.type), errorCode: text(parsed.error?.code) };
   } catch {
-    return undefined;
+    return none;
   }
 }

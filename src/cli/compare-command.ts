@@ -9,7 +9,8 @@ import { parseGatewayConfig, type GatewayConfig } from '../gateway/config.ts';
 import type { LimiterConfigInput } from '../limiter/config.ts';
 import { sdkIteration } from '../loadgen/sdk-iteration.ts';
 import { htmlReport } from '../report/html-report.ts';
-import { headlineFacts, runLoadtest, type LoadtestOutcome, type LoadtestSettings } from './loadtest-run.ts';
+import { readable } from '../report/production-time.ts';
+import { runLoadtest, type LoadtestOutcome, type LoadtestSettings } from './loadtest-run.ts';
 import { loadtestOptions, type LoadtestCommandOptions } from './loadtest-command.ts';
 import { CliError } from './options.ts';
 import { progressReporter } from './progress.ts';
@@ -67,14 +68,27 @@ export function compareRow(strategy: Strategy, o: LoadtestOutcome): CompareRow {
   };
 }
 
-export function compareTable(rows: CompareRow[]): string {
+/** The side-by-side table's cells, in production time (latencies as run ÷ the time scale). */
+export function compareCells(rows: CompareRow[], timeScale: number): { head: string[]; rows: string[][] } {
   const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${(100 * x).toFixed(2)} %`);
-  const head = '| strategy | images delivered | goodput (img/min @1×) | P50 ms | P95 ms | P99 ms | 429 to clients | 429 at provider (all attempts) | gateway refusals | lost |';
-  const lines = rows.map(
-    (r) =>
-      `| ${r.strategy} | ${r.images} of ${r.requests} (${pct(r.delivered)}) | ${r.goodputImagesPerMinute.toFixed(1)} | ${Math.round(r.p50)} | ${Math.round(r.p95)} | ${Math.round(r.p99)} | ${pct(r.provider429Rate)} | ${pct(r.providerSide429Rate)} | ${pct(r.refusalRate)} | ${r.lost} |`,
-  );
-  return [head, '|---|---|---|---|---|---|---|---|---|---|', ...lines].join('\n');
+  const t = (ms: number) => readable(ms / timeScale);
+  return {
+    head: ['strategy', 'images delivered', 'goodput (images/min)', 'P50', 'P95', 'P99', '429 to clients', '429 at provider (all attempts)', 'gateway refusals', 'lost'],
+    rows: rows.map((r) => [r.strategy, `${r.images} of ${r.requests} (${pct(r.delivered)})`, r.goodputImagesPerMinute.toFixed(1), t(r.p50), t(r.p95), t(r.p99), pct(r.provider429Rate), pct(r.providerSide429Rate), pct(r.refusalRate), String(r.lost)]),
+  };
+}
+
+/** The table as the console prints it (Markdown), with where its times come from. */
+export function compareTable(rows: CompareRow[], timeScale: number): string {
+  const cells = compareCells(rows, timeScale);
+  const line = (c: string[]) => `| ${c.join(' | ')} |`;
+  return [line(cells.head), line(cells.head.map(() => '---')), ...cells.rows.map(line), '', compareTimeNote(timeScale)].join('\n');
+}
+
+/** Under the table: production time, and why the SDK baseline's retries are not (the SDK's backoff runs on the wall clock). */
+export function compareTimeNote(timeScale: number): string {
+  if (timeScale === 1) return 'Times are production time (P50/P95/P99 of images).';
+  return `Times are production time (P50/P95/P99 of images; the runs took ${timeScale}× as long). none = the openai SDK's default retries, whose backoff (0.5–8 s) is not time-scaled: at scale ${timeScale} it waits ${Number((1 / timeScale).toPrecision(3))}× longer, relative to the run, than it would in production.`;
 }
 
 /** The same scenario against each strategy, one after another on fresh stacks. */
@@ -88,7 +102,7 @@ export async function runCompare(name: ScenarioName, base: Omit<LoadtestSettings
       outDir: join(outDir, strategy),
       onTick: progress.tick,
       ...(strategy === 'none'
-        ? { iteration: (metrics, stack) => sdkIteration(metrics, { baseURL: `${stack.mockUrl}/v1`, apiKey: `sk-tier${base.tier}-compare-none`, model: loadProfile(base.profile).defaultModel, clock: realClock, timeoutMs: 600_000 }) }
+        ? { viaGateway: false, iteration: (metrics, stack) => sdkIteration(metrics, { baseURL: `${stack.mockUrl}/v1`, apiKey: `sk-tier${base.tier}-compare-none`, model: loadProfile(base.profile).defaultModel, clock: realClock, timeoutMs: 600_000 }) }
         : { gatewayConfig: GATEWAY[strategy] }),
     });
     progress.done();
@@ -102,11 +116,12 @@ export async function runCompare(name: ScenarioName, base: Omit<LoadtestSettings
     join(outDir, 'report.html'),
     htmlReport({
       title: `ratelab compare ${name}`,
-      subtitle: `${first.plan.description} · strategies ${strategies.join(', ')} · time scale ${base.timeScale}`,
-      summary: outcomes.at(-1)!.outcome.summary,
-      runs: outcomes.map(({ strategy, outcome }) => ({ name: strategy, points: outcome.points })),
+      subtitle: `${first.plan.description} · capacity ${first.capacity} images/min · strategies ${strategies.join(', ')} · time scale ${base.timeScale}`,
+      timeScale: base.timeScale,
+      capacity: first.capacity,
+      table: { ...compareCells(rows, base.timeScale), note: compareTimeNote(base.timeScale) },
+      runs: outcomes.map(({ strategy, outcome }) => ({ name: strategy, points: outcome.points, summary: outcome.summary })),
       windowS: first.windowS,
-      facts: outcomes.flatMap(({ strategy, outcome }) => headlineFacts(outcome.summary, outcome.summary.ratelab!).slice(0, 6).map(([k, v]): [string, string] => [`${strategy}: ${k}`, v])),
     }),
   );
   return { rows, outcomes };
@@ -117,14 +132,11 @@ export function registerCompareCommand(program: Command): void {
     async (name: string, o: LoadtestCommandOptions) => {
       if (!(SCENARIO_NAMES as readonly string[]).includes(name)) throw new CliError(expectationMessage('<scenario>', `one of ${SCENARIO_NAMES.join(', ')}`, name));
       if (o.target) throw new CliError('Expected no `--target` for compare (it starts a fresh mock and gateway per strategy), got one');
-      const custom = (['rate', 'vus', 'duration'] as const).find((k) => o[k] !== undefined);
+      const custom = (['rate', 'vus', 'duration', 'options'] as const).find((k) => o[k] !== undefined);
       if (custom) throw new CliError(`Expected no \`--${custom}\` for compare (it runs the built-in scenarios; use loadtest custom for your own load), got one`);
       const outDir = o.out ?? join('results', `compare-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
       const { rows } = await runCompare(name as ScenarioName, { timeScale: o.timeScale, capacity: o.capacity, tier: o.tier, profile: o.profile, seed: o.seed, apiKey: o.apiKey }, outDir);
-      // The SDK's own retry backoff (0.5–8 s) runs on the wall clock: at a small scale it is more patient than in production.
-      const sdkNote =
-        o.timeScale === 1 ? '' : `\n\n  none = the openai SDK's default retries, whose backoff (0.5–8 s) is not time-scaled: at scale ${o.timeScale} it waits ${Number((1 / o.timeScale).toPrecision(3))}× longer, relative to the run, than it would in production.`;
-      console.log(`\n${compareTable(rows)}${sdkNote}\n\n  wrote ${join(outDir, 'compare.json')}, ${join(outDir, 'report.html')}`);
+      console.log(`\n${compareTable(rows, o.timeScale)}\n\n  wrote ${join(outDir, 'compare.json')}, ${join(outDir, 'report.html')}`);
     },
   );
 }

@@ -15,6 +15,7 @@ import type { Metrics } from '../loadgen/metrics.ts';
 import { htmlReport } from '../report/html-report.ts';
 import { summaryData, type SummaryData } from '../report/k6-summary.ts';
 import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
+import { countRefusalReasons } from '../report/refusal-reasons.ts';
 import { runFacts } from '../report/run-facts.ts';
 import { arrivalsPerMinute, capacityNeeded, verdict } from '../report/verdict.ts';
 import { productionTime } from '../report/production-time.ts';
@@ -57,6 +58,8 @@ export interface LoadtestSettings {
   afterRun?: (r: { run: RunResult; points: SeriesPoint[]; startedAt: number }) => Promise<{ key: string; data: unknown; facts: [string, string][] } | undefined>;
   /** Builds a different iteration (ratelab compare's no-limiter strategy); default: through the target's gateway. */
   iteration?: (metrics: Metrics, stack: { gatewayUrl: string; mockUrl: string | undefined }) => { fn: IterationFn; close: () => Promise<void> };
+  /** Whether `iteration` goes through the gateway (default true): if not, the run has no gateway figures (queue, concurrency, circuit). */
+  viaGateway?: boolean;
 }
 
 export interface Progress {
@@ -123,6 +126,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
 
     const clock = realClock;
     let series: TimeSeries | undefined;
+    let refusalReasons: (() => Record<string, number>) | undefined;
     let closeIteration: (() => Promise<void>) | undefined;
     let metricsRef: Metrics | undefined;
     const maxVUs = Math.max(...Object.values(plan.options.scenarios).map((c) => ('maxVUs' in c ? (c.maxVUs ?? c.preAllocatedVUs) : 'vus' in c ? (c.vus ?? 1) : 1)));
@@ -140,6 +144,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
       iterations: (metrics) => {
         metricsRef = metrics;
         series = new TimeSeries(metrics, clock.now(), windowMs);
+        refusalReasons = countRefusalReasons(metrics);
         if (s.registry) exposeK6Metrics(s.registry, metrics);
         const it = s.iteration
           ? s.iteration(metrics, { gatewayUrl, mockUrl })
@@ -160,7 +165,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     let scraping = false;
     const tick = setInterval(() => {
       const now = clock.now();
-      if (!scraping && gatewayUrl) {
+      if (!scraping && gatewayUrl && s.viaGateway !== false) {
         scraping = true;
         void scrapeGateway(`${gatewayUrl}/metrics`).then((g) => {
           gauges = g;
@@ -168,13 +173,16 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
         });
       }
       series?.sample(now, metricsRef?.get('vus')?.value ?? 0, gauges);
+      progressAt(now);
+    }, tickMs);
+    const progressAt = (now: number): void => {
       const reqs = metricsRef?.get('http_reqs')?.sum ?? 0;
       const failed = metricsRef?.get('http_req_failed')?.passes ?? 0;
       const refusals = metricsRef?.get('ratelab_gateway_refusals')?.passes ?? 0;
       const provider429 = metricsRef?.get('ratelab_provider_429')?.passes ?? 0;
       const inFlight = metricsRef?.get('vus')?.value ?? 0;
       s.onTick?.({ elapsedMs: now - startedAt, totalMs, stage: stageAt(plan, now - startedAt), requests: reqs, errors: failed, refusals, provider429, inFlight });
-    }, tickMs);
+    };
     let run: RunResult;
     try {
       run = await runPromise;
@@ -183,12 +191,14 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
       await closeIteration?.();
     }
     series!.sample(clock.now(), 0, gauges);
+    // The last answers came after the last tick: progress ends on the run's own totals.
+    progressAt(clock.now());
     const points = series!.points;
 
     const outageEnd = plan.outage ? (plan.outage.atMs + plan.outage.durationMs) / 1000 : undefined;
     const recoverS = outageEnd === undefined ? undefined : timeToRecover(points, outageEnd, 0.9, windowMs / 1000);
     const ratelab: Record<string, unknown> = {
-      ...runFacts(run, { plan, engine: 'embedded', timeScale: s.timeScale, capacity, ...(stack ? { provider: stack.mock.model.stats } : {}) }),
+      ...runFacts(run, { plan, engine: 'embedded', timeScale: s.timeScale, capacity, refusalsByReason: refusalReasons?.(), ...(stack ? { provider: stack.mock.model.stats } : {}) }),
       target: gatewayUrl,
       ...(plan.outage
         ? {
@@ -212,11 +222,13 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
       htmlReport({
         title: `ratelab ${plan.name}`,
         subtitle: `${plan.description} · capacity ${capacity} images/min · time scale ${s.timeScale} · ${new Date().toISOString()}`,
-        summary,
         verdict: String(ratelab.verdict),
-        runs: [{ name: plan.name, points }],
+        timeScale: s.timeScale,
+        capacity,
+        runs: [{ name: plan.name, points, summary }],
         windowS: windowMs / 1000,
         facts: [...headlineFacts(summary, ratelab), ...(after?.facts ?? [])],
+        refusals: { requests: Number(ratelab.requests), byReason: ratelab.refusalsByReason as Record<string, number> },
         ...(plan.outage ? { outage: { from: plan.outage.atMs / 1000, to: (plan.outage.atMs + plan.outage.durationMs) / 1000 } } : {}),
       }),
     );
@@ -247,24 +259,27 @@ function runVerdict(plan: ScenarioPlan, r: Record<string, unknown>, run: RunResu
   });
 }
 
-export function headlineFacts(summary: SummaryData, r: Record<string, unknown>): [string, string][] {
+function headlineFacts(summary: SummaryData, r: Record<string, unknown>): [string, string][] {
   const m = summary.metrics;
   const p = (name: string, stat: string) => m[name]?.values[stat];
   const pct = (x: unknown) => `${(100 * Number(x ?? 0)).toFixed(2)} %`;
   // Production time, the scaled time beside it, as everywhere a person reads.
   const msv = (x: number | undefined) => (x === undefined ? 'n/a' : productionTime(x, Number(r.timeScale ?? 1)));
+  const scale = Number(r.timeScale ?? 1);
+  const outage = r.outage as { atS: number; durationS: number; status?: number } | undefined;
   return [
     ['requests', String(r.requests)],
-    ['goodput (images/min at scale 1)', Number(r.goodputImagesPerMinute).toFixed(1)],
+    ['images delivered', `${Number(r.images)} of ${Number(r.requests)} requested (${pct(Number(r.requests) > 0 ? Number(r.images) / Number(r.requests) : 0)})`],
+    ['goodput', `${Number(r.goodputImagesPerMinute).toFixed(1)} images/min`],
     ['P50 / P95 / P99 (images)', `${msv(p('http_req_duration{status:200}', 'med') ?? p('http_req_duration', 'med'))} / ${msv(p('http_req_duration{status:200}', 'p(95)') ?? p('http_req_duration', 'p(95)'))} / ${msv(p('http_req_duration{status:200}', 'p(99)') ?? p('http_req_duration', 'p(99)'))}`],
     ['P95 from the intended start', msv(p('ratelab_req_duration_intended', 'p(95)'))],
     ['provider 429 rate', pct(r.provider429Rate)],
     ['gateway refusal rate', pct(r.gatewayRefusalRate)],
     ['dropped iterations', String(r.droppedIterations)],
     ['lost requests', String(r.lostRequests)],
-    ...(r.outage ? [[`outage (HTTP ${String((r.outage as { status?: number }).status ?? 503)})`, `from ${(r.outage as { atS: number }).atS.toFixed(1)} s for ${(r.outage as { durationS: number }).durationS.toFixed(1)} s`] as [string, string]] : []),
+    ...(outage ? [[`outage (HTTP ${outage.status ?? 503})`, `from ${productionTime(outage.atS * 1000, scale)} for ${productionTime(outage.durationS * 1000, scale)}`] as [string, string]] : []),
     ...(r.timeToRecoverS !== undefined
-      ? [['time to recover after the outage', r.timeToRecoverS === null ? 'did not recover' : `${Number(r.timeToRecoverS).toFixed(2)} s (${Number(r.timeToRecoverAtScale1S).toFixed(0)} s at scale 1)`] as [string, string]]
+      ? [['time to recover after the outage', r.timeToRecoverS === null ? 'did not recover' : productionTime(Number(r.timeToRecoverS) * 1000, scale)] as [string, string]]
       : []),
   ];
 }

@@ -52,7 +52,8 @@ export const TIME_METRICS: ReadonlySet<string> = new Set([
   INTENDED_METRIC,
 ]);
 
-function defineMetrics(metrics: Metrics): void {
+/** k6's built-in metrics and ratelab's, as every run defines them. */
+export function defineMetrics(metrics: Metrics): void {
   for (const [name, type] of Object.entries(K6_BUILTIN_METRICS)) metrics.define(name, type, CONTAINS[name] ?? 'default');
   for (const m of Object.values(LOADTEST_METRICS)) metrics.define(m.name, m.type, 'isTime' in m && m.isTime ? 'time' : 'default');
   metrics.define(INTENDED_METRIC, 'trend', 'time');

@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { CHECKS, classifyAnswer, errorTypeOf, imageRequestBody, isExpectedStatus } from '../../loadtests/lib/answers.ts';
+import { CHECKS, classifyAnswer, errorOf, imageRequestBody, isExpectedStatus } from '../../loadtests/lib/answers.ts';
 import type { Clock } from '../core/clock.ts';
 import { LOADTEST_METRICS as M } from '../metrics/catalogue.ts';
 import { INTENDED_METRIC } from './engine.ts';
@@ -82,9 +82,9 @@ export function recordAnswer(metrics: Metrics, ctx: IterationContext, a: AnswerR
     return v === undefined || Number.isNaN(n) ? undefined : n;
   };
   const upstreamStatus = header('x-ratelab-upstream-status');
-  const answer = classifyAnswer({ status, errorType: status === 200 ? undefined : errorTypeOf(text), upstreamStatus });
+  const answer = classifyAnswer({ status, ...(status === 200 ? { errorType: undefined } : errorOf(text)), upstreamStatus });
   metrics.add(M.provider429.name, answer.provider429 ? 1 : 0, tags);
-  metrics.add(M.refusals.name, answer.refusal ? 1 : 0, tags);
+  metrics.add(M.refusals.name, answer.refusal ? 1 : 0, answer.reason ? { ...tags, reason: answer.reason } : tags);
   const queueMs = header('x-ratelab-queue-ms');
   if (queueMs !== undefined) metrics.add(M.queueWait.name, queueMs, tags);
   const attempts = header('x-ratelab-attempts');

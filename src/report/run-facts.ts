@@ -13,7 +13,7 @@ export interface ProviderCounts {
  * and a simulated one so they compare field by field. Goodput is successful images per
  * minute at scale 1 over the whole run (queued requests drain after the last arrival).
  */
-export function runFacts(run: RunResult, o: { plan: ScenarioPlan; engine: string; timeScale: number; capacity: number; provider?: ProviderCounts }): Record<string, unknown> {
+export function runFacts(run: RunResult, o: { plan: ScenarioPlan; engine: string; timeScale: number; capacity: number; provider?: ProviderCounts; refusalsByReason?: Record<string, number> }): Record<string, unknown> {
   const images = run.metrics.get('http_req_duration{status:200}')?.trend?.count ?? 0;
   const provider429 = o.provider?.byStatus['429'] ?? 0;
   return {
@@ -27,6 +27,7 @@ export function runFacts(run: RunResult, o: { plan: ScenarioPlan; engine: string
     goodputImagesPerMinute: (images / (Math.max(run.durationMs, 1) / 1000)) * 60 * o.timeScale,
     provider429Rate: run.metrics.get('ratelab_provider_429')!.rate,
     gatewayRefusalRate: run.metrics.get('ratelab_gateway_refusals')!.rate,
+    refusalsByReason: o.refusalsByReason ?? {},
     droppedIterations: run.metrics.get('dropped_iterations')!.sum,
     // A request that got no answer at all (status 0); interrupted iterations at the end are not requests sent.
     lostRequests: run.metrics.get('http_reqs{status:0}')?.sum ?? 0,

@@ -10,6 +10,7 @@ import type { LimiterConfigInput } from '../limiter/config.ts';
 import { runLoad, type RunResult } from '../loadgen/engine.ts';
 import { recordAnswer } from '../loadgen/image-iteration.ts';
 import { summaryData, type SummaryData } from '../report/k6-summary.ts';
+import { countRefusalReasons } from '../report/refusal-reasons.ts';
 import { runFacts } from '../report/run-facts.ts';
 import { TimeSeries, type SeriesPoint } from '../report/timeseries.ts';
 import { trailingWindowMs } from '../report/trailing-window.ts';
@@ -61,6 +62,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   const call = (body: Uint8Array) => model.handle({ method: 'POST', path: '/v1/images/generations', headers, body, loopback: true });
 
   let series: TimeSeries | undefined;
+  let refusalReasons: (() => Record<string, number>) | undefined;
   const tickMs = (o.tickS ?? 2) * 1000;
   const windowMs = trailingWindowMs(runLengthMs(plan.options), tickMs);
   const result = runLoad({
@@ -70,6 +72,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     onOffered: (started) => series?.offered(started),
     iterations: (metrics) => {
       series = new TimeSeries(metrics, clock.now(), windowMs);
+      refusalReasons = countRefusalReasons(metrics);
       return {
         default: async (ctx) => {
           const body = ENCODER.encode(imageRequestBody(ctx.vu, ctx.iteration, model.profile.defaultModel));
@@ -124,7 +127,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   limiter?.close();
   model.close();
   const points = series!.points;
-  const summary = summaryData(run, { ratelab: { ...runFacts(run, { plan, engine: 'sim', timeScale: 1, capacity, provider: model.stats }), seed: o.seed } });
+  const summary = summaryData(run, { ratelab: { ...runFacts(run, { plan, engine: 'sim', timeScale: 1, capacity, provider: model.stats, refusalsByReason: refusalReasons?.() }), seed: o.seed } });
   // The sim's summary must not depend on the terminal it ran in.
   summary.state.isStdOutTTY = false;
   summary.state.isStdErrTTY = false;
