@@ -14,14 +14,21 @@ export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 /** A built-in scenario, or `custom`: your own rate (or VUs) and duration. */
 export type RunnableScenario = ScenarioName | 'custom';
 
-/** Your own load: an arrival rate (open model, like k6's constant-arrival-rate) or VUs (closed model), for a while. */
+/**
+ * Your own load: an arrival rate (open model, like k6's constant-arrival-rate) or VUs
+ * (closed model), for a while; or whole k6 options (`--options <file>`), already at the
+ * run's time scale.
+ */
 export interface CustomLoad {
   /** Images per minute at time scale 1. */
   rate?: number;
   /** VUs sending one request after another (constant-vus). */
   vus?: number;
   /** ms at time scale 1. */
-  durationMs: number;
+  durationMs?: number;
+  /** k6 options as run (durations already × the time scale), with a line that says where they came from. */
+  options?: LoadOptions;
+  description?: string;
 }
 
 /** The account tier every command starts or simulates unless told (`--tier`). */
@@ -98,14 +105,16 @@ const PER = 10;
 export function customScenario(load: CustomLoad, params: ScenarioParams): ScenarioPlan {
   const s = params.timeScale;
   if (!(s > 0)) throw new RangeError(`Expected \`timeScale\` to be a number > 0, got \`${s}\` (${typeof s})`);
+  if (load.options) return { name: 'custom', description: load.description ?? 'k6 options', options: load.options };
   if ((load.rate === undefined) === (load.vus === undefined)) throw new RangeError(`Expected exactly one of \`--rate\` and \`--vus\`, got ${load.rate === undefined ? 'neither' : 'both'}`);
-  if (!(load.durationMs > 0)) throw new RangeError(`Expected \`--duration\` to be a duration > 0, like 10m, got \`${load.durationMs}\` (number)`);
-  const duration = ms(load.durationMs * s);
+  const durationMs = load.durationMs ?? 0;
+  if (!(durationMs > 0)) throw new RangeError(`Expected \`--duration\` to be a duration > 0, like 10m, got \`${load.durationMs}\` (${typeof load.durationMs})`);
+  const duration = ms(durationMs * s);
   const thresholds = {
     ratelab_provider_429: ['rate<0.01'],
     'checks{check:an image or a clear error}': ['rate>0.99'],
   };
-  const minutes = (load.durationMs / MINUTE).toFixed(1).replace(/\.0$/, '');
+  const minutes = (durationMs / MINUTE).toFixed(1).replace(/\.0$/, '');
   if (load.vus !== undefined) {
     if (!(Number.isInteger(load.vus) && load.vus >= 1)) throw new RangeError(`Expected \`--vus\` to be an integer >= 1, got \`${load.vus}\` (${typeof load.vus})`);
     return {

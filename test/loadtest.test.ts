@@ -1,15 +1,16 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { SCENARIO_NAMES } from '../loadtests/scenarios.ts';
 import { runLoadtest, type LoadtestOutcome } from '../src/cli/loadtest-run.ts';
+import { loadOptionsFile } from '../src/cli/options-file.ts';
+import { startStack } from '../src/cli/start-stack.ts';
 import type { SummaryData } from '../src/report/k6-summary.ts';
+import { noChromium, renderReport } from './support/rendered-report.ts';
 
 const SCALE = 0.01;
-const CHROMIUM = '/usr/bin/chromium';
 const outcomes = new Map<string, LoadtestOutcome>();
 
 describe('the four scenarios end to end (embedded engine, mock + gateway, small time scale)', () => {
@@ -63,44 +64,43 @@ describe('the four scenarios end to end (embedded engine, mock + gateway, small 
     });
   }
 
-  // Like the Redis and Prometheus suites: skipped on a machine without the browser, never in CI (.ci/run installs it).
-  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('report.html renders every chart with data in headless Chromium, with no console error', { timeout: 60_000 }, async () => {
-    expect(existsSync(CHROMIUM), 'CI=true but no Debian chromium: .ci/run must install it').toBe(true);
+  it.skipIf(noChromium)('report.html reads in production time in headless Chromium: verdict, units, capacity line, refusals by reason, readable legends', { timeout: 60_000 }, async () => {
     // The peak run above, or (when this test runs alone) a quick one of its own.
     const outcome = outcomes.get('peak') ?? (await runLoadtest({ scenario: 'peak', timeScale: 0.005, tier: 3, profile: 'openai', seed: 7, outDir: mkdtempSync(join(tmpdir(), 'ratelab-peak-')) }));
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-    try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-      page.on('pageerror', (e) => problems.push(String(e)));
-      // No network: a request for anything but the file itself fails the test.
-      await page.route('**/*', (route) => (route.request().url().startsWith('file://') ? route.continue() : (problems.push(route.request().url()), route.abort())));
-      await page.goto(`file://${outcome!.files.report}`);
-      const charts = await page.evaluate(() => {
-        const w = window as unknown as { ratelabCharts: { id: string; points: number; series: number; plot: { data: (number | null)[][] } }[] };
-        return w.ratelabCharts.map((c) => {
-          const canvas = document.querySelector(`#${c.id} canvas`) as HTMLCanvasElement;
-          const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-          let inked = 0;
-          for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) inked++;
-          const values = c.plot.data.slice(1).flat().filter((v) => v !== null && v !== 0).length;
-          return { id: c.id, points: c.points, values, inked };
-        });
-      });
-      expect(charts.map((c) => c.id)).toEqual(['throughput', 'latency', 'rejections', 'queue', 'concurrency']);
-      for (const c of charts) {
-        expect(c.points, c.id).toBeGreaterThan(20);
-        expect(c.values, c.id).toBeGreaterThan(10);
-        expect(c.inked, c.id).toBeGreaterThan(500);
-      }
-      const text = await page.textContent('body');
-      expect(text).toContain('ratelab_provider_429');
-      expect(text).toContain('provider 429 rate');
-      expect(problems).toEqual([]);
-    } finally {
-      await browser.close();
+    const { text, charts } = await renderReport(outcome.files.report);
+    expect(charts.map((c) => c.id)).toEqual(['throughput', 'latency', 'rejections', 'queue', 'concurrency']);
+    for (const c of charts) {
+      expect(c.points, c.id).toBeGreaterThan(20);
+      expect(c.values, c.id).toBeGreaterThan(10);
+      expect(c.inked, c.id).toBeGreaterThan(500);
+      // Scenario time: the peak's 10 minutes and its drain, not the seconds it took at this scale.
+      expect(c.xMax, c.id).toBeGreaterThanOrEqual(10);
+      expect(c.xMax, c.id).toBeLessThan(20);
+      // A static page's legend names its series; it has no hovered value to show.
+      expect(c.legend, c.id).not.toMatch(/--|Value/);
     }
+    const by = Object.fromEntries(charts.map((c) => [c.id, c]));
+    expect(by.throughput!.legend).toContain('account capacity 50 images/min');
+    // Offered load in production units: the peak offers 2× the account at its top (100 requests/min), not the 17/s it runs at.
+    const offered = by.throughput!.series.findIndex((s) => s.label === 'offered requests');
+    expect(offered).toBeGreaterThanOrEqual(0);
+    // Every latency tick carries its unit.
+    expect(by.latency!.yTicks.length).toBeGreaterThan(2);
+    for (const tick of by.latency!.yTicks) expect(tick).toMatch(/^\d+(\.\d+)? (ms|s|min)$/);
+    for (const tick of by.rejections!.yTicks) expect(tick).toMatch(/^\d+(\.\d+)? %$/);
+    const summary = outcome.summary.ratelab as { verdict: string; images: number; requests: number; refusalsByReason: Record<string, number>; gatewayRefusalRate: number };
+    expect(text).toContain(`Verdict. ${summary.verdict}`);
+    expect(text).toContain(`images delivered\t${summary.images} of ${summary.requests} requested`);
+    expect(text).toContain('Every time and rate is production time (scale 1): the run was time-scaled by');
+    expect(text).toContain('x: scenario time (min, production)');
+    expect(text).toContain('Gateway refusals by reason');
+    // The peak overloads the account: the refusals are there by reason and add up to the rate.
+    const refused = Object.values(summary.refusalsByReason).reduce((a, n) => a + n, 0);
+    expect(refused).toBe(Math.round(summary.gatewayRefusalRate * summary.requests));
+    for (const reason of Object.keys(summary.refusalsByReason)) expect(text).toContain(reason);
+    // Thresholds in production time with units: no bare scaled milliseconds.
+    expect(text).toMatch(/p\(95\)<\d+(\.\d+)?(m|s|ms)\b/);
+    expect(text).toContain('ratelab_provider_429');
   });
 });
 
@@ -128,7 +128,8 @@ describe('ratelab loadtest (CLI)', () => {
         "if (cmd === 'version') { console.log('k6 v1.0.0 (stand-in)'); process.exit(0); }",
         "const e = process.env;",
         "fetch(e.BASE_URL + '/healthz').then((r) => {",
-        "  require('fs').writeFileSync(e.SUMMARY_PATH, JSON.stringify({ cmd, rest, healthy: r.ok, TIME_SCALE: e.TIME_SCALE, CAPACITY: e.CAPACITY, API_KEY: e.API_KEY, MOCK: !!e.MOCK_URL, NO_USAGE: e.K6_NO_USAGE_REPORT }));",
+        "  const options = e.OPTIONS_FILE ? JSON.parse(require('fs').readFileSync(e.OPTIONS_FILE, 'utf8')) : undefined;",
+        "  require('fs').writeFileSync(e.SUMMARY_PATH, JSON.stringify({ cmd, rest, healthy: r.ok, TIME_SCALE: e.TIME_SCALE, CAPACITY: e.CAPACITY, API_KEY: e.API_KEY, MOCK: !!e.MOCK_URL, NO_USAGE: e.K6_NO_USAGE_REPORT, options }));",
         '  process.exit(99);',
         '});',
       ].join('\n'),
@@ -139,6 +140,14 @@ describe('ratelab loadtest (CLI)', () => {
     const seen = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
     expect(seen).toMatchObject({ cmd: 'run', healthy: true, TIME_SCALE: '0.1', CAPACITY: '50', API_KEY: 'sk-ratelab-dev', MOCK: true, NO_USAGE: 'true' });
     expect((seen.rest as string[])[0]).toMatch(/loadtests\/recovery\.ts$/);
+    // custom --options: the k6 script gets the options as run, in a file beside the summary.
+    const file = join(out, 'mine.json');
+    writeFileSync(file, JSON.stringify({ scenarios: { mine: { executor: 'constant-vus', vus: 2, duration: '10m' } }, thresholds: { http_req_duration: ['p(95)<60000'] } }));
+    const custom = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'loadtest', 'custom', '--options', file, '--out', out], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    expect(custom.status, custom.stderr).toBe(99);
+    const given = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { rest: string[]; options: unknown };
+    expect(given.rest[0]).toMatch(/loadtests\/custom\.ts$/);
+    expect(given.options).toEqual({ scenarios: { mine: { executor: 'constant-vus', vus: 2, duration: '60000ms' } }, thresholds: { http_req_duration: ['p(95)<6000'] } });
   });
 
   it('custom: your own rate for your own duration, in production time, through the same pipeline', { timeout: 90_000 }, async () => {
@@ -156,6 +165,53 @@ describe('ratelab loadtest (CLI)', () => {
     expect(vus.plan.options.scenarios.custom).toMatchObject({ executor: 'constant-vus', vus: 3, duration: '600ms' });
     expect(vus.summary.metrics.http_reqs!.values.count).toBeGreaterThan(0);
     expect(vus.thresholdsFailed).toBe(false);
+    // A k6 options file in production time: 30 images/min for 2 minutes and 2 VUs for 1 minute, with its own threshold.
+    const file = join(outDir, 'options.yaml');
+    writeFileSync(
+      file,
+      [
+        'scenarios:',
+        '  open: { executor: constant-arrival-rate, rate: 30, timeUnit: 1m, duration: 2m, preAllocatedVUs: 40 }',
+        '  closed: { executor: constant-vus, vus: 2, duration: 1m, startTime: 30s }',
+        'thresholds:',
+        "  'http_req_duration{status:200}': ['p(95)<600000']",
+      ].join('\n'),
+    );
+    const fromFile = await runLoadtest({ scenario: 'custom', custom: loadOptionsFile(file, 0.01), timeScale: 0.01, tier: 3, profile: 'openai', seed: 7, outDir: mkdtempSync(join(tmpdir(), 'ratelab-custom-options-')) });
+    expect(fromFile.plan.description).toBe(`k6 options from ${file}: 2 scenarios (open, closed)`);
+    const counts = fromFile.summary.metrics;
+    expect(counts['http_reqs']!.values.count!).toBeGreaterThan(60);
+    expect(counts['http_req_duration{status:200}']!.thresholds).toEqual({ 'p(95)<6000': { ok: true } });
+    expect(fromFile.thresholdsFailed).toBe(false);
+  });
+
+  it("--target: runs at the target's time scale unless told otherwise, and refuses a scale that differs from it", { timeout: 60_000 }, async () => {
+    const stack = await startStack({ profile: 'openai', tier: 3, timeScale: 0.01, seed: 7, logLevel: 'warn' });
+    const { TIME_SCALE: _, ...env } = process.env;
+    const cli = (...args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+        execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'loadtest', ...args], { encoding: 'utf8', env }, (error, stdout, stderr) =>
+          done({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    try {
+      const out = mkdtempSync(join(tmpdir(), 'ratelab-target-'));
+      // No --time-scale: the gateway's 0.01, so 1 minute of 30 images/min takes 0.6 s.
+      const run = await cli('custom', '--rate', '30', '--duration', '1m', '--engine', 'embedded', '--target', stack.gateway.url, '--capacity', '50', '--out', out);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toContain('time scale 0.01');
+      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as SummaryData & { ratelab: { timeScale: number; requests: number } };
+      expect(summary.ratelab.timeScale).toBe(0.01);
+      expect(summary.ratelab.requests).toBe(30);
+      const mismatch = await cli('custom', '--rate', '30', '--duration', '1m', '--engine', 'embedded', '--target', stack.gateway.url, '--time-scale', '0.1');
+      expect(mismatch.status).toBe(2);
+      expect(mismatch.stderr).toContain("Expected `--time-scale` to be the target's time scale, 0.01 (its /healthz says so), got `0.1` (number)");
+    } finally {
+      await stack.close();
+    }
+    const gone = await cli('steady', '--engine', 'embedded', '--target', stack.gateway.url);
+    expect(gone.status).toBe(2);
+    expect(gone.stderr).toMatch(/Expected `--target` to answer GET http:\/\/127\.0\.0\.1:\d+\/healthz, got ECONNREFUSED/);
   });
 
   it('names the problem for a bad scenario, threshold or target (exit 2)', () => {
@@ -185,6 +241,26 @@ describe('ratelab compare', () => {
     expect(by.adaptive!.delivered).toBeGreaterThan(by.none!.delivered);
     for (const r of rows) expect(r.lost).toBe(0);
     expect(existsSync(join(out, 'compare.json'))).toBe(true);
-    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('adaptive: goodput');
+    if (noChromium) return;
+    // The report: the side-by-side table first, in production time; one colour per strategy on every chart;
+    // the strategy without a gateway has no queue or concurrency lines.
+    const { text, charts } = await renderReport(join(out, 'report.html'));
+    expect(text.indexOf('strategy\timages delivered')).toBeGreaterThan(-1);
+    expect(text.indexOf('strategy\timages delivered')).toBeLessThan(text.indexOf('Thresholds'));
+    for (const r of rows) expect(text).toContain(`${r.strategy}\t${r.images} of ${r.requests}`);
+    expect(text).toContain("none = the openai SDK's default retries, whose backoff (0.5–8 s) is not time-scaled");
+    const colour = new Map<string, Set<string>>();
+    for (const c of charts) {
+      for (const s of c.series) {
+        const strategy = /^(none|fixed|adaptive) · /.exec(s.label)?.[1];
+        if (strategy) colour.set(strategy, (colour.get(strategy) ?? new Set()).add(s.stroke));
+      }
+    }
+    expect([...colour.keys()].sort()).toEqual(['adaptive', 'fixed', 'none']);
+    for (const strokes of colour.values()) expect(strokes.size).toBe(1);
+    expect(new Set([...colour.values()].map((s) => [...s][0])).size).toBe(3);
+    const queue = charts.find((c) => c.id === 'queue')!;
+    expect(queue.series.map((s) => s.label)).toEqual(['fixed · queued', 'adaptive · queued']);
+    expect(charts.find((c) => c.id === 'concurrency')!.series.some((s) => s.label.startsWith('none'))).toBe(false);
   });
 });

@@ -8,8 +8,8 @@ import http from 'k6/http';
 import { Counter, Rate, Trend } from 'k6/metrics';
 import { LOADTEST_METRICS as M } from '../../src/metrics/catalogue.ts';
 import { parseGoDuration } from '../../src/core/duration.ts';
-import { customScenario, DEFAULT_CAPACITY, DEFAULT_TIME_SCALE, scenario, type RunnableScenario } from '../scenarios.ts';
-import { CHECKS, classifyAnswer, DEFAULT_LOADTEST_MODEL, errorTypeOf, imageRequestBody } from './answers.ts';
+import { customScenario, DEFAULT_CAPACITY, DEFAULT_TIME_SCALE, scenario, type LoadOptions, type RunnableScenario } from '../scenarios.ts';
+import { CHECKS, classifyAnswer, DEFAULT_LOADTEST_MODEL, errorOf, imageRequestBody } from './answers.ts';
 
 const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:4020').replace(/\/$/, '');
 const API_KEY = __ENV.API_KEY || 'sk-ratelab-dev';
@@ -19,7 +19,9 @@ const CAPACITY = Number(__ENV.CAPACITY || DEFAULT_CAPACITY);
 const MODEL = __ENV.MODEL || DEFAULT_LOADTEST_MODEL;
 
 /** `custom`'s load from the environment: RATE (images/min) or VUS, and DURATION (a Go duration), at scale 1. */
+/** `custom`'s load: OPTIONS_FILE (k6 options as run, which `ratelab loadtest custom --options` writes), or RATE or VUS for DURATION. */
 function customLoad() {
+  if (__ENV.OPTIONS_FILE) return { options: JSON.parse(open(__ENV.OPTIONS_FILE)) as LoadOptions, description: `k6 options from ${__ENV.OPTIONS_FILE}` };
   return {
     ...(__ENV.RATE ? { rate: Number(__ENV.RATE) } : {}),
     ...(__ENV.VUS ? { vus: Number(__ENV.VUS) } : {}),
@@ -43,10 +45,11 @@ export function k6Script(name: RunnableScenario) {
     const res = http.post(`${BASE_URL}/v1/images/generations`, imageRequestBody(__VU, __ITER, MODEL), params);
     const body = typeof res.body === 'string' ? res.body : null;
     const upstreamStatus = Number(res.headers['X-Ratelab-Upstream-Status'] ?? NaN);
-    const facts = { status: res.status, errorType: res.status === 200 ? undefined : errorTypeOf(body), upstreamStatus: Number.isNaN(upstreamStatus) ? undefined : upstreamStatus };
+    const facts = { status: res.status, ...(res.status === 200 ? { errorType: undefined } : errorOf(body)), upstreamStatus: Number.isNaN(upstreamStatus) ? undefined : upstreamStatus };
     const answer = classifyAnswer(facts);
     provider429.add(answer.provider429);
-    refusals.add(answer.refusal);
+    // Tagged by reason, so `ratelab_gateway_refusals{reason:deadline_unmeetable}` can carry a threshold.
+    refusals.add(answer.refusal, answer.reason ? { reason: answer.reason } : undefined);
     const queueMs = Number(res.headers['X-Ratelab-Queue-Ms']);
     if (!Number.isNaN(queueMs)) queueWait.add(queueMs);
     const tries = Number(res.headers['X-Ratelab-Attempts']);

@@ -167,7 +167,7 @@ export class MockModel {
     if (path === '/metrics' && method === 'GET') {
       return { response: { status: 200, headers: { 'content-type': this.metrics.registry.contentType }, body: await this.metrics.registry.metrics() }, reason: 'admin' };
     }
-    if (path === '/healthz' && method === 'GET') return { response: jsonResponse(200, { status: 'ok' }), reason: 'admin' };
+    if (path === '/healthz' && method === 'GET') return { response: jsonResponse(200, { status: 'ok', timeScale: this.timeScale.factor }), reason: 'admin' };
     if (path.startsWith('/__admin/')) return { response: await handleAdmin(this, req), reason: 'admin' };
     await drain(req.bodyStream);
     const hint = path === '/v1/images/variations' ? ': the variations endpoint is retired; use /v1/images/edits with a GPT image model' : path.startsWith('/v1/images/') ? ': the ratelab mock serves /v1/images/generations and /v1/images/edits' : '';

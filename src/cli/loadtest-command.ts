@@ -1,6 +1,6 @@
 import { DEFAULT_LOADTEST_MODEL } from '../../loadtests/lib/answers.ts';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -12,6 +12,8 @@ import { loadGatewayConfig } from '../gateway/config.ts';
 import { textSummary } from '../report/text-summary.ts';
 import { runLoadtest, type LoadtestSettings } from './loadtest-run.ts';
 import { suggestionText } from '../core/suggest.ts';
+import { loadOptionsFile } from './options-file.ts';
+import { scaleForTarget, targetTimeScale } from './target-time-scale.ts';
 import { CliError, durationOption, intOption, isLoopbackUrl, numberOption } from './options.ts';
 import { progressReporter } from './progress.ts';
 import { scaleThreshold } from '../report/production-time.ts';
@@ -20,6 +22,8 @@ import { startStack, type RunningStack } from './start-stack.ts';
 export interface LoadtestCommandOptions {
   engine: 'auto' | 'k6' | 'embedded';
   timeScale: number;
+  /** Whether --time-scale (or TIME_SCALE) was given, rather than defaulted: a target's own scale wins over the default only. */
+  timeScaleGiven?: boolean;
   target?: string;
   mockUrl?: string;
   apiKey: string;
@@ -37,18 +41,39 @@ export interface LoadtestCommandOptions {
   rate?: number;
   vus?: number;
   duration?: number;
+  /** `custom`: a k6 options file (JSON or YAML) in production time, instead of the three above. */
+  options?: string;
 }
 
 /** `custom`'s load from its flags; the flags are refused for the built-in scenarios, which have their own. */
 function customLoadOf(name: RunnableScenario, o: LoadtestCommandOptions): CustomLoad | undefined {
-  const given = (['rate', 'vus', 'duration'] as const).filter((k) => o[k] !== undefined);
+  const given = (['rate', 'vus', 'duration', 'options'] as const).filter((k) => o[k] !== undefined);
   if (name !== 'custom') {
     if (given.length > 0) throw new CliError(`Expected \`--${given[0]}\` only with the \`custom\` scenario, got it with \`${name}\` (its load is fixed: see loadtests/scenarios.ts)`);
     return undefined;
   }
-  if ((o.rate === undefined) === (o.vus === undefined)) throw new CliError(`Expected exactly one of \`--rate\` (images/min) and \`--vus\` for \`custom\`, got ${o.rate === undefined ? 'neither' : 'both'}: e.g. ratelab loadtest custom --rate 80 --duration 10m`);
+  if (o.options !== undefined) {
+    const other = given.find((k) => k !== 'options');
+    if (other) throw new CliError(`Expected \`--options\` or \`--${other}\`, got both (the options file says the whole load)`);
+    try {
+      return loadOptionsFile(o.options, o.timeScale);
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+  }
+  if ((o.rate === undefined) === (o.vus === undefined)) throw new CliError(`Expected exactly one of \`--rate\` (images/min) and \`--vus\` for \`custom\`, got ${o.rate === undefined ? 'neither' : 'both'}: e.g. ratelab loadtest custom --rate 80 --duration 10m, or --options k6-options.json`);
   if (o.duration === undefined) throw new CliError('Expected `--duration` for `custom` (production time, e.g. 10m), got nothing');
   return { ...(o.rate !== undefined ? { rate: o.rate } : { vus: o.vus! }), durationMs: o.duration };
+}
+
+/** How the k6 script learns `custom`'s load: the options as run in a file beside the summary, or RATE or VUS for DURATION. */
+function customEnv(custom: CustomLoad, outDir: string): Record<string, string> {
+  if (custom.options) {
+    const file = resolve(outDir, 'options.as-run.json');
+    writeFileSync(file, `${JSON.stringify(custom.options, null, 2)}\n`);
+    return { OPTIONS_FILE: file };
+  }
+  return { ...(custom.rate !== undefined ? { RATE: String(custom.rate) } : { VUS: String(custom.vus) }), DURATION: `${custom.durationMs}ms` };
 }
 
 /** k6's exit code when a threshold fails. */
@@ -83,7 +108,8 @@ export function loadtestOptions(cmd: Command): Command {
     .option('--allow-remote', 'allow a --target that is not on this machine (you must own it)', false)
     .option('--rate <images/min>', 'custom: arrivals per minute at scale 1 (open model, as k6 constant-arrival-rate)', numberOption('--rate', 0.01, 1e6))
     .option('--vus <n>', 'custom: VUs sending one request after another (closed model, as k6 constant-vus)', intOption('--vus', 1, 100_000))
-    .option('--duration <duration>', 'custom: how long, in production time (10m)', durationOption('--duration'));
+    .option('--duration <duration>', 'custom: how long, in production time (10m)', durationOption('--duration'))
+    .option('--options <file>', "custom: k6 options (scenarios, thresholds; JSON or YAML) in production time, run at --time-scale by either engine");
 }
 
 function checkTarget(o: LoadtestCommandOptions): void {
@@ -128,7 +154,7 @@ async function runWithK6(name: RunnableScenario, o: LoadtestCommandOptions, outD
       SUMMARY_PATH: join(outDir, 'summary.json'),
       K6_NO_USAGE_REPORT: 'true',
       ...(capacity ? { CAPACITY: String(capacity) } : {}),
-      ...(custom ? { ...(custom.rate !== undefined ? { RATE: String(custom.rate) } : { VUS: String(custom.vus) }), DURATION: `${custom.durationMs}ms` } : {}),
+      ...(custom ? customEnv(custom, outDir) : {}),
     };
     const child = spawn('k6', ['run', resolve('loadtests', `${name}.ts`)], { env, stdio: 'inherit' });
     return await new Promise<number>((done) => child.once('exit', (code) => done(code ?? 1)));
@@ -141,8 +167,9 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   const runnable: readonly string[] = [...SCENARIO_NAMES, 'custom'];
   if (!runnable.includes(name)) throw new CliError(`${expectationMessage('<scenario>', `one of ${runnable.join(', ')}`, name)}.${suggestionText(name, runnable, 'scenarios')}`);
   const scenarioName = name as RunnableScenario;
-  const custom = customLoadOf(scenarioName, o);
   checkTarget(o);
+  if (o.target) o = { ...o, timeScale: scaleForTarget({ value: o.timeScale, explicit: o.timeScaleGiven ?? true }, await targetTimeScale(o.target)) };
+  const custom = customLoadOf(scenarioName, o);
   const outDir = o.out ?? join('results', `${scenarioName}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(outDir, { recursive: true });
   const engine = o.engine === 'auto' ? (haveK6() ? 'k6' : 'embedded') : o.engine;
@@ -200,9 +227,9 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
 }
 
 export function registerLoadtestCommand(program: Command): void {
-  loadtestOptions(program.command('loadtest').argument('<scenario>', `${SCENARIO_NAMES.join(' | ')} | custom (with --rate or --vus, and --duration)`).description('Run a load test scenario (embedded engine, or k6 when installed) and write summary.json, timeseries.json and report.html')).action(
-    async (name: string, o: LoadtestCommandOptions) => {
-      process.exitCode = await loadtestAction(name, o);
+  loadtestOptions(program.command('loadtest').argument('<scenario>', `${SCENARIO_NAMES.join(' | ')} | custom (with --rate or --vus, and --duration; or --options <k6 options file>)`).description('Run a load test scenario (embedded engine, or k6 when installed) and write summary.json, timeseries.json and report.html')).action(
+    async (name: string, o: LoadtestCommandOptions, cmd: Command) => {
+      process.exitCode = await loadtestAction(name, { ...o, timeScaleGiven: cmd.getOptionValueSource('timeScale') !== 'default' });
     },
   );
 }

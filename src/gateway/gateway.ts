@@ -190,7 +190,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
+    // The time scale lets `ratelab loadtest --target` run at the gateway's own scale.
+    if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok', timeScale });
     if (path === '/readyz' && req.method === 'GET') {
       const { ready, reasons, warnings } = readiness();
       const circuits = Object.fromEntries(upstreams.list.map((u) => [u.name, u.limiter.circuit.stateAt(u.limiter.clock.now())]));
