@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import PQueue from 'p-queue';
 import { startMockServer } from '../../mock-server/http-server.ts';
 import type { JobView } from '../../src/gateway/jobs/types.ts';
+import { GATEWAY_METRICS } from '../../src/metrics/catalogue.ts';
 import { GatewayProcess } from './gateway-process.ts';
 
 /** Tier 1 of the default model's family (gpt-image-1.5): 5 images a minute. */
@@ -67,11 +68,11 @@ export async function jobsOverload(opts: {
       const due = started + i * intervalMs;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      if (!outageOver && Date.now() >= outageAt) outageOver = outageFor(mock.url, outage!.minutes * minuteMs, outage!.answers);
+      if (!outageOver && Date.now() >= outageAt) outageOver = outageFor(mock.url, gateway.baseURL, outage!.minutes * minuteMs, outage!.answers);
       const client = i % 20 === 0 ? CLIENTS[0]! : CLIENTS[1]!;
       submitted.push(submit(gateway.baseURL, client.key, `job ${i}`).then((id) => ({ id, client: client.name as 'web' | 'batch', submittedAt: Date.now() })));
     }
-    if (outage && !outageOver) outageOver = outageFor(mock.url, outage.minutes * minuteMs, outage.answers);
+    if (outage && !outageOver) outageOver = outageFor(mock.url, gateway.baseURL, outage.minutes * minuteMs, outage.answers);
     const ids = await Promise.all(submitted);
     await outageOver;
     const keyOf = (client: 'web' | 'batch') => CLIENTS.find((c) => c.name === client)!.key;
@@ -97,8 +98,12 @@ export async function jobsOverload(opts: {
   }
 }
 
-/** Puts the mock down until `ms` have passed and it has sent `answers` outage answers (or 30 s of wall time). */
-async function outageFor(mockUrl: string, ms: number, answers: number): Promise<void> {
+/**
+ * Puts the mock down until `ms` have passed, it has sent `answers` outage answers and a job
+ * run has met the open circuit (or 30 s of wall time): on a loaded machine the gateway can
+ * stall through a short outage, or meet it only with runs already queued in its limiter.
+ */
+async function outageFor(mockUrl: string, gatewayUrl: string, ms: number, answers: number): Promise<void> {
   const started = Date.now();
   const res = await fetch(`${mockUrl}/__admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'outage' }) });
   if (res.status !== 201) throw new Error(`outage not injected: ${res.status} ${await res.text()}`);
@@ -106,10 +111,18 @@ async function outageFor(mockUrl: string, ms: number, answers: number): Promise<
   for (;;) {
     await new Promise((r) => setTimeout(r, 50));
     if (Date.now() - started < ms) continue;
-    if ((await outageAnswers(mockUrl)) >= answers || Date.now() - started > 30_000) break;
+    if (Date.now() - started > 30_000) break;
+    if ((await outageAnswers(mockUrl)) >= answers && (await jobEvents(gatewayUrl, 'deferred')) > 0) break;
   }
   const removed = await fetch(`${mockUrl}/__admin/faults/${faults[0]!.id}`, { method: 'DELETE' });
   if (removed.status !== 200) throw new Error(`outage not removed: ${removed.status} ${await removed.text()}`);
+}
+
+/** The gateway's count of a job event (ratelab_gateway_jobs_total{event}). */
+async function jobEvents(gatewayUrl: string, event: string): Promise<number> {
+  const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${GATEWAY_METRICS.jobs.name}{event="${event}"}`));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
 
 async function outageAnswers(mockUrl: string): Promise<number> {
