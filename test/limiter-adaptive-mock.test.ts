@@ -33,7 +33,7 @@ describe('adaptive concurrency against the mock GPU pool (virtual clock)', () =>
     const jobs = Array.from({ length: 12_000 }, () => limiter.execute(task));
     const samples: { at: number; limit: number; busy: number }[] = [];
     const sample = (): void => {
-      samples.push({ at: clock.now() - model.startedAt, limit: limiter.concurrency.current, busy: model.pool.state().busy });
+      samples.push({ at: clock.now() - model.startedAt, limit: limiter.state().concurrencyLimit, busy: model.pool.state().busy });
       if (limiter.pending > 0) clock.setTimer(sample, 5_000);
     };
     sample();

@@ -24,7 +24,7 @@ describe('limiter + openai SDK', () => {
     );
     expect(results.every((r) => r.ok)).toBe(true);
     expect(results.every((r) => r.value!.response.status === 200)).toBe(true);
-    expect(limiter.store.snapshot(Date.now()).limits.ipm).toBe(5);
+    expect(limiter.state().store.limits.ipm).toBe(5);
     const stats = (await (await fetch(`${mock.url}/__admin/stats`)).json()) as { byStatus: Record<string, number> };
     // Before the first answer the limit is unknown: the first burst (the starting concurrency,
     // 8) meets at most 8 − 5 = 3 429s, which are retried after their retry-after. From the

@@ -158,9 +158,9 @@ export const profileSchema = z
     /** Catalogue facts this profile changes, by model id (any fact; `like:` starts a new model from one). */
     models: z.record(z.string().min(1), modelOverrideSchema).default({}),
     /** Project access to the formats behind previews (gif, svg): without it they are refused with 403. */
-    access: z.object({ gif: z.boolean().default(false), svg: z.boolean().default(false) }).strict().default({ gif: false, svg: false }),
-    streaming: streamingSchema.default({ firstPartialAt: 0.3, lastPartialAt: 0.85, minGap: 1_000 }),
-    moderation: moderationSchema.default({ rate: 0, outputShare: 0.5 }),
+    access: z.object({ gif: z.boolean().default(false), svg: z.boolean().default(false) }).strict().prefault({}),
+    streaming: streamingSchema.prefault({}),
+    moderation: moderationSchema.prefault({}),
     uploads: uploadsSchema.default(OPENAI_UPLOAD_LIMITS),
     latency: latencySchema,
     pool: poolSchema,

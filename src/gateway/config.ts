@@ -77,7 +77,7 @@ export const gatewayConfigSchema = z
     upstreams: z.array(upstreamSchema).min(1, { error: 'a list of at least one upstream' }).optional(),
     /** The gateway's own clients. Default: only the dev key sk-ratelab-dev (dev mode). */
     clients: z.array(clientSchema).min(1, { error: 'a list of at least one client' }).optional(),
-    jobs: jobsSchema.default(jobsSchema.parse({})),
+    jobs: jobsSchema.prefault({}),
     /** With REDIS_URL: the limiter store shared by replicas. */
     redis: z
       .object({
@@ -85,7 +85,7 @@ export const gatewayConfigSchema = z
         leaseTtl: duration.default(15_000),
       })
       .strict()
-      .default({ leaseTtl: 15_000 }),
+      .prefault({}),
     /** Result cache TTL (0 = off, the default: cache hits are not capacity). */
     cacheTtl: duration.default(0),
     /**

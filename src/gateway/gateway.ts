@@ -194,7 +194,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok', timeScale });
     if (path === '/readyz' && req.method === 'GET') {
       const { ready, reasons, warnings } = readiness();
-      const circuits = Object.fromEntries(upstreams.list.map((u) => [u.name, u.limiter.circuit.stateAt(u.limiter.clock.now())]));
+      const circuits = Object.fromEntries(upstreams.list.map((u) => [u.name, u.limiter.circuitState()]));
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', reasons, warnings, circuits, jobs: jobs.kind, ...(jobs.durability?.() !== undefined ? { jobStore: jobs.durability!() } : {}) });
     }
     if (path === '/metrics' && req.method === 'GET') {

@@ -77,9 +77,8 @@ export function imageCall(upstreams: Upstreams, catalogue: Catalogue, redactor: 
     const candidates = upstreams.route(imageCost(costInput, catalogue));
     let answer: Answer | undefined;
     for (const upstream of candidates) {
-      const clock = upstream.limiter.clock;
       // The limiter's clock is monotonic: carry the epoch deadline over as time left.
-      const deadline = input.deadline === undefined ? undefined : clock.now() + (input.deadline - Date.now());
+      const deadline = input.deadline === undefined ? undefined : upstream.limiter.now() + (input.deadline - Date.now());
       const execution = await upstream.limiter.execute(upstreamCall(upstream, input.upstream, input.relay), { cost: costInput, priority: input.client.priority, signal, deadline });
       answer = await executionAnswer(execution, upstream.name, redactor);
       // A relayed stream is the client's answer, whatever the limiter made of it.
@@ -94,7 +93,7 @@ export function imageCall(upstreams: Upstreams, catalogue: Catalogue, redactor: 
         return answer;
       }
       // The provider failed and that opened its circuit: the next upstream may do better.
-      const opened = answer.status >= 500 && upstream.limiter.circuit.stateAt(upstream.limiter.clock.now()) === 'open';
+      const opened = answer.status >= 500 && upstream.limiter.circuitState() === 'open';
       if (opened && !signal.aborted) continue;
       return answer;
     }

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.ts';
 import type { Catalogue } from '../openai/catalogue.ts';
 import { DIMENSIONS, type Cost } from '../limiter/cost.ts';
-import { createLimiter, type Limiter, type StoreFactory } from '../limiter/limiter.ts';
+import { createLimiter, type Limiter, type LimiterState, type StoreFactory } from '../limiter/limiter.ts';
 import type { LimiterConfig } from '../limiter/config.ts';
 
 /** One provider account: where to call, with which key, and its own limiter. */
@@ -36,8 +36,8 @@ export interface UpstreamDeps {
  * it (1 when no limit is known yet), less the queue already waiting per concurrency slot,
  * less a full point while the account is paused. Open circuits are not candidates at all.
  */
-export function headroom(limiter: Limiter, cost: Cost, now: number): number {
-  const snap = limiter.store.snapshot(now);
+export function headroom(state: LimiterState, cost: Cost): number {
+  const snap = state.store;
   let share = 1;
   for (const dim of DIMENSIONS) {
     const limit = snap.limits[dim];
@@ -45,8 +45,8 @@ export function headroom(limiter: Limiter, cost: Cost, now: number): number {
     if (limit === undefined || remaining === undefined || limit <= 0) continue;
     share = Math.min(share, (remaining - cost[dim]) / limit);
   }
-  const queued = limiter.pending / Math.max(1, limiter.concurrency.current);
-  const paused = snap.pausedUntil > now ? 1 : 0;
+  const queued = state.queued / Math.max(1, state.concurrencyLimit);
+  const paused = snap.pausedUntil > state.now ? 1 : 0;
   return share - queued - paused;
 }
 
@@ -78,9 +78,9 @@ export class Upstreams {
     if (this.list.length === 1) return [...this.list];
     const scored = this.list
       .map((upstream, order) => {
-        const now = upstream.limiter.clock.now();
-        const open = upstream.limiter.circuit.stateAt(now) === 'open';
-        return { upstream, order, open, score: open ? -Infinity : headroom(upstream.limiter, cost, now) };
+        const state = upstream.limiter.state();
+        const open = state.circuit === 'open';
+        return { upstream, order, open, score: open ? -Infinity : headroom(state, cost) };
       })
       .sort((a, b) => (b.score === a.score ? a.order - b.order : b.score - a.score));
     // Open circuits go last rather than away: if every circuit is open, the caller gets the refusal.
@@ -91,16 +91,16 @@ export class Upstreams {
   outageMs(): number | undefined {
     let first = Infinity;
     for (const u of this.list) {
-      const now = u.limiter.clock.now();
-      if (u.limiter.circuit.stateAt(now) !== 'open') return undefined;
-      first = Math.min(first, u.limiter.circuit.reopensAt() - now);
+      const { circuit, reopensInMs } = u.limiter.state();
+      if (circuit !== 'open') return undefined;
+      first = Math.min(first, reopensInMs ?? 0);
     }
-    return Math.max(0, first);
+    return first;
   }
 
   /** Ready while at least one upstream's circuit is not open. */
   anyAvailable(): boolean {
-    return this.list.some((u) => u.limiter.circuit.stateAt(u.limiter.clock.now()) !== 'open');
+    return this.list.some((u) => u.limiter.circuitState() !== 'open');
   }
 
   close(): void {

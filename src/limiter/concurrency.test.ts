@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseLimiterConfig } from './config.ts';
-import { ConcurrencyLimit } from './concurrency.ts';
+import { createConcurrencyLimit } from './concurrency.ts';
 
-const make = (c: object) => new ConcurrencyLimit(parseLimiterConfig({ concurrency: c }).concurrency);
+const make = (c: object) => createConcurrencyLimit(parseLimiterConfig({ concurrency: c }).concurrency);
 
 describe('ConcurrencyLimit', () => {
   it('stays put when fixed', () => {

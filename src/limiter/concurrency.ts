@@ -6,8 +6,33 @@ interface LatencyTrack {
   samples: number;
 }
 
+/** How many attempts may run at once; one algorithm per class (as Netflix's concurrency-limits keeps them). */
+export interface ConcurrencyLimit {
+  readonly current: number;
+  /** Whether successes teach it anything: when false, the caller may skip working out a request's class. */
+  readonly adaptive: boolean;
+  /** A contention answer (429 without a limit code, 503) or a timeout. */
+  onContention(): void;
+  onSuccess(latencyMs: number, requestClass: string, inFlight: number): void;
+}
+
+export function createConcurrencyLimit(config: LimiterConfig['concurrency']): ConcurrencyLimit {
+  return config.mode === 'adaptive' ? new AdaptiveConcurrency(config) : new FixedConcurrency(config.limit);
+}
+
+/** A fixed cap, what `p-limit(n)` gives. */
+export class FixedConcurrency implements ConcurrencyLimit {
+  readonly adaptive = false;
+
+  constructor(readonly current: number) {}
+
+  onContention(): void {}
+
+  onSuccess(): void {}
+}
+
 /**
- * The concurrency limit: fixed, or adaptive —
+ * The adaptive limit —
  * - multiplicative decrease on contention (429 without a limit code, 503) and timeouts;
  * - a latency gradient per request class (quality × size: a high-quality image is not a
  *   slow low-quality one): the short-term average latency against the long-term one. When
@@ -18,7 +43,8 @@ interface LatencyTrack {
  * - bounds [min, max].
  * Unlike Netflix's Gradient2 (which ignores drops), a contention 429 always lowers it.
  */
-export class ConcurrencyLimit {
+export class AdaptiveConcurrency implements ConcurrencyLimit {
+  readonly adaptive = true;
   private limit: number;
   private readonly tracks = new Map<string, LatencyTrack>();
 
@@ -30,17 +56,11 @@ export class ConcurrencyLimit {
     return Math.floor(this.limit);
   }
 
-  get adaptive(): boolean {
-    return this.config.mode === 'adaptive';
-  }
-
   onContention(): void {
-    if (!this.adaptive) return;
     this.limit = Math.max(this.config.min, this.limit * this.config.decrease);
   }
 
   onSuccess(latencyMs: number, requestClass: string, inFlight: number): void {
-    if (!this.adaptive) return;
     const gradient = this.gradient(requestClass, latencyMs);
     if (gradient < 1) {
       this.limit = Math.max(this.config.min, this.limit * (1 - this.config.smoothing * (1 - gradient)));

@@ -11,6 +11,30 @@ describe('parseLimiterConfig', () => {
     expect(config.budgets).toMatchObject({ safety: 0.9, window: 60_000, syncFromHeaders: true });
   });
 
+  it('writes each default once: an absent section, an empty one and the shipped example (budget limits aside) resolve alike', async () => {
+    const { createLimiter } = await import('./limiter.ts');
+    const sections = { budgets: {}, concurrency: {}, queue: {}, retry: {}, circuit: {}, spend: {} };
+    const none = parseLimiterConfig({});
+    expect(parseLimiterConfig(sections)).toEqual(none);
+    for (const [name, section] of Object.entries(sections)) expect(parseLimiterConfig({ [name]: section }), name).toEqual(none);
+    const { loadLimiterConfig } = await import('./config.ts');
+    const example = loadLimiterConfig('src/limiter/limiter.example.yaml');
+    expect({ ...example, budgets: { ...example.budgets, ipm: undefined, tpm: undefined }, spend: { ...example.spend, budget: undefined } }).toEqual({
+      ...none,
+      budgets: { ...none.budgets, ipm: undefined, tpm: undefined },
+      spend: { ...none.spend, budget: undefined },
+    });
+    // And the limiter built from each holds the same settings.
+    const a = createLimiter({});
+    const b = createLimiter({ concurrency: {} });
+    try {
+      expect(b.config).toEqual(a.config);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it('reads durations as Go strings or milliseconds', () => {
     const config = parseLimiterConfig({ queue: { maxWait: '90s' }, retry: { baseDelay: 250 } });
     expect(config.queue.maxWait).toBe(90_000);

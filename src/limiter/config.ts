@@ -37,7 +37,7 @@ export const limiterConfigSchema = z
         requestsHeader: z.enum(['ipm', 'rpm']).default('ipm'),
       })
       .strict()
-      .default({ safety: 0.9, window: 60_000, syncFromHeaders: true, requestsHeader: 'ipm' }),
+      .prefault({}),
     concurrency: z
       .object({
         mode: z.enum(['fixed', 'adaptive']).default('adaptive'),
@@ -58,7 +58,7 @@ export const limiterConfigSchema = z
       })
       .strict()
       .refine((c) => c.min <= c.max && c.limit >= c.min && c.limit <= c.max, { message: 'min <= limit <= max', path: ['limit'] })
-      .default({ mode: 'adaptive', limit: 8, min: 1, max: 256, decrease: 0.9, tolerance: 1.5, smoothing: 0.2, shortSamples: 10, longSamples: 500 }),
+      .prefault({}),
     queue: z
       .object({
         maxSize: intAtLeast(0).default(10_000),
@@ -72,7 +72,7 @@ export const limiterConfigSchema = z
         refuseEarly: z.boolean().default(true),
       })
       .strict()
-      .default({ maxSize: 10_000, maxWait: 300_000, refuseEarly: true }),
+      .prefault({}),
     retry: z
       .object({
         /** Attempts per task, the first included. */
@@ -91,7 +91,7 @@ export const limiterConfigSchema = z
         attemptTimeout: duration.optional(),
       })
       .strict()
-      .default({ maxAttempts: 4, baseDelay: 1000, maxDelay: 60_000, budgetRatio: 0.1, budgetMinimum: 10 }),
+      .prefault({}),
     circuit: z
       .object({
         enabled: z.boolean().default(true),
@@ -109,7 +109,7 @@ export const limiterConfigSchema = z
         contentionOpens: z.boolean().default(true),
       })
       .strict()
-      .default({ enabled: true, failureRate: 0.5, window: 20, minimumRequests: 10, openFor: 30_000, halfOpenProbes: 2, contentionOpens: true }),
+      .prefault({}),
     spend: z
       .object({
         /** USD per period; absent = no spend guard. */
@@ -126,7 +126,7 @@ export const limiterConfigSchema = z
         prices: z.record(z.string().min(1), modelPrices).default({}),
       })
       .strict()
-      .default({ period: 86_400_000, warnAt: 0.8, highOnlyAt: 0.95, prices: {} }),
+      .prefault({}),
   })
   .strict();
 

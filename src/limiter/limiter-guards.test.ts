@@ -29,7 +29,7 @@ describe('limiter budgets', () => {
       return { data: [], usage: { input_tokens: 10, output_tokens: 272 } };
     };
     await settle(clock, limiter.execute(sdkCall, { cost: { prompt: 'x', quality: 'high', size: '1024x1024' } }));
-    const remaining = limiter.store.snapshot(clock.now()).remaining.tpm!;
+    const remaining = limiter.state().store.remaining.tpm!;
     expect(remaining).toBeCloseTo(10_000 - 282, -1);
     // A fetch-style task reports what it read from the body.
     const fetchCall = async (ctx: { reportUsage(u: object): void }) => {
@@ -38,7 +38,7 @@ describe('limiter budgets', () => {
       return ok();
     };
     await settle(clock, limiter.execute(fetchCall, { cost: { prompt: 'x', quality: 'high', size: '1024x1024' } }));
-    expect(limiter.store.snapshot(clock.now()).remaining.tpm!).toBeCloseTo(10_000 - 2 * 282, -1);
+    expect(limiter.state().store.remaining.tpm!).toBeCloseTo(10_000 - 2 * 282, -1);
   });
 
   it('learns limits from x-ratelimit headers and slows down before the provider says 429', async () => {
@@ -47,7 +47,7 @@ describe('limiter budgets', () => {
     const headers = { 'x-ratelimit-limit-requests': '5', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '12s' };
     const up = fakeUpstream(clock, () => ok({}, headers), 10);
     await settle(clock, limiter.execute(up.task, { cost: { prompt: 'x' } }));
-    expect(limiter.store.snapshot(clock.now()).limits.ipm).toBe(5);
+    expect(limiter.state().store.limits.ipm).toBe(5);
     const next = limiter.execute(up.task, { cost: { prompt: 'x' } });
     await settle(clock, next);
     expect(up.calls[1]!.at - up.calls[0]!.at).toBeGreaterThanOrEqual(11_000);
@@ -71,7 +71,7 @@ describe('limiter circuit breaker', () => {
     let healthy = false;
     const up = fakeUpstream(clock, () => (healthy ? ok() : status(500)), 100);
     await settle(clock, Promise.all(Array.from({ length: 4 }, () => limiter.execute(up.task))));
-    expect(limiter.circuit.stateAt(clock.now())).toBe('open');
+    expect(limiter.circuitState()).toBe('open');
     const refused = await limiter.execute(up.task);
     expect((refused.error as LimiterError).reason).toBe('circuit_open');
     expect((refused.error as LimiterError).retryAfterMs).toBeCloseTo(30_000);
@@ -79,7 +79,7 @@ describe('limiter circuit breaker', () => {
     await clock.advance(30_000);
     const probe = await settle(clock, limiter.execute(up.task));
     expect(probe.ok).toBe(true);
-    expect(limiter.circuit.stateAt(clock.now())).toBe('closed');
+    expect(limiter.circuitState()).toBe('closed');
   });
 
   // With contentionOpens (the default) a 503 probe is a verdict: it reopens the circuit (circuit-breaker.test.ts).
@@ -104,7 +104,7 @@ describe('limiter circuit breaker', () => {
     phase = 'up';
     const done = await settle(clock, Promise.all(waiting));
     expect(done.map((e) => [e.ok, e.attempts, e.error])).toEqual(Array(3).fill([true, 1, undefined]));
-    expect(limiter.circuit.stateAt(clock.now())).toBe('closed');
+    expect(limiter.circuitState()).toBe('closed');
     // The next probe went out right after the first one's answer, not at a deadline.
     expect(clock.now()).toBeLessThan(30_000 + 1_000);
   });

@@ -109,7 +109,7 @@ describe('limiter retries', () => {
     const limiter = createLimiter({ concurrency: { mode: 'adaptive', limit: 20, decrease: 0.5 }, retry: { maxAttempts: 2 } }, { clock });
     const up = fakeUpstream(clock, () => status(503), 100);
     await settle(clock, limiter.execute(up.task));
-    expect(limiter.concurrency.current).toBe(5);
+    expect(limiter.state().concurrencyLimit).toBe(5);
   });
 
   it('spends at most the retry budget on retries', async () => {

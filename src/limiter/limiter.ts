@@ -1,4 +1,3 @@
-import type { Registry } from 'prom-client';
 import { realClock, type Clock, type TimerHandle } from '../core/clock.ts';
 import { createRng, type Rng } from '../core/rng.ts';
 import { createTimeScale } from '../core/time-scale.ts';
@@ -6,217 +5,28 @@ import type { ShedReason } from '../metrics/catalogue.ts';
 import { fullJitter, RetryBudget } from './backoff.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { classify, type FailureKind } from './classify.ts';
-import { ConcurrencyLimit } from './concurrency.ts';
+import { createConcurrencyLimit, type ConcurrencyLimit } from './concurrency.ts';
 import { parseLimiterConfig, type LimiterConfig, type LimiterConfigInput } from './config.ts';
-import { imageCost, ONE_REQUEST, priceOf, type Cost, type ImageCostInput } from './cost.ts';
+import { imageCost, ONE_REQUEST, priceOf, type Cost } from './cost.ts';
 import { CATALOGUE, type Catalogue } from '../openai/catalogue.ts';
-import { parseWxH, sizeLabel } from '../openai/sizes.ts';
 import { LimiterError } from './errors.ts';
 import { MemoryStore } from './memory-store.ts';
 import { createLimiterMetrics, type LimiterMetrics } from './metrics.ts';
 import { Deadlines } from './deadlines.ts';
 import { isPlainSuccess, observeError, observeValue, withErrorBody, type Observed } from './outcome.ts';
-import { PriorityQueue, type Ahead, type QueueEntry } from './priority-queue.ts';
+import { PriorityQueue, type Ahead } from './priority-queue.ts';
 import { scaleLimiterConfig } from './scale.ts';
 import { SpendGuard } from './spend-guard.ts';
-import type { Admission, AdmitRequest, LimiterStore } from './store.ts';
+import type { Admission, AdmitRequest, AsyncLimiterStore, LimiterStore } from './store.ts';
+import { Attempts, isCost, priorityOf, requestClassOf, Task } from './task.ts';
+import type { CircuitState } from './circuit-breaker.ts';
+import type { AttemptContext, Execution, LimiterDeps, LimiterState, ScheduleOptions } from './types.ts';
 
-export const PRIORITIES = { critical: 0, high: 1, normal: 2, low: 3 } as const;
-export type PriorityName = keyof typeof PRIORITIES;
-
-export interface AttemptContext {
-  /** 1 for the first attempt. */
-  attempt: number;
-  /** Aborts when the caller cancels; pass it to fetch or the SDK. */
-  signal: AbortSignal;
-  /**
-   * Tells the limiter what the call really used, when the result is a fetch Response whose
-   * body it does not read (SDK results with `usage` are read without this).
-   */
-  reportUsage(usage: { input_tokens?: number; output_tokens?: number }): void;
-}
-
-export interface ScheduleOptions {
-  /** `critical`, `high`, `normal` (default), `low`, or 0–9 (0 first). */
-  priority?: PriorityName | number;
-  /** What the call costs: an images request (its fields are priced), or an explicit cost. Default: one request. */
-  cost?: Cost | ImageCostInput;
-  /**
-   * Absolute clock time by which the task must have started; default now + queue.maxWait. A
-   * later one is honoured (an async job may wait hours for its turn).
-   */
-  deadline?: number;
-  signal?: AbortSignal;
-}
-
-/** How a task ended, with where its time went. */
-export interface Execution<T> {
-  ok: boolean;
-  value?: T;
-  error?: unknown;
-  attempts: number;
-  /** ms between schedule and the first attempt. */
-  queueMs: number;
-  /** Status of the last upstream attempt (undefined: none, or no response). */
-  lastStatus: number | undefined;
-  lastKind: FailureKind | undefined;
-}
-
-/** Builds a store from the limiter's budgets (already time-scaled) and clock. */
-export type StoreFactory = (budgets: LimiterConfig['budgets'], clock: Clock) => LimiterStore;
-
-export interface LimiterDeps {
-  clock?: Clock;
-  /** Default: a MemoryStore. Pass a factory (e.g. for RedisStore) so it gets the scaled budgets. */
-  store?: LimiterStore | StoreFactory;
-  registry?: Registry;
-  /** Multiplies every duration of the config (windows, waits, backoff). Default 1. */
-  timeScale?: number;
-  /** Label for metrics: the upstream account's name, never its key. Default `default`. */
-  name?: string;
-  /** Seed for backoff jitter. Default 1. */
-  seed?: number;
-  /** The models whose tokens and prices price the tasks. Default: the built-in catalogue (with `spend.prices` applied). */
-  catalogue?: Catalogue;
-}
-
-/**
- * A scheduled task. It is also the context its task receives (`AttemptContext`): one object
- * per task rather than one per attempt, since allocation is most of a task's cost here.
- */
-class Job implements QueueEntry, AttemptContext {
-  index = -1;
-  deadline: number;
-  /** Deadline set by default (now + maxWait): such deadlines arrive in order. */
-  defaultDeadline: boolean;
-  /** Made when the task first starts: a queued task carries no attempt state. */
-  run: Run | undefined = undefined;
-  /** What few tasks need (a caller signal, an attempt signal, reported usage), made on demand. */
-  extra: JobExtra | undefined;
-
-  constructor(
-    readonly priority: number,
-    readonly seq: number,
-    readonly task: (ctx: AttemptContext) => Promise<unknown>,
-    readonly cost: Cost,
-    readonly price: number,
-    /** The images request the cost came from, if any: its quality × size is the latency class. */
-    readonly costInput: ImageCostInput | undefined,
-    deadline: number,
-    maxWaitDeadline: number,
-    readonly scheduledAt: number,
-    callerSignal: AbortSignal | undefined,
-    /** `schedule`: the value (or, with `reject`, the error). `execute`: an Execution. */
-    readonly resolve: (v: unknown) => void,
-    readonly reject: ((e: unknown) => void) | undefined,
-  ) {
-    this.defaultDeadline = deadline === Infinity;
-    this.deadline = this.defaultDeadline ? maxWaitDeadline : deadline;
-    this.extra = callerSignal ? { callerSignal, onAbort: undefined, controller: undefined, reported: undefined } : undefined;
-  }
-
-  get callerSignal(): AbortSignal | undefined {
-    return this.extra?.callerSignal;
-  }
-
-  get controller(): AbortController | undefined {
-    return this.extra?.controller;
-  }
-
-  get reported(): Usage | undefined {
-    return this.extra?.reported;
-  }
-
-  get extras(): JobExtra {
-    return (this.extra ??= { callerSignal: undefined, onAbort: undefined, controller: undefined, reported: undefined });
-  }
-
-  get attempt(): number {
-    return this.run?.attempts ?? 0;
-  }
-
-  /** Made on first read: most tasks never read it, and an AbortController per attempt cost a tenth of the run. */
-  get signal(): AbortSignal {
-    const extra = this.extras;
-    if (!extra.controller) {
-      extra.controller = new AbortController();
-      if (extra.callerSignal?.aborted) extra.controller.abort(extra.callerSignal.reason);
-    }
-    return extra.controller.signal;
-  }
-
-  reportUsage(usage: Usage): void {
-    this.extras.reported = usage;
-  }
-
-  /** The attempt ran out of time: abort its signal (made now if the task has not read it yet). */
-  timeOut(ms: number): void {
-    const extra = this.extras;
-    extra.timedOut = new DOMException(`The attempt timed out after ${ms} ms (retry.attemptTimeout)`, 'TimeoutError');
-    extra.controller ??= new AbortController();
-    extra.controller.abort(extra.timedOut);
-  }
-
-  /** A new attempt starts with a fresh signal and no usage reported. */
-  resetAttempt(): void {
-    if (this.extra) {
-      this.extra.controller = undefined;
-      this.extra.reported = undefined;
-      this.extra.timedOut = undefined;
-    }
-  }
-}
-
-type Usage = { input_tokens?: number; output_tokens?: number };
-
-/**
- * A task's attempts so far. Kept apart from the Job because 100k queued jobs would
- * otherwise each carry six fields they do not use yet: live bytes per queued task are
- * what garbage collection (about half the CPU at 100k queued) pays for.
- */
-class Run {
-  attempts = 0;
-  /** The last attempt's value, or its error when `lastThrown`. */
-  last: unknown = undefined;
-  lastThrown = false;
-  lastStatus: number | undefined = undefined;
-  lastKind: FailureKind | undefined = undefined;
-
-  constructor(readonly firstStartAt: number) {}
-}
-
-interface JobExtra {
-  callerSignal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  controller: AbortController | undefined;
-  reported: Usage | undefined;
-  /** The running attempt's `retry.attemptTimeout` timer, and the error it aborted the attempt with. */
-  timeout?: TimerHandle;
-  timedOut?: DOMException;
-}
+export { PRIORITIES, type AttemptContext, type Execution, type LimiterDeps, type LimiterState, type PriorityName, type ScheduleOptions, type StoreFactory } from './types.ts';
 
 const REFUND: Cost = { rpm: 0, ipm: 0, tpm: 0 };
 /** Weight of one sample in the mean latency: about the last 20 answers. */
 const LATENCY_SMOOTHING = 0.05;
-
-/**
- * A latency class per quality × size, free-form sizes folded into megapixel classes so
- * the adaptive limit keeps a bounded number of trackers.
- */
-function requestClassOf(input: ImageCostInput | undefined): string {
-  if (!input) return 'default';
-  const dims = input.size ? parseWxH(input.size) : undefined;
-  return `${input.quality ?? 'auto'}/${dims ? sizeLabel(dims.width, dims.height) : (input.size ?? 'auto')}`;
-}
-
-const isCost = (c: Cost | ImageCostInput): c is Cost => typeof (c as Cost).rpm === 'number' && typeof (c as Cost).tpm === 'number';
-
-function priorityOf(p: ScheduleOptions['priority']): number {
-  if (p === undefined) return PRIORITIES.normal;
-  if (typeof p === 'string' && p in PRIORITIES) return PRIORITIES[p as PriorityName];
-  if (typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 9) return p;
-  throw new TypeError(`Expected \`priority\` to be one of critical, high, normal, low or an integer 0–9, got \`${String(p)}\` (${typeof p})`);
-}
 
 /**
  * The bundled limiter: a priority queue in front of budgets (RPM/IPM/TPM), a concurrency
@@ -226,14 +36,14 @@ function priorityOf(p: ScheduleOptions['priority']): number {
  */
 export class Limiter {
   readonly config: LimiterConfig;
-  readonly clock: Clock;
-  readonly store: LimiterStore;
-  readonly concurrency: ConcurrencyLimit;
-  readonly circuit: CircuitBreaker;
+  private readonly clock: Clock;
+  private readonly store: LimiterStore;
+  private readonly concurrency: ConcurrencyLimit;
+  private readonly circuit: CircuitBreaker;
   readonly metrics: LimiterMetrics | undefined;
   readonly name: string;
-  private readonly queue = new PriorityQueue<Job>();
-  private readonly deadlines: Deadlines<Job>;
+  private readonly queue = new PriorityQueue<Task>();
+  private readonly deadlines: Deadlines<Task>;
   private readonly retryBudget: RetryBudget;
   private readonly rng: Rng;
   private readonly spend: SpendGuard;
@@ -250,7 +60,7 @@ export class Limiter {
   private redispatch = false;
   private closed = false;
   /** Tasks waiting out a backoff or retry-after before they queue again, with that timer. */
-  private readonly retryWaits = new Map<Job, TimerHandle>();
+  private readonly retryWaits = new Map<Task, TimerHandle>();
   private readonly admitRequest: AdmitRequest = { cost: REFUND, priority: 0, concurrencyLimit: 0, now: 0 };
 
   constructor(config: LimiterConfig, deps: LimiterDeps = {}) {
@@ -259,15 +69,15 @@ export class Limiter {
     const store = deps.store ?? ((budgets: LimiterConfig['budgets'], clock: Clock) => new MemoryStore(budgets, clock.now()));
     this.store = typeof store === 'function' ? store(this.config.budgets, this.clock) : store;
     this.drains = typeof this.store.drainMs === 'function';
-    this.concurrency = new ConcurrencyLimit(this.config.concurrency);
+    this.concurrency = createConcurrencyLimit(this.config.concurrency);
     this.circuit = new CircuitBreaker(this.config.circuit);
     this.retryBudget = new RetryBudget(this.config.retry.budgetRatio, this.config.retry.budgetMinimum);
     this.rng = createRng(deps.seed ?? 1).fork('backoff');
     this.spend = new SpendGuard(this.config.spend);
     const prices = Object.entries(this.config.spend.prices);
     this.catalogue = (deps.catalogue ?? CATALOGUE).with(Object.fromEntries(prices.map(([id, p]) => [id, { prices: p }])), 'limiter config (spend.prices)');
-    this.deadlines = new Deadlines(this.clock, (job) => {
-      if (this.queue.remove(job)) this.shed(job, 'deadline_exceeded');
+    this.deadlines = new Deadlines(this.clock, (task) => {
+      if (this.queue.remove(task)) this.shed(task, 'deadline_exceeded');
     });
     this.name = deps.name ?? 'default';
     this.metrics = deps.registry ? createLimiterMetrics(deps.registry, this, deps.timeScale ?? 1) : undefined;
@@ -284,20 +94,20 @@ export class Limiter {
   }
 
   private submit(
-    task: (ctx: AttemptContext) => Promise<unknown>,
+    fn: (ctx: AttemptContext) => Promise<unknown>,
     options: ScheduleOptions,
-    resolve: Job['resolve'],
-    reject: Job['reject'],
+    resolve: Task['resolve'],
+    reject: Task['reject'],
   ): void {
     const now = this.clock.now();
     const priority = priorityOf(options.priority);
     const input = options.cost ?? ONE_REQUEST;
     const explicitCost = isCost(input);
     const maxWaitDeadline = now + this.config.queue.maxWait;
-    const job = new Job(
+    const task = new Task(
       priority,
       this.seq++,
-      task,
+      fn,
       explicitCost ? input : imageCost(input, this.catalogue),
       explicitCost || !this.spend.enabled ? 0 : priceOf(input, this.catalogue),
       explicitCost ? undefined : input,
@@ -309,11 +119,11 @@ export class Limiter {
       reject,
     );
     this.retryBudget.onRequest();
-    const refusal = this.refuseAtEntry(job, now);
-    if (refusal) return this.shed(job, refusal.reason, refusal.retryAfterMs);
-    const late = this.config.queue.refuseEarly ? this.lateBy(job, now) : 0;
-    if (late > 0) this.shed(job, 'deadline_unmeetable', late);
-    else this.enqueue(job, false, now);
+    const refusal = this.refuseAtEntry(task, now);
+    if (refusal) return this.shed(task, refusal.reason, refusal.retryAfterMs);
+    const late = this.config.queue.refuseEarly ? this.lateBy(task, now) : 0;
+    if (late > 0) this.shed(task, 'deadline_unmeetable', late);
+    else this.enqueue(task, false, now);
   }
 
   /**
@@ -323,21 +133,47 @@ export class Limiter {
    * at once (rather than when it reaches the head of the queue, its whole wait later) spares
    * the caller a held connection; the result is also its retry-after.
    */
-  private lateBy(job: Job, now: number): number {
-    const ahead = this.queue.ahead(job.priority, this.ahead);
+  private lateBy(task: Task, now: number): number {
+    const ahead = this.queue.ahead(task.priority, this.ahead);
     if (ahead.count === 0) return 0;
-    const room = job.deadline - now;
+    const room = task.deadline - now;
     // Slots first: no budget state to read, and in a deep queue of quick calls it is the whole answer.
     const slots = this.concurrency.current;
     const waitingForSlot = ahead.count + 1 + this.running - slots;
     const slotWait = this.meanLatencyMs > 0 && waitingForSlot > 0 ? (waitingForSlot / slots) * this.meanLatencyMs : 0;
     if (slotWait > room || !this.drains) return slotWait - room;
-    const cost = job.cost;
+    const cost = task.cost;
     ahead.rpm += cost.rpm;
     ahead.ipm += cost.ipm;
     ahead.tpm += cost.tpm;
     const drain = this.store.drainMs!(ahead, now);
     return (drain > slotWait ? drain : slotWait) - room;
+  }
+
+  /** The limiter as it stands: circuit, queue, concurrency and budgets, so nothing outside reaches into them. */
+  state(): LimiterState {
+    const now = this.clock.now();
+    const circuit = this.circuit.stateAt(now);
+    return {
+      now,
+      circuit,
+      reopensInMs: circuit === 'open' ? Math.max(0, this.circuit.reopensAt() - now) : undefined,
+      queued: this.queue.size,
+      inFlight: this.running,
+      concurrencyLimit: this.concurrency.current,
+      store: this.store.snapshot(now),
+      storeFallback: this.store.usingFallback === true,
+    };
+  }
+
+  /** The circuit's state now (cheaper than `state()` when that is all a caller needs). */
+  circuitState(): CircuitState {
+    return this.circuit.stateAt(this.clock.now());
+  }
+
+  /** Now on the limiter's clock, the one `ScheduleOptions.deadline` is read on. */
+  now(): number {
+    return this.clock.now();
   }
 
   /** Tasks waiting, and attempts running. */
@@ -363,49 +199,49 @@ export class Limiter {
     this.deadlines.clear();
     this.wake?.timer.cancel();
     this.wake = undefined;
-    for (const job of this.queue.drain()) this.shed(job, 'shutdown');
+    for (const task of this.queue.drain()) this.shed(task, 'shutdown');
     // A retry-after can be many minutes: a closing limiter does not wait for it.
-    for (const [job, timer] of this.retryWaits) {
+    for (const [task, timer] of this.retryWaits) {
       timer.cancel();
-      this.shed(job, 'shutdown');
+      this.shed(task, 'shutdown');
     }
     this.retryWaits.clear();
   }
 
-  private refuseAtEntry(job: Job, now: number): { reason: ShedReason; retryAfterMs?: number } | undefined {
+  private refuseAtEntry(task: Task, now: number): { reason: ShedReason; retryAfterMs?: number } | undefined {
     if (this.closed) return { reason: 'shutdown' };
-    if (job.callerSignal?.aborted) return { reason: 'cancelled' };
+    if (task.callerSignal?.aborted) return { reason: 'cancelled' };
     if (this.circuit.stateAt(now) === 'open') return { reason: 'circuit_open', retryAfterMs: this.circuit.reopensAt() - now };
     if (this.queue.size >= this.config.queue.maxSize) return { reason: 'queue_full', retryAfterMs: undefined };
-    if (job.price > 0 && this.spend.wouldExhaust(job.price, now)) return { reason: 'budget_exhausted' };
+    if (task.price > 0 && this.spend.wouldExhaust(task.price, now)) return { reason: 'budget_exhausted' };
     return undefined;
   }
 
-  private enqueue(job: Job, returning = false, now?: number): void {
-    const extra = job.extra;
+  private enqueue(task: Task, returning = false, now?: number): void {
+    const extra = task.extra;
     if (extra?.callerSignal && !extra.onAbort) {
-      extra.onAbort = () => this.cancel(job);
+      extra.onAbort = () => this.cancel(task);
       extra.callerSignal.addEventListener('abort', extra.onAbort, { once: true });
     }
-    if (returning) this.queue.pushReturning(job);
-    else this.queue.push(job);
+    if (returning) this.queue.pushReturning(task);
+    else this.queue.push(task);
     // With every slot taken nothing can start now, and the next completion dispatches.
-    if (this.running < this.concurrency.current || this.store.kind !== 'memory') this.dispatch(now);
+    if (this.running < this.concurrency.current || !this.store.synchronous) this.dispatch(now);
     // Only a task still waiting after the dispatch pass needs its deadline watched.
-    if (job.index !== -1) this.deadlines.add(job);
+    if (task.index !== -1) this.deadlines.add(task);
   }
 
-  private cancel(job: Job): void {
-    if (this.queue.remove(job) || this.endRetryWait(job)) this.shed(job, 'cancelled');
-    else job.controller?.abort(job.callerSignal?.reason);
+  private cancel(task: Task): void {
+    if (this.queue.remove(task) || this.endRetryWait(task)) this.shed(task, 'cancelled');
+    else task.controller?.abort(task.callerSignal?.reason);
   }
 
   /** Stops a task's wait for its next attempt; returns whether it was waiting. */
-  private endRetryWait(job: Job): boolean {
-    const timer = this.retryWaits.get(job);
+  private endRetryWait(task: Task): boolean {
+    const timer = this.retryWaits.get(task);
     if (!timer) return false;
     timer.cancel();
-    this.retryWaits.delete(job);
+    this.retryWaits.delete(task);
     return true;
   }
 
@@ -417,8 +253,9 @@ export class Limiter {
       return;
     }
     this.dispatching = true;
-    if (this.store.kind !== 'memory') {
-      void this.pump();
+    const store = this.store;
+    if (!store.synchronous) {
+      void this.pump(store);
       return;
     }
     try {
@@ -429,13 +266,13 @@ export class Limiter {
         // One request object for the whole pass: the memory store reads it and keeps nothing.
         const request = this.admitRequest;
         request.now = now;
-        for (let job = this.queue.peek(); job; job = this.queue.peek()) {
+        for (let task = this.queue.peek(); task; task = this.queue.peek()) {
           if (!this.circuit.closed && this.circuitBlocks(now)) break;
-          request.cost = job.cost;
-          request.priority = job.priority;
+          request.cost = task.cost;
+          request.priority = task.priority;
           request.concurrencyLimit = this.concurrency.current;
-          const admission = this.store.admit(request) as Admission;
-          if (!this.admitted(job, admission, now)) break;
+          const admission = store.admit(request);
+          if (!this.actOnAdmission(task, admission, now)) break;
         }
         if (this.redispatch) at = this.clock.now();
       } while (this.redispatch);
@@ -453,24 +290,24 @@ export class Limiter {
   }
 
   /** The same loop for a shared store, whose answers are promises; it also tells the store what waits here. */
-  private async pump(): Promise<void> {
+  private async pump(store: AsyncLimiterStore): Promise<void> {
     try {
       do {
         this.redispatch = false;
-        for (let job = this.queue.peek(); job; job = this.queue.peek()) {
+        for (let task = this.queue.peek(); task; task = this.queue.peek()) {
           if (this.circuitBlocks(this.clock.now())) break;
           let admission: Admission;
           try {
-            admission = await this.store.admit({ cost: job.cost, priority: job.priority, concurrencyLimit: this.concurrency.current, now: this.clock.now() });
+            admission = await store.admit({ cost: task.cost, priority: task.priority, concurrencyLimit: this.concurrency.current, now: this.clock.now() });
           } catch {
             admission = { ok: false, reason: 'budget', waitMs: 50 };
           }
-          if (job.index === -1) {
+          if (task.index === -1) {
             // Cancelled or timed out while the store answered: give back what it took.
-            if (admission.ok) await this.store.release(admission.lease, REFUND, job.cost, this.clock.now());
+            if (admission.ok) await this.store.release(admission.lease, REFUND, task.cost, this.clock.now());
             continue;
           }
-          if (!this.admitted(job, admission, this.clock.now())) break;
+          if (!this.actOnAdmission(task, admission, this.clock.now())) break;
         }
       } while (this.redispatch);
     } finally {
@@ -486,8 +323,8 @@ export class Limiter {
     return true;
   }
 
-  /** Acts on the store's answer for the head job; returns whether to keep dispatching. */
-  private admitted(job: Job, admission: Admission, now: number): boolean {
+  /** Acts on the store's answer for the head task (starts it, sheds it, or waits); returns whether the dispatch pass goes on to the next task. */
+  private actOnAdmission(task: Task, admission: Admission, now: number): boolean {
     if (!admission.ok) {
       if (admission.reason === 'concurrency') {
         // A local store says when a slot frees (a release); a shared one asks to poll.
@@ -496,13 +333,13 @@ export class Limiter {
       }
       const waitMs = admission.waitMs ?? 0;
       if (waitMs === Infinity) {
-        this.queue.remove(job);
-        this.shed(job, 'never_fits');
+        this.queue.remove(task);
+        this.shed(task, 'never_fits');
         return true;
       }
-      if (now + waitMs > job.deadline) {
-        this.queue.remove(job);
-        this.shed(job, 'deadline_unmeetable', waitMs);
+      if (now + waitMs > task.deadline) {
+        this.queue.remove(task);
+        this.shed(task, 'deadline_unmeetable', waitMs);
         return true;
       }
       this.wakeAt(now + waitMs);
@@ -511,21 +348,21 @@ export class Limiter {
     // In half-open, the calls allowed through are the probes.
     const probe = !this.circuit.closed && this.circuit.stateAt(now) === 'half-open';
     if (probe && !this.circuit.allow(now)) {
-      void this.store.release(admission.lease, REFUND, job.cost, now);
+      void this.store.release(admission.lease, REFUND, task.cost, now);
       return false;
     }
-    if (this.spend.enabled && job.price > 0) {
-      const spend = this.spend.reserve(job.price, job.priority, now);
+    if (this.spend.enabled && task.price > 0) {
+      const spend = this.spend.reserve(task.price, task.priority, now);
       if (!spend.ok) {
         if (probe) this.circuit.releaseProbe();
-        void this.store.release(admission.lease, REFUND, job.cost, now);
-        this.queue.remove(job);
-        this.shed(job, spend.reason === 'exhausted' ? 'budget_exhausted' : 'spend_high_only', spend.resetsInMs);
+        void this.store.release(admission.lease, REFUND, task.cost, now);
+        this.queue.remove(task);
+        this.shed(task, spend.reason === 'exhausted' ? 'budget_exhausted' : 'spend_high_only', spend.resetsInMs);
         return true;
       }
     }
-    this.queue.remove(job);
-    void this.attempt(job, admission.lease, now, probe);
+    this.queue.remove(task);
+    void this.attempt(task, admission.lease, now, probe);
     return true;
   }
 
@@ -539,23 +376,23 @@ export class Limiter {
     this.wake = { at, timer };
   }
 
-  private async attempt(job: Job, lease: string, startedAt: number, probe: boolean): Promise<void> {
-    let run = job.run;
+  private async attempt(task: Task, lease: string, startedAt: number, probe: boolean): Promise<void> {
+    let run = task.run;
     if (run === undefined) {
-      run = job.run = new Run(startedAt);
-      this.metrics?.observeWait((startedAt - job.scheduledAt) / 1000);
+      run = task.run = new Attempts(startedAt);
+      this.metrics?.observeWait((startedAt - task.scheduledAt) / 1000);
     }
     run.attempts++;
     this.running++;
-    job.resetAttempt();
-    if (this.config.retry.attemptTimeout !== undefined) this.armTimeout(job, this.config.retry.attemptTimeout);
+    task.resetAttempt();
+    if (this.config.retry.attemptTimeout !== undefined) this.armTimeout(task, this.config.retry.attemptTimeout);
     let observed: Observed;
     try {
-      run.last = await job.task(job);
+      run.last = await task.fn(task);
       run.lastThrown = false;
-      if (job.extra === undefined && isPlainSuccess(run.last)) {
+      if (task.extra === undefined && isPlainSuccess(run.last)) {
         this.running--;
-        return this.succeeded(job, run, lease, startedAt, probe);
+        return this.succeeded(task, run, lease, startedAt, probe);
       }
       observed = observeValue(run.last);
       if (observed.status !== undefined && observed.status >= 400) observed = await withErrorBody(observed, run.last);
@@ -564,37 +401,37 @@ export class Limiter {
       run.lastThrown = true;
       observed = observeError(e);
     }
-    const reported = job.reported;
+    const reported = task.reported;
     if (reported?.output_tokens !== undefined) {
       observed.outputTokens = reported.output_tokens;
       observed.inputTokens = reported.input_tokens;
     }
     this.running--;
-    this.afterAttempt(job, run, lease, startedAt, observed, probe);
+    this.afterAttempt(task, run, lease, startedAt, observed, probe);
   }
 
   /**
    * Apart from `attempt`, and ended in `afterAttempt` (an attempt with a timeout never takes
    * the fast path): a closure or a timer local in `attempt` cost 10–15 % of the throughput bench.
    */
-  private armTimeout(job: Job, ms: number): void {
-    job.extras.timeout = this.clock.setTimer(() => job.timeOut(ms), ms);
+  private armTimeout(task: Task, ms: number): void {
+    task.extras.timeout = this.clock.setTimer(() => task.timeOut(ms), ms);
   }
 
   /** The common case, without building an observation: a plain value came back. */
-  private succeeded(job: Job, run: Run, lease: string, startedAt: number, probe: boolean): void {
+  private succeeded(task: Task, run: Attempts, lease: string, startedAt: number, probe: boolean): void {
     const now = this.clock.now();
     this.metrics?.countAttempt('ok');
     run.lastStatus = undefined;
     run.lastKind = 'ok';
-    void this.store.release(lease, undefined, job.cost, now);
-    this.learn('ok', now - startedAt, job, now, probe);
-    this.finish(job);
+    void this.store.release(lease, undefined, task.cost, now);
+    this.learn('ok', now - startedAt, task, now, probe);
+    this.finish(task);
     this.dispatch(now);
   }
 
-  private afterAttempt(job: Job, run: Run, lease: string, startedAt: number, observed: Observed, probe: boolean): void {
-    const extra = job.extra;
+  private afterAttempt(task: Task, run: Attempts, lease: string, startedAt: number, observed: Observed, probe: boolean): void {
+    const extra = task.extra;
     if (extra?.timeout) {
       extra.timeout.cancel();
       extra.timeout = undefined;
@@ -602,27 +439,27 @@ export class Limiter {
       if (extra.timedOut && run.lastThrown) observed = observeError((run.last = extra.timedOut));
     }
     const now = this.clock.now();
-    if (job.callerSignal?.aborted) observed.aborted = true;
+    if (task.callerSignal?.aborted) observed.aborted = true;
     const { kind, retryAfterMs } = classify(observed, now);
     this.metrics?.countAttempt(kind);
     run.lastStatus = observed.status;
     run.lastKind = kind;
     const actual = observed.outputTokens !== undefined ? { tpm: observed.outputTokens + (observed.inputTokens ?? 0) } : undefined;
     if (observed.headers && this.config.budgets.syncFromHeaders) void this.store.syncFromHeaders(observed.headers, now);
-    void this.store.release(lease, actual, job.cost, now);
-    if (kind !== 'ok' && job.price > 0) this.spend.release(job.price, now);
-    this.learn(kind, now - startedAt, job, now, probe);
+    void this.store.release(lease, actual, task.cost, now);
+    if (kind !== 'ok' && task.price > 0) this.spend.release(task.price, now);
+    this.learn(kind, now - startedAt, task, now, probe);
     if (kind === 'limit') void this.store.pause(now + (retryAfterMs ?? 1000));
-    const retry = kind === 'ok' ? undefined : this.retryDelay(job, run, kind, retryAfterMs, now);
-    if (retry === undefined) this.finish(job);
-    else this.retryLater(job, retry, kind);
+    const retry = kind === 'ok' ? undefined : this.retryDelay(task, run, kind, retryAfterMs, now);
+    if (retry === undefined) this.finish(task);
+    else this.retryLater(task, retry, kind);
     this.dispatch(now);
   }
 
-  private learn(kind: FailureKind, latencyMs: number, job: Job, now: number, probe: boolean): void {
+  private learn(kind: FailureKind, latencyMs: number, task: Task, now: number, probe: boolean): void {
     if (kind === 'ok') {
       this.meanLatencyMs = this.meanLatencyMs === 0 ? latencyMs : this.meanLatencyMs + (latencyMs - this.meanLatencyMs) * LATENCY_SMOOTHING;
-      if (this.concurrency.adaptive) this.concurrency.onSuccess(latencyMs, requestClassOf(job.costInput), this.running + 1);
+      if (this.concurrency.adaptive) this.concurrency.onSuccess(latencyMs, requestClassOf(task.costInput), this.running + 1);
       this.circuit.record(true, now, now - latencyMs);
       return;
     }
@@ -639,75 +476,49 @@ export class Limiter {
   }
 
   /** ms to wait before the next attempt, or undefined to stop here. */
-  private retryDelay(job: Job, run: Run, kind: FailureKind, retryAfterMs: number | undefined, now: number): number | undefined {
+  private retryDelay(task: Task, run: Attempts, kind: FailureKind, retryAfterMs: number | undefined, now: number): number | undefined {
     if (kind === 'ok' || kind === 'fatal' || kind === 'cancelled' || this.closed) return undefined;
-    if (job.callerSignal?.aborted || run.attempts >= this.config.retry.maxAttempts) return undefined;
+    if (task.callerSignal?.aborted || run.attempts >= this.config.retry.maxAttempts) return undefined;
     const { baseDelay, maxDelay } = this.config.retry;
     // A limit 429 waits for the account's pause (at any length); others back off with jitter.
     const jitter = kind === 'limit' ? 0 : fullJitter(this.rng, run.attempts - 1, baseDelay, maxDelay);
     const delay = Math.max(retryAfterMs ?? 0, jitter);
     // A wait longer than the task may wait is not worth holding the caller for.
-    if (delay > this.config.queue.maxWait && now + delay > job.deadline) return undefined;
+    if (delay > this.config.queue.maxWait && now + delay > task.deadline) return undefined;
     if (!this.retryBudget.tryRetry()) return undefined;
     return delay;
   }
 
-  private retryLater(job: Job, delayMs: number, kind: FailureKind): void {
+  private retryLater(task: Task, delayMs: number, kind: FailureKind): void {
     this.metrics?.countRetry(kind);
     // The retry keeps its place in line (same priority and sequence) and may wait maxWait again (or to a later deadline of its own).
-    job.deadline = Math.max(job.deadline, this.clock.now() + delayMs + this.config.queue.maxWait);
-    job.defaultDeadline = false;
-    if (delayMs <= 0) return this.enqueue(job, true);
+    task.deadline = Math.max(task.deadline, this.clock.now() + delayMs + this.config.queue.maxWait);
+    task.defaultDeadline = false;
+    if (delayMs <= 0) return this.enqueue(task, true);
     const timer = this.clock.setTimer(() => {
-      this.retryWaits.delete(job);
-      this.enqueue(job, true);
+      this.retryWaits.delete(task);
+      this.enqueue(task, true);
     }, delayMs);
-    this.retryWaits.set(job, timer);
+    this.retryWaits.set(task, timer);
   }
 
   /** Ends a task that has run at least once with its last attempt's outcome. */
-  private finish(job: Job): void {
-    this.cleanup(job);
-    const run = job.run!;
-    const ok = run.lastKind === 'ok';
-    this.metrics?.countTask(ok ? 'ok' : 'failed');
-    // A fetch Response is the caller's to read even when it failed; a thrown error is rethrown.
-    const delivered = ok || !run.lastThrown;
-    if (job.reject) {
-      if (delivered) job.resolve(run.last);
-      else job.reject(run.last);
-      return;
-    }
-    job.resolve({
-      ok: delivered,
-      value: run.lastThrown ? undefined : run.last,
-      error: run.lastThrown ? run.last : undefined,
-      attempts: run.attempts,
-      queueMs: run.firstStartAt - job.scheduledAt,
-      lastStatus: run.lastStatus,
-      lastKind: run.lastKind,
-    });
+  private finish(task: Task): void {
+    this.cleanup(task);
+    this.metrics?.countTask(task.run!.lastKind === 'ok' ? 'ok' : 'failed');
+    task.settle();
   }
 
-  private shed(job: Job, reason: ShedReason, retryAfterMs?: number): void {
-    this.cleanup(job);
+  private shed(task: Task, reason: ShedReason, retryAfterMs?: number): void {
+    this.cleanup(task);
     this.metrics?.countShed(reason);
     this.metrics?.countTask('shed');
-    const run = job.run;
-    const error = run?.lastThrown && reason === 'cancelled' ? run.last : new LimiterError(reason, retryAfterMs);
-    if (job.reject) return job.reject(error);
-    job.resolve({
-      ok: false,
-      error,
-      attempts: run?.attempts ?? 0,
-      queueMs: (run ? run.firstStartAt : this.clock.now()) - job.scheduledAt,
-      lastStatus: run?.lastStatus,
-      lastKind: run?.lastKind,
-    });
+    const run = task.run;
+    task.settleShed(run?.lastThrown && reason === 'cancelled' ? run.last : new LimiterError(reason, retryAfterMs), this.clock.now());
   }
 
-  private cleanup(job: Job): void {
-    const extra = job.extra;
+  private cleanup(task: Task): void {
+    const extra = task.extra;
     if (extra?.onAbort) extra.callerSignal?.removeEventListener('abort', extra.onAbort);
   }
 }

@@ -3,13 +3,14 @@ import type { LimiterConfig } from './config.ts';
 import { DIMENSIONS, type Cost, type Dimension } from './cost.ts';
 import { readRateLimitHeaders } from './header-sync.ts';
 import type { HeaderSource } from './outcome.ts';
-import type { Admission, AdmitRequest, LimiterStore, StoreSnapshot } from './store.ts';
+import type { Admission, AdmitRequest, SyncLimiterStore, StoreSnapshot } from './store.ts';
 
 const GRANTED: Admission = Object.freeze({ ok: true, lease: 'local' });
 
 /** One process's budgets, leases and pause, answered synchronously. */
-export class MemoryStore implements LimiterStore {
+export class MemoryStore implements SyncLimiterStore {
   readonly kind = 'memory';
+  readonly synchronous = true;
   private readonly budgets: Budgets;
   private inFlight = 0;
   private pausedUntil = 0;

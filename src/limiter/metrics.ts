@@ -36,27 +36,27 @@ function register(registry: Registry, timeScale: number): Shared {
     });
   });
   gauge(registry, m.inFlight, (g) => each((l, upstream) => g.set({ upstream }, l.inFlight)));
-  gauge(registry, m.concurrencyLimit, (g) => each((l, upstream) => g.set({ upstream }, l.concurrency.current)));
+  gauge(registry, m.concurrencyLimit, (g) => each((l, upstream) => g.set({ upstream }, l.state().concurrencyLimit)));
   gauge(registry, m.budgetRemaining, (g) =>
     each((l, upstream) => {
-      const { remaining } = l.store.snapshot(l.clock.now());
+      const { remaining } = l.state().store;
       for (const dim of DIMENSIONS) if (remaining[dim] !== undefined) g.set({ upstream, dimension: dim }, Math.floor(remaining[dim]!));
     }),
   );
   gauge(registry, m.budgetLimit, (g) =>
     each((l, upstream) => {
-      const { limits } = l.store.snapshot(l.clock.now());
+      const { limits } = l.state().store;
       for (const dim of DIMENSIONS) if (limits[dim] !== undefined) g.set({ upstream, dimension: dim }, limits[dim]!);
     }),
   );
   gauge(registry, m.cooldownSeconds, (g) =>
     each((l, upstream) => {
-      const now = l.clock.now();
-      g.set({ upstream }, Math.max(0, l.store.snapshot(now).pausedUntil - now) / 1000);
+      const { now, store } = l.state();
+      g.set({ upstream }, Math.max(0, store.pausedUntil - now) / 1000);
     }),
   );
-  gauge(registry, m.storeFallback, (g) => each((l, upstream) => g.set({ upstream }, l.store.usingFallback ? 1 : 0)));
-  gauge(registry, m.circuitState, (g) => each((l, upstream) => g.set({ upstream }, CIRCUIT_VALUE[l.circuit.stateAt(l.clock.now())])));
+  gauge(registry, m.storeFallback, (g) => each((l, upstream) => g.set({ upstream }, l.state().storeFallback ? 1 : 0)));
+  gauge(registry, m.circuitState, (g) => each((l, upstream) => g.set({ upstream }, CIRCUIT_VALUE[l.circuitState()])));
   gauge(registry, m.spendUsd, (g) => each((l, upstream) => g.set({ upstream }, l.spendUsed().usd)));
   gauge(registry, m.spendBudgetUsd, (g) =>
     each((l, upstream) => {

@@ -9,7 +9,7 @@ import { gcraDrain } from './gcra.ts';
 import { MemoryStore } from './memory-store.ts';
 import type { HeaderSource } from './outcome.ts';
 import { ADMIT, CLAMP, HEARTBEAT, PAUSE, RELEASE, RESUME } from './redis-scripts.ts';
-import type { Admission, AdmitRequest, LimiterStore, StoreSnapshot } from './store.ts';
+import type { Admission, AdmitRequest, AsyncLimiterStore, StoreSnapshot } from './store.ts';
 
 export interface RedisStoreOptions {
   /** An ioredis client, or a URL such as redis://127.0.0.1:6379. */
@@ -55,8 +55,9 @@ const CONNECTION: RedisOptions = {
  * alive), starting spent so it paces rather than bursts; when Redis answers again it hands
  * back control and adds what it used locally to the shared budgets.
  */
-export class RedisStore implements LimiterStore {
+export class RedisStore implements AsyncLimiterStore {
   readonly kind = 'redis';
+  readonly synchronous = false;
   readonly replicaId: string;
   private readonly redis: ScriptedRedis;
   private readonly ownsConnection: boolean;
