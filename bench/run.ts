@@ -4,6 +4,7 @@ import { benchEngineRate } from './engine-rate.ts';
 import { benchSim } from './sim.ts';
 import { benchImagesApi } from './images-api.ts';
 import { benchEarlyRefusal } from './early-refusal.ts';
+import { benchLimiterAb } from './limiter-ab.ts';
 
 /** `npm run bench [-- name…]`: every benchmark, or the named ones; each rewrites its section of bench/RESULTS.md. */
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -13,6 +14,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   sim: benchSim,
   'images-api': benchImagesApi,
   'early-refusal': benchEarlyRefusal,
+  'limiter-ab': benchLimiterAb,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
