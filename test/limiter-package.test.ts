@@ -52,6 +52,43 @@ const reasons = settled.map((s) => (s.status === 'fulfilled' ? s.value : isLimit
 console.log(JSON.stringify({ reasons, most, invalid }));
 `;
 
+/** A third party's store, written against the package's exports alone: it counts admissions and keeps budgets in a MemoryStore. */
+const OWN_STORE = `
+import { createLimiter, MemoryStore, type Admission, type AdmitRequest, type Cost, type HeaderSource, type LimiterState, type StoreFactory, type StoreSnapshot, type SyncLimiterStore } from 'ratelab/limiter';
+
+class CountingStore implements SyncLimiterStore {
+  readonly kind = 'counting';
+  readonly synchronous = true;
+  admits = 0;
+  constructor(private readonly inner: MemoryStore) {}
+  admit(req: AdmitRequest): Admission {
+    this.admits++;
+    return this.inner.admit(req);
+  }
+  release(lease: string, actual: Partial<Cost> | undefined, reserved: Cost, now: number): void {
+    this.inner.release(lease, actual, reserved, now);
+  }
+  pause(untilMs: number): void {
+    this.inner.pause(untilMs);
+  }
+  syncFromHeaders(headers: HeaderSource, now: number): void {
+    this.inner.syncFromHeaders(headers, now);
+  }
+  snapshot(now: number): StoreSnapshot {
+    return this.inner.snapshot(now);
+  }
+  close(): void {}
+}
+
+let store: CountingStore | undefined;
+const factory: StoreFactory = (budgets, clock) => (store = new CountingStore(new MemoryStore(budgets, clock.now())));
+const limiter = createLimiter({ budgets: { ipm: { limit: 100 } }, concurrency: { mode: 'fixed', limit: 4 } }, { store: factory });
+const values = await Promise.all(Array.from({ length: 10 }, (_, i) => limiter.schedule(async () => i, { cost: { model: 'gpt-image-1.5', quality: 'low', size: '1024x1024', n: 1 } })));
+const state: LimiterState = limiter.state();
+console.log(JSON.stringify({ values, admits: store!.admits, circuit: state.circuit, ipmLimit: state.store.limits.ipm, queued: state.queued }));
+limiter.close();
+`;
+
 describe('ratelab/limiter as a package', () => {
   it('runs under plain Node from the built JavaScript', async () => {
     writeFileSync(join(consumer, 'main.mjs'), USE);
@@ -72,5 +109,23 @@ describe('ratelab/limiter as a package', () => {
       (e: { stdout: string }) => e.stdout,
     );
     expect(failed).toContain(`Type '"urgent"' is not assignable`);
+  }, 60_000);
+
+  it('takes a store of your own written against its exports: it type-checks, compiles and runs', async () => {
+    writeFileSync(join(consumer, 'main.ts'), OWN_STORE);
+    await run(tsc, ['-p', '.', '--noEmit', 'false', '--outDir', 'out'], { cwd: consumer });
+    const { stdout } = await run(process.execPath, [join('out', 'main.js')], { cwd: consumer, env: { PATH: process.env.PATH ?? '' } });
+    const out = JSON.parse(stdout) as { values: number[]; admits: number; circuit: string; ipmLimit: number; queued: number };
+    expect(out.values).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Every task passed through the store, and the limiter's state reads it back.
+    expect(out.admits).toBeGreaterThanOrEqual(10);
+    expect(out).toMatchObject({ circuit: 'closed', ipmLimit: 100, queued: 0 });
+    // What is internal stays internal: the zod schema, the classifier and a constructor that skips validation are not exports.
+    writeFileSync(join(consumer, 'main.ts'), "import { limiterConfigSchema, classify, priceOf } from 'ratelab/limiter';\nconsole.log(limiterConfigSchema, classify, priceOf);\n");
+    const failed = await run(tsc, ['-p', '.'], { cwd: consumer }).then(
+      () => '',
+      (e: { stdout: string }) => e.stdout,
+    );
+    for (const name of ['limiterConfigSchema', 'classify', 'priceOf']) expect(failed).toMatch(new RegExp(`has no exported member (named )?'${name}'`));
   }, 60_000);
 });

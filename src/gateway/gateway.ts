@@ -24,7 +24,7 @@ import { modelsAnswer } from '../openai/models-answer.ts';
 import { BullmqJobs } from './jobs/bullmq-jobs.ts';
 import { MemoryJobs } from './jobs/memory-jobs.ts';
 import { JobEventStreams } from './jobs/sse.ts';
-import type { JobRun } from './jobs/outcome.ts';
+import type { JobRun } from './jobs/run-outcome.ts';
 import { JOB_EVENT_TYPES, type Durability, type JobBackend, type JobEvent, type JobInput } from './jobs/types.ts';
 import { routeJobs } from './jobs-routes.ts';
 import { GATEWAY_ERROR_TYPE } from './refusals.ts';

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import type { OpenAIErrorBody } from '../../openai/errors.ts';
 import { PRIORITIES } from '../../limiter/limiter.ts';
 import type { JobsConfig } from '../config.ts';
-import { jobDeadlineError, nextRunDelay, runOutcome } from './outcome.ts';
+import { jobDeadlineError, nextRunDelay, runOutcome } from './run-outcome.ts';
 import { TERMINAL, type Durability, type JobBackend, type JobEvent, type JobInput, type JobListener, type JobObserver, type JobRunner, type JobStatus, type JobView } from './types.ts';
 
 /** How a job failed; `dead`: after its last attempt or past its deadline, so it goes to the dead-letter queue. */

@@ -3,7 +3,7 @@ import { VirtualClock } from '../../core/virtual-clock.ts';
 import { gatewayConfigSchema } from '../config.ts';
 import type { UpstreamAnswer } from '../upstream-call.ts';
 import { MemoryJobs } from './memory-jobs.ts';
-import type { JobRun } from './outcome.ts';
+import type { JobRun } from './run-outcome.ts';
 import type { JobEvent, JobInput } from './types.ts';
 
 const config = { ...gatewayConfigSchema.parse({}).jobs, maxAttempts: 3, backoff: 1_000, resultTtl: 60_000 };

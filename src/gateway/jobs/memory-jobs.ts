@@ -5,10 +5,10 @@ import { PRIORITIES } from '../../limiter/limiter.ts';
 import { PriorityQueue, type QueueEntry } from '../../limiter/priority-queue.ts';
 import type { OpenAIErrorBody } from '../../openai/errors.ts';
 import type { JobsConfig } from '../config.ts';
-import { jobDeadlineError, nextRunDelay, runOutcome } from './outcome.ts';
+import { jobDeadlineError, nextRunDelay, runOutcome } from './run-outcome.ts';
 import { TERMINAL, type JobBackend, type JobEvent, type JobInput, type JobListener, type JobObserver, type JobRunner, type JobView } from './types.ts';
 
-interface Record extends QueueEntry {
+interface JobRecord extends QueueEntry {
   view: JobView;
   input: JobInput;
   events: JobEvent[];
@@ -36,10 +36,10 @@ const SHUTDOWN: OpenAIErrorBody = { message: 'The gateway shut down before this 
  */
 export class MemoryJobs implements JobBackend {
   readonly kind = 'memory';
-  private readonly jobs = new Map<string, Record>();
-  private readonly finished = new LazyFifo<Record>((r) => !this.jobs.has(r.view.id));
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly finished = new LazyFifo<JobRecord>((r) => !this.jobs.has(r.view.id));
   private readonly dead = new Set<string>();
-  private readonly waiting = new PriorityQueue<Record>();
+  private readonly waiting = new PriorityQueue<JobRecord>();
   private readonly running = new Set<Promise<void>>();
   private seq = 0;
   private closing = false;
@@ -68,7 +68,7 @@ export class MemoryJobs implements JobBackend {
       dead_letter: false,
       deadline_at: Math.floor(deadline / 1000),
     };
-    const record: Record = {
+    const record: JobRecord = {
       priority: PRIORITIES[input.client.priority],
       seq: this.seq++,
       index: -1,
@@ -144,7 +144,7 @@ export class MemoryJobs implements JobBackend {
   }
 
   /** Aborts the running call, takes the job out of the queue and ends a pending wait. */
-  private stop(r: Record): void {
+  private stop(r: JobRecord): void {
     r.controller.abort();
     this.waiting.remove(r);
     r.timer?.cancel();
@@ -152,7 +152,7 @@ export class MemoryJobs implements JobBackend {
     r.wake?.();
   }
 
-  private fail(r: Record, error: OpenAIErrorBody, status: number, deadLetter = false): void {
+  private fail(r: JobRecord, error: OpenAIErrorBody, status: number, deadLetter = false): void {
     this.stop(r);
     if (deadLetter) {
       r.view.dead_letter = true;
@@ -184,7 +184,7 @@ export class MemoryJobs implements JobBackend {
    * to jobs.lockDuration, as the circuit's openFor) holds the slot: back in the queue, while
    * the circuit is open, every job would take the slot in turn only to be turned away too.
    */
-  private async run(r: Record): Promise<void> {
+  private async run(r: JobRecord): Promise<void> {
     for (;;) {
       r.view.status = 'running';
       const attempt = r.view.attempts + 1;
@@ -234,7 +234,7 @@ export class MemoryJobs implements JobBackend {
     }
   }
 
-  private end(r: Record, status: 'succeeded' | 'failed' | 'cancelled', event: JobEvent, error?: OpenAIErrorBody): void {
+  private end(r: JobRecord, status: 'succeeded' | 'failed' | 'cancelled', event: JobEvent, error?: OpenAIErrorBody): void {
     r.view.status = status;
     if (error) r.view.error = error;
     else if (status !== 'failed') delete r.view.error;
@@ -244,7 +244,7 @@ export class MemoryJobs implements JobBackend {
     r.listeners.clear();
   }
 
-  private emit(r: Record, event: JobEvent): void {
+  private emit(r: JobRecord, event: JobEvent): void {
     r.events.push(event);
     this.observe(event);
     for (const listener of r.listeners) listener(event);

@@ -1,7 +1,7 @@
 import type { ImageRequest } from '../../openai/request.ts';
 import type { OpenAIErrorBody } from '../../openai/errors.ts';
 import type { GatewayClient } from '../clients.ts';
-import type { JobRun } from './outcome.ts';
+import type { JobRun } from './run-outcome.ts';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 /** `deferred`: the gateway turned a run away (or the upstreams were out); the job waits and keeps its attempts. `retried`: the provider failed a run. */
