@@ -50,21 +50,21 @@ export interface CompareRow {
 }
 
 export function compareRow(strategy: Strategy, o: LoadtestOutcome): CompareRow {
-  const r = o.summary.ratelab as Record<string, number>;
+  const r = o.summary.ratelab;
   const ok = o.summary.metrics['http_req_duration{status:200}']?.values ?? {};
   return {
     strategy,
-    goodputImagesPerMinute: r.goodputImagesPerMinute!,
+    goodputImagesPerMinute: r.goodputImagesPerMinute,
     p50: ok.med ?? 0,
     p95: ok['p(95)'] ?? 0,
     p99: ok['p(99)'] ?? 0,
-    provider429Rate: r.provider429Rate!,
-    refusalRate: r.gatewayRefusalRate!,
-    lost: r.lostRequests!,
-    requests: r.requests!,
-    images: r.images!,
-    delivered: r.requests! > 0 ? r.images! / r.requests! : 0,
-    providerSide429Rate: (o.summary.ratelab!.provider as { rate429: number } | undefined)?.rate429,
+    provider429Rate: r.provider429Rate,
+    refusalRate: r.gatewayRefusalRate,
+    lost: r.lostRequests,
+    requests: r.requests,
+    images: r.images,
+    delivered: r.requests > 0 ? r.images / r.requests : 0,
+    providerSide429Rate: r.provider?.rate429,
   };
 }
 

@@ -1,12 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import { CHECKS, DEFAULT_LOADTEST_MODEL } from '../../loadtests/lib/answers.ts';
+import { DEFAULT_LOADTEST_MODEL } from '../../loadtests/lib/answers.ts';
 import { customScenario, scenario, type CustomLoad, type RunnableScenario, type ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { realClock } from '../core/clock.ts';
 import { toMs } from '../core/duration.ts';
 import type { GatewayConfig } from '../gateway/config.ts';
-import { runLoad, type RunResult } from '../loadgen/engine.ts';
+import { INTENDED_METRIC, runLoad, type RunResult } from '../loadgen/engine.ts';
 import { startStack, type RunningStack } from './start-stack.ts';
 import { imageIteration } from '../loadgen/image-iteration.ts';
 import type { IterationFn } from '../loadgen/iteration.ts';
@@ -16,7 +16,7 @@ import { htmlReport } from '../report/html-report.ts';
 import { summaryData, type SummaryData } from '../report/k6-summary.ts';
 import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
 import { countRefusalReasons } from '../report/refusal-reasons.ts';
-import { runFacts } from '../report/run-facts.ts';
+import { RUN_SUB_METRICS, runFacts, type RunFigures, type RunSummary } from '../report/run-facts.ts';
 import { arrivalsPerMinute, capacityNeeded, verdict } from '../report/verdict.ts';
 import { productionTime } from '../report/production-time.ts';
 import { loadProfile } from '../../mock-server/profiles/index.ts';
@@ -80,7 +80,7 @@ export interface Progress {
 export interface LoadtestOutcome {
   plan: ScenarioPlan;
   run: RunResult;
-  summary: SummaryData;
+  summary: RunSummary;
   points: SeriesPoint[];
   thresholdsFailed: boolean;
   files: { summary: string; timeseries: string; report: string };
@@ -139,7 +139,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
       options: plan.options,
       clock,
       signal: s.signal,
-      subMetrics: ['http_req_duration{status:200}', 'http_reqs{status:0}', ...Object.values(CHECKS).map((c) => `checks{check:${c}}`)],
+      subMetrics: [...RUN_SUB_METRICS],
       onOffered: (ok) => series?.offered(ok),
       iterations: (metrics) => {
         metricsRef = metrics;
@@ -197,7 +197,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
 
     const outageEnd = plan.outage ? (plan.outage.atMs + plan.outage.durationMs) / 1000 : undefined;
     const recoverS = outageEnd === undefined ? undefined : timeToRecover(points, outageEnd, 0.9, windowMs / 1000);
-    const ratelab: Record<string, unknown> = {
+    const ratelab: RunFigures = {
       ...runFacts(run, { plan, engine: 'embedded', timeScale: s.timeScale, capacity, refusalsByReason: refusalReasons?.(), ...(stack ? { provider: stack.mock.model.stats } : {}) }),
       target: gatewayUrl,
       ...(plan.outage
@@ -212,7 +212,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     ratelab.verdict = runVerdict(plan, ratelab, run, s, capacity);
     const after = await s.afterRun?.({ run, points, startedAt });
     if (after) ratelab[after.key] = after.data;
-    const summary = summaryData(run, { ratelab });
+    const summary: RunSummary = { ...summaryData(run), ratelab };
     mkdirSync(s.outDir, { recursive: true });
     const files = { summary: join(s.outDir, 'summary.json'), timeseries: join(s.outDir, 'timeseries.json'), report: join(s.outDir, 'report.html') };
     writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
@@ -222,13 +222,13 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
       htmlReport({
         title: `ratelab ${plan.name}`,
         subtitle: `${plan.description} · capacity ${capacity} images/min · time scale ${s.timeScale} · ${new Date().toISOString()}`,
-        verdict: String(ratelab.verdict),
+        verdict: ratelab.verdict,
         timeScale: s.timeScale,
         capacity,
         runs: [{ name: plan.name, points, summary }],
         windowS: windowMs / 1000,
         facts: [...headlineFacts(summary, ratelab), ...(after?.facts ?? [])],
-        refusals: { requests: Number(ratelab.requests), byReason: ratelab.refusalsByReason as Record<string, number> },
+        refusals: { requests: ratelab.requests, byReason: ratelab.refusalsByReason },
         ...(plan.outage ? { outage: { from: plan.outage.atMs / 1000, to: (plan.outage.atMs + plan.outage.durationMs) / 1000 } } : {}),
       }),
     );
@@ -239,7 +239,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
 }
 
 /** The verdict of a run: its figures in production time, and the capacity (and tier) its load needs to go unrefused. */
-function runVerdict(plan: ScenarioPlan, r: Record<string, unknown>, run: RunResult, s: LoadtestSettings, capacity: number): string {
+function runVerdict(plan: ScenarioPlan, r: RunFigures, run: RunResult, s: LoadtestSettings, capacity: number): string {
   const p95 = run.metrics.get('http_req_duration{status:200}')?.trend;
   const arrivals = arrivalsPerMinute(plan.options, s.timeScale);
   const maxWaitMs = toMs(s.gatewayConfig?.limiter.queue.maxWait ?? 300_000);
@@ -249,37 +249,37 @@ function runVerdict(plan: ScenarioPlan, r: Record<string, unknown>, run: RunResu
   const tier = imagesPerMinute !== undefined && profile ? profileTiers(profile, true).find((t) => (loadTestCapacity(profile, t)?.imagesPerMinute ?? 0) * safety >= imagesPerMinute) : undefined;
   return verdict({
     capacity,
-    requests: Number(r.requests),
-    images: Number(r.images),
-    goodput: Number(r.goodputImagesPerMinute),
-    refusalRate: Number(r.gatewayRefusalRate),
-    provider429Rate: Number(r.provider429Rate),
+    requests: r.requests,
+    images: r.images,
+    goodput: r.goodputImagesPerMinute,
+    refusalRate: r.gatewayRefusalRate,
+    provider429Rate: r.provider429Rate,
     p95Ms: p95 && p95.count > 0 ? p95.percentile(95) / s.timeScale : undefined,
     ...(imagesPerMinute !== undefined ? { needed: { imagesPerMinute, safety, tier } } : {}),
   });
 }
 
-function headlineFacts(summary: SummaryData, r: Record<string, unknown>): [string, string][] {
+function headlineFacts(summary: SummaryData, r: RunFigures): [string, string][] {
   const m = summary.metrics;
   const p = (name: string, stat: string) => m[name]?.values[stat];
-  const pct = (x: unknown) => `${(100 * Number(x ?? 0)).toFixed(2)} %`;
+  const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
   // Production time, the scaled time beside it, as everywhere a person reads.
-  const msv = (x: number | undefined) => (x === undefined ? 'n/a' : productionTime(x, Number(r.timeScale ?? 1)));
-  const scale = Number(r.timeScale ?? 1);
-  const outage = r.outage as { atS: number; durationS: number; status?: number } | undefined;
+  const scale = r.timeScale;
+  const msv = (x: number | undefined) => (x === undefined ? 'n/a' : productionTime(x, scale));
+  const outage = r.outage;
   return [
     ['requests', String(r.requests)],
-    ['images delivered', `${Number(r.images)} of ${Number(r.requests)} requested (${pct(Number(r.requests) > 0 ? Number(r.images) / Number(r.requests) : 0)})`],
-    ['goodput', `${Number(r.goodputImagesPerMinute).toFixed(1)} images/min`],
+    ['images delivered', `${r.images} of ${r.requests} requested (${pct(r.requests > 0 ? r.images / r.requests : 0)})`],
+    ['goodput', `${r.goodputImagesPerMinute.toFixed(1)} images/min`],
     ['P50 / P95 / P99 (images)', `${msv(p('http_req_duration{status:200}', 'med') ?? p('http_req_duration', 'med'))} / ${msv(p('http_req_duration{status:200}', 'p(95)') ?? p('http_req_duration', 'p(95)'))} / ${msv(p('http_req_duration{status:200}', 'p(99)') ?? p('http_req_duration', 'p(99)'))}`],
-    ['P95 from the intended start', msv(p('ratelab_req_duration_intended', 'p(95)'))],
+    ['P95 from the intended start', msv(p(INTENDED_METRIC, 'p(95)'))],
     ['provider 429 rate', pct(r.provider429Rate)],
     ['gateway refusal rate', pct(r.gatewayRefusalRate)],
     ['dropped iterations', String(r.droppedIterations)],
     ['lost requests', String(r.lostRequests)],
-    ...(outage ? [[`outage (HTTP ${outage.status ?? 503})`, `from ${productionTime(outage.atS * 1000, scale)} for ${productionTime(outage.durationS * 1000, scale)}`] as [string, string]] : []),
+    ...(outage ? [[`outage (HTTP ${outage.status})`, `from ${productionTime(outage.atS * 1000, scale)} for ${productionTime(outage.durationS * 1000, scale)}`] as [string, string]] : []),
     ...(r.timeToRecoverS !== undefined
-      ? [['time to recover after the outage', r.timeToRecoverS === null ? 'did not recover' : productionTime(Number(r.timeToRecoverS) * 1000, scale)] as [string, string]]
+      ? [['time to recover after the outage', r.timeToRecoverS === null ? 'did not recover' : productionTime(r.timeToRecoverS * 1000, scale)] as [string, string]]
       : []),
   ];
 }

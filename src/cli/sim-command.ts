@@ -23,8 +23,8 @@ export function registerSimCommand(program: Command): void {
       const r = await runSim({ scenario: scenarioOf(o), profile: o.profile, tier: o.tier, seed: o.seed, ...(limiter ? { limiter } : {}) });
       const json = `${JSON.stringify(r.summary, null, 2)}\n`;
       if (o.out) writeFileSync(o.out, json);
-      const rl = r.summary.ratelab as Record<string, number>;
+      const rl = r.summary.ratelab;
       console.log(textSummary(r.summary, `ratelab sim ${o.scenario} (seed ${o.seed}, ${r.plan.description})`));
-      console.log(`  simulated ${(r.run.durationMs / 1000).toFixed(0)} s and ${r.upstreamRequests} provider requests in ${r.wallMs.toFixed(0)} ms; goodput ${rl.goodputImagesPerMinute!.toFixed(1)} images/min${o.out ? `; wrote ${o.out}` : ''}`);
+      console.log(`  simulated ${(r.run.durationMs / 1000).toFixed(0)} s and ${r.upstreamRequests} provider requests in ${r.wallMs.toFixed(0)} ms; goodput ${rl.goodputImagesPerMinute.toFixed(1)} images/min${o.out ? `; wrote ${o.out}` : ''}`);
     });
 }

@@ -78,14 +78,14 @@ export function registerTuneCommand(program: Command): void {
       if (!o.validate) return;
       const sim = await runSim({ scenario, profile: o.profile, tier: o.tier, seed: 1, limiter: config });
       const real = await runLoadtest({ scenario, timeScale: o.validateScale, tier: o.tier, profile: o.profile, seed: 1, outDir: mkdtempSync(join(tmpdir(), 'ratelab-validate-')), gatewayConfig: parseGatewayConfig({ limiter: best.config }) });
-      const s = sim.summary.ratelab as Record<string, number>;
-      const r = real.summary.ratelab as Record<string, number>;
+      const s = sim.summary.ratelab;
+      const r = real.summary.ratelab;
       const p95 = (x: typeof sim.summary, scale: number) => (x.metrics['http_req_duration{status:200}']?.values['p(95)'] ?? 0) / scale;
       console.log(`\nsim vs real (real at time scale ${o.validateScale}, shown at scale 1):\n| measure | sim | real |\n|---|---|---|`);
-      console.log(`| goodput (img/min) | ${s.goodputImagesPerMinute!.toFixed(1)} | ${r.goodputImagesPerMinute!.toFixed(1)} |`);
+      console.log(`| goodput (img/min) | ${s.goodputImagesPerMinute.toFixed(1)} | ${r.goodputImagesPerMinute.toFixed(1)} |`);
       console.log(`| P95 | ${(p95(sim.summary, 1) / 1000).toFixed(1)} s | ${(p95(real.summary, o.validateScale) / 1000).toFixed(1)} s |`);
-      console.log(`| provider 429 | ${(100 * s.provider429Rate!).toFixed(2)} % | ${(100 * r.provider429Rate!).toFixed(2)} % |`);
-      console.log(`| refusals | ${(100 * s.gatewayRefusalRate!).toFixed(2)} % | ${(100 * r.gatewayRefusalRate!).toFixed(2)} % |`);
+      console.log(`| provider 429 | ${(100 * s.provider429Rate).toFixed(2)} % | ${(100 * r.provider429Rate).toFixed(2)} % |`);
+      console.log(`| refusals | ${(100 * s.gatewayRefusalRate).toFixed(2)} % | ${(100 * r.gatewayRefusalRate).toFixed(2)} % |`);
     });
 }
 

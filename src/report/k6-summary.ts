@@ -1,6 +1,7 @@
 import { CHECKS } from '../../loadtests/lib/answers.ts';
 import type { Metric } from '../loadgen/metrics.ts';
 import type { RunResult } from '../loadgen/engine.ts';
+import type { RunFigures } from './run-facts.ts';
 
 export const DEFAULT_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'];
 
@@ -18,7 +19,7 @@ export interface SummaryData {
   options: { summaryTrendStats: string[]; summaryTimeUnit: string; noColor: boolean };
   state: { isStdOutTTY: boolean; isStdErrTTY: boolean; testRunDurationMs: number };
   metrics: Record<string, SummaryMetric>;
-  ratelab?: Record<string, unknown>;
+  ratelab?: RunFigures;
 }
 
 function valuesOf(m: Metric, durationMs: number, trendStats: readonly string[]): Record<string, number> {
@@ -40,7 +41,7 @@ function seen(m: Metric): boolean {
 }
 
 /** The summary in k6's handleSummary shape, so tools that read k6's JSON read ours. */
-export function summaryData(run: RunResult, opts: { trendStats?: string[]; checkName?: string; ratelab?: Record<string, unknown> } = {}): SummaryData {
+export function summaryData(run: RunResult, opts: { trendStats?: string[]; checkName?: string } = {}): SummaryData {
   const trendStats = opts.trendStats ?? DEFAULT_TREND_STATS;
   const metrics: Record<string, SummaryMetric> = {};
   const thresholdsByMetric = new Map<string, Record<string, { ok: boolean }>>();
@@ -72,6 +73,5 @@ export function summaryData(run: RunResult, opts: { trendStats?: string[]; check
     options: { summaryTrendStats: trendStats, summaryTimeUnit: '', noColor: false },
     state: { isStdOutTTY: Boolean(process.stdout.isTTY), isStdErrTTY: Boolean(process.stderr.isTTY), testRunDurationMs: run.durationMs },
     metrics,
-    ...(opts.ratelab ? { ratelab: opts.ratelab } : {}),
   };
 }

@@ -1,5 +1,7 @@
+import { CHECKS } from '../../loadtests/lib/answers.ts';
 import type { ScenarioPlan } from '../../loadtests/scenarios.ts';
 import type { RunResult } from '../loadgen/engine.ts';
+import type { SummaryData } from './k6-summary.ts';
 
 /** What the provider answered (the mock's stats), every attempt counted. */
 export interface ProviderCounts {
@@ -9,11 +11,66 @@ export interface ProviderCounts {
 }
 
 /**
+ * The sub-metrics every run keeps beside k6's own, since its figures read them: images
+ * (`status:200`), requests that got no answer (`status:0`), and each check by name.
+ */
+export const RUN_SUB_METRICS: readonly string[] = ['http_req_duration{status:200}', 'http_reqs{status:0}', ...Object.values(CHECKS).map((c) => `checks{check:${c}}`)];
+
+/** What the provider answered, in a run's figures. */
+export interface ProviderFigures {
+  requests: number;
+  status429: number;
+  rate429: number;
+  images: number;
+  byStatus: Record<string, number>;
+}
+
+/**
+ * ratelab's figures of one run (`summary.ratelab`), the same for a load test and a
+ * simulation: what the tuner, `compare`, `sim` and the report rank and print.
+ */
+export interface RunFigures {
+  scenario: string;
+  description: string;
+  engine: string;
+  timeScale: number;
+  capacityImagesPerMinute: number;
+  requests: number;
+  images: number;
+  /** Images per minute at scale 1 over the whole run, the drain included. */
+  goodputImagesPerMinute: number;
+  provider429Rate: number;
+  gatewayRefusalRate: number;
+  /** The gateway's refusals by `error.code`, most frequent first. */
+  refusalsByReason: Record<string, number>;
+  droppedIterations: number;
+  lostRequests: number;
+  aborted: boolean;
+  provider?: ProviderFigures;
+  /** A load test's gateway. */
+  target?: string;
+  /** The recovery scenario's outage, in seconds as run. */
+  outage?: { atS: number; durationS: number; status: number };
+  /** Seconds from the outage's end until successes are back to 90 % of answers: as run (null: never), and at scale 1. */
+  timeToRecoverS?: number | null;
+  timeToRecoverAtScale1S?: number | null;
+  /** The run in one paragraph, production time. */
+  verdict?: string;
+  /** A simulation's seed. */
+  seed?: number;
+  /** What a load test's `afterRun` hook adds, under its key (e.g. `alerts`). */
+  [extra: string]: unknown;
+}
+
+/** A run's summary: k6's handleSummary shape with ratelab's figures. */
+export type RunSummary = SummaryData & { ratelab: RunFigures };
+
+/**
  * ratelab's own figures for a run's summary (`summary.ratelab`), the same for a real run
  * and a simulated one so they compare field by field. Goodput is successful images per
  * minute at scale 1 over the whole run (queued requests drain after the last arrival).
  */
-export function runFacts(run: RunResult, o: { plan: ScenarioPlan; engine: string; timeScale: number; capacity: number; provider?: ProviderCounts; refusalsByReason?: Record<string, number> }): Record<string, unknown> {
+export function runFacts(run: RunResult, o: { plan: ScenarioPlan; engine: string; timeScale: number; capacity: number; provider?: ProviderCounts; refusalsByReason?: Record<string, number> }): RunFigures {
   const images = run.metrics.get('http_req_duration{status:200}')?.trend?.count ?? 0;
   const provider429 = o.provider?.byStatus['429'] ?? 0;
   return {

@@ -1,4 +1,4 @@
-import { CHECKS, imageRequestBody } from '../../loadtests/lib/answers.ts';
+import { imageRequestBody } from '../../loadtests/lib/answers.ts';
 import { scenario, type ScenarioName, type ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { MockModel } from '../../mock-server/model/model.ts';
 import { VirtualClock } from '../core/virtual-clock.ts';
@@ -9,9 +9,9 @@ import { createLimiter } from '../limiter/limiter.ts';
 import type { LimiterConfigInput } from '../limiter/config.ts';
 import { runLoad, type RunResult } from '../loadgen/engine.ts';
 import { recordAnswer } from '../loadgen/image-iteration.ts';
-import { summaryData, type SummaryData } from '../report/k6-summary.ts';
+import { summaryData } from '../report/k6-summary.ts';
 import { countRefusalReasons } from '../report/refusal-reasons.ts';
-import { runFacts } from '../report/run-facts.ts';
+import { RUN_SUB_METRICS, runFacts, type RunSummary } from '../report/run-facts.ts';
 import { TimeSeries, type SeriesPoint } from '../report/timeseries.ts';
 import { trailingWindowMs } from '../report/trailing-window.ts';
 import { runLengthMs } from '../loadgen/plan-length.ts';
@@ -33,7 +33,7 @@ export interface SimOptions {
 export interface SimResult {
   plan: ScenarioPlan;
   run: RunResult;
-  summary: SummaryData;
+  summary: RunSummary;
   points: SeriesPoint[];
   /** Requests the mock answered (every attempt). */
   upstreamRequests: number;
@@ -68,7 +68,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   const result = runLoad({
     options: plan.options,
     clock,
-    subMetrics: ['http_req_duration{status:200}', 'http_reqs{status:0}', ...Object.values(CHECKS).map((c) => `checks{check:${c}}`)],
+    subMetrics: [...RUN_SUB_METRICS],
     onOffered: (started) => series?.offered(started),
     iterations: (metrics) => {
       series = new TimeSeries(metrics, clock.now(), windowMs);
@@ -127,7 +127,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   limiter?.close();
   model.close();
   const points = series!.points;
-  const summary = summaryData(run, { ratelab: { ...runFacts(run, { plan, engine: 'sim', timeScale: 1, capacity, provider: model.stats, refusalsByReason: refusalReasons?.() }), seed: o.seed } });
+  const summary: RunSummary = { ...summaryData(run), ratelab: { ...runFacts(run, { plan, engine: 'sim', timeScale: 1, capacity, provider: model.stats, refusalsByReason: refusalReasons?.() }), seed: o.seed } };
   // The sim's summary must not depend on the terminal it ran in.
   summary.state.isStdOutTTY = false;
   summary.state.isStdErrTTY = false;

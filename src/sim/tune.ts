@@ -72,14 +72,14 @@ async function figuresOf(o: TuneOptions, c: Candidate): Promise<Figures> {
   const runs: SimResult[] = [];
   for (const seed of o.seeds) runs.push(await runSim({ scenario: o.scenario, profile: o.profile, tier: o.tier, seed, limiter: c.config }));
   const mean = (f: (r: (typeof runs)[number]) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
-  const rl = (r: (typeof runs)[number]) => r.summary.ratelab as Record<string, number>;
+  const rl = (r: (typeof runs)[number]) => r.summary.ratelab;
   return {
-    images: mean((r) => rl(r).images!),
-    goodput: mean((r) => rl(r).goodputImagesPerMinute!),
+    images: mean((r) => rl(r).images),
+    goodput: mean((r) => rl(r).goodputImagesPerMinute),
     p95: mean((r) => r.summary.metrics['http_req_duration{status:200}']?.values['p(95)'] ?? 0),
-    provider429Rate: mean((r) => rl(r).provider429Rate!),
-    refusalRate: mean((r) => rl(r).gatewayRefusalRate!),
-    lost: mean((r) => rl(r).lostRequests!),
+    provider429Rate: mean((r) => rl(r).provider429Rate),
+    refusalRate: mean((r) => rl(r).gatewayRefusalRate),
+    lost: mean((r) => rl(r).lostRequests),
   };
 }
 
