@@ -11,7 +11,7 @@ import { startStack, type RunningStack } from './start-stack.ts';
 import { imageIteration } from '../loadgen/image-iteration.ts';
 import type { IterationFn } from '../loadgen/iteration.ts';
 import { exposeK6Metrics } from '../loadgen/k6-prometheus.ts';
-import type { Metrics } from '../loadgen/metrics.ts';
+import { Metrics } from '../loadgen/metrics.ts';
 import { htmlReport } from '../report/html-report.ts';
 import { summaryData, type SummaryData } from '../report/k6-summary.ts';
 import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
@@ -125,26 +125,24 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     for (const [metric, exprs] of Object.entries(s.thresholds ?? {})) plan.options.thresholds[metric] = [...(plan.options.thresholds[metric] ?? []), ...exprs];
 
     const clock = realClock;
-    let series: TimeSeries | undefined;
-    let refusalReasons: (() => Record<string, number>) | undefined;
     let closeIteration: (() => Promise<void>) | undefined;
-    let metricsRef: Metrics | undefined;
     const maxVUs = Math.max(...Object.values(plan.options.scenarios).map((c) => ('maxVUs' in c ? (c.maxVUs ?? c.preAllocatedVUs) : 'vus' in c ? (c.vus ?? 1) : 1)));
     const gatewayUrl = target.replace(/\/$/, '');
     // Sample the time series (and the gateway's queue and concurrency) every tick.
     const totalMs = runLengthMs(plan.options);
     const tickMs = Math.min(1000, Math.max(100, totalMs / 300));
     const windowMs = trailingWindowMs(totalMs, tickMs);
+    const metrics = new Metrics();
+    const series = new TimeSeries(metrics, clock.now(), windowMs);
+    const refusalReasons = countRefusalReasons(metrics);
     const runPromise = runLoad({
       options: plan.options,
+      metrics,
       clock,
       signal: s.signal,
       subMetrics: [...RUN_SUB_METRICS],
-      onOffered: (ok) => series?.offered(ok),
-      iterations: (metrics) => {
-        metricsRef = metrics;
-        series = new TimeSeries(metrics, clock.now(), windowMs);
-        refusalReasons = countRefusalReasons(metrics);
+      onOffered: (ok) => series.offered(ok),
+      iterations: () => {
         if (s.registry) exposeK6Metrics(s.registry, metrics);
         const it = s.iteration
           ? s.iteration(metrics, { gatewayUrl, mockUrl })
@@ -172,15 +170,15 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
           scraping = false;
         });
       }
-      series?.sample(now, metricsRef?.get('vus')?.value ?? 0, gauges);
+      series.sample(now, metrics.get('vus')?.value ?? 0, gauges);
       progressAt(now);
     }, tickMs);
     const progressAt = (now: number): void => {
-      const reqs = metricsRef?.get('http_reqs')?.sum ?? 0;
-      const failed = metricsRef?.get('http_req_failed')?.passes ?? 0;
-      const refusals = metricsRef?.get('ratelab_gateway_refusals')?.passes ?? 0;
-      const provider429 = metricsRef?.get('ratelab_provider_429')?.passes ?? 0;
-      const inFlight = metricsRef?.get('vus')?.value ?? 0;
+      const reqs = metrics.get('http_reqs')?.sum ?? 0;
+      const failed = metrics.get('http_req_failed')?.passes ?? 0;
+      const refusals = metrics.get('ratelab_gateway_refusals')?.passes ?? 0;
+      const provider429 = metrics.get('ratelab_provider_429')?.passes ?? 0;
+      const inFlight = metrics.get('vus')?.value ?? 0;
       s.onTick?.({ elapsedMs: now - startedAt, totalMs, stage: stageAt(plan, now - startedAt), requests: reqs, errors: failed, refusals, provider429, inFlight });
     };
     let run: RunResult;
@@ -190,15 +188,15 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
       clearInterval(tick);
       await closeIteration?.();
     }
-    series!.sample(clock.now(), 0, gauges);
+    series.sample(clock.now(), 0, gauges);
     // The last answers came after the last tick: progress ends on the run's own totals.
     progressAt(clock.now());
-    const points = series!.points;
+    const points = series.points;
 
     const outageEnd = plan.outage ? (plan.outage.atMs + plan.outage.durationMs) / 1000 : undefined;
     const recoverS = outageEnd === undefined ? undefined : timeToRecover(points, outageEnd, 0.9, windowMs / 1000);
     const ratelab: RunFigures = {
-      ...runFacts(run, { plan, engine: 'embedded', timeScale: s.timeScale, capacity, refusalsByReason: refusalReasons?.(), ...(stack ? { provider: stack.mock.model.stats } : {}) }),
+      ...runFacts(run, { plan, engine: 'embedded', timeScale: s.timeScale, capacity, refusalsByReason: refusalReasons(), ...(stack ? { provider: stack.mock.model.stats } : {}) }),
       target: gatewayUrl,
       ...(plan.outage
         ? {

@@ -16,6 +16,8 @@ export interface RunLoadOptions {
   options: LoadOptions;
   /** Builds the iteration functions by `exec` name (`default` unless a scenario names another). */
   iterations: (metrics: Metrics) => Record<string, IterationFn>;
+  /** The run's metrics, made by the caller so it can listen from the start (time series, live export); the engine defines k6's and ratelab's on it. Default: new ones. */
+  metrics?: Metrics;
   clock?: Clock;
   /** Threshold evaluation period; k6 uses 2 s. */
   evaluateEveryMs?: number;
@@ -113,7 +115,7 @@ function runExecutor(rt: ExecutorRuntime, c: ExecutorConfig): Promise<void> {
  */
 export async function runLoad(o: RunLoadOptions): Promise<RunResult> {
   const clock = o.clock ?? realClock;
-  const metrics = new Metrics();
+  const metrics = o.metrics ?? new Metrics();
   defineMetrics(metrics);
   const thresholds: Threshold[] = [];
   for (const [name, specs] of Object.entries(o.options.thresholds ?? {})) {

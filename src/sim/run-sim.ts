@@ -7,6 +7,7 @@ import { validateImageRequest } from '../openai/request.ts';
 import { executionAnswer } from '../gateway/image-call.ts';
 import { createLimiter } from '../limiter/limiter.ts';
 import type { LimiterConfigInput } from '../limiter/config.ts';
+import { Metrics } from '../loadgen/metrics.ts';
 import { runLoad, type RunResult } from '../loadgen/engine.ts';
 import { recordAnswer } from '../loadgen/image-iteration.ts';
 import { summaryData } from '../report/k6-summary.ts';
@@ -61,18 +62,18 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   const headers = { authorization: `Bearer sk-tier${o.tier}-sim`, 'content-type': 'application/json' };
   const call = (body: Uint8Array) => model.handle({ method: 'POST', path: '/v1/images/generations', headers, body, loopback: true });
 
-  let series: TimeSeries | undefined;
-  let refusalReasons: (() => Record<string, number>) | undefined;
   const tickMs = (o.tickS ?? 2) * 1000;
   const windowMs = trailingWindowMs(runLengthMs(plan.options), tickMs);
+  const metrics = new Metrics();
+  const series = new TimeSeries(metrics, clock.now(), windowMs);
+  const refusalReasons = countRefusalReasons(metrics);
   const result = runLoad({
     options: plan.options,
+    metrics,
     clock,
     subMetrics: [...RUN_SUB_METRICS],
-    onOffered: (started) => series?.offered(started),
-    iterations: (metrics) => {
-      series = new TimeSeries(metrics, clock.now(), windowMs);
-      refusalReasons = countRefusalReasons(metrics);
+    onOffered: (started) => series.offered(started),
+    iterations: () => {
       return {
         default: async (ctx) => {
           const body = ENCODER.encode(imageRequestBody(ctx.vu, ctx.iteration, model.profile.defaultModel));
@@ -111,7 +112,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   let sampling = true;
   const sample = (): void => {
     if (!sampling) return;
-    series?.sample(clock.now(), 0);
+    series.sample(clock.now(), 0);
     clock.setTimer(sample, tickMs);
   };
   clock.setTimer(sample, tickMs);
@@ -123,11 +124,11 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   });
   await clock.runUntil(() => settled);
   const run = await done;
-  series!.sample(clock.now(), 0);
+  series.sample(clock.now(), 0);
   limiter?.close();
   model.close();
-  const points = series!.points;
-  const summary: RunSummary = { ...summaryData(run), ratelab: { ...runFacts(run, { plan, engine: 'sim', timeScale: 1, capacity, provider: model.stats, refusalsByReason: refusalReasons?.() }), seed: o.seed } };
+  const points = series.points;
+  const summary: RunSummary = { ...summaryData(run), ratelab: { ...runFacts(run, { plan, engine: 'sim', timeScale: 1, capacity, provider: model.stats, refusalsByReason: refusalReasons() }), seed: o.seed } };
   // The sim's summary must not depend on the terminal it ran in.
   summary.state.isStdOutTTY = false;
   summary.state.isStdErrTTY = false;
