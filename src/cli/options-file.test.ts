@@ -58,7 +58,7 @@ describe('k6 options files (--options)', () => {
     };
     expect(refusal('{"scenarios": {"a": {"executor": "constant-arrival-rate", "rate": 0, "duration": "1m", "preAllocatedVUs": 1}}}')).toContain('Expected `scenarios.a.rate` to be an integer >= 1, got `0` (number)');
     expect(refusal('{"scenarios": {"a": {"executor": "constant-arival-rate"}}}')).toContain('Expected `scenarios.a.executor` to be one of "constant-arrival-rate"');
-    expect(refusal('{"scenarios": {"a": {"executor": "constant-vus", "duration": "ten minutes"}}}')).toContain('Expected `scenarios.a.duration` to be a duration like "90s" or a number of milliseconds, got `ten minutes` (string)');
+    expect(refusal('{"scenarios": {"a": {"executor": "constant-vus", "duration": "ten minutes"}}}')).toContain('Expected `scenarios.a.duration` to be a Go duration like "90s" or a number of milliseconds >= 0, got `ten minutes` (string)');
     expect(refusal('{"scenarios": {"a": {"executor": "constant-vus", "duration": "1m", "vu": 3}}}')).toContain('Unknown field `vu` in scenarios.a');
     expect(refusal('{"scenarios": {"a": {"executor": "constant-vus", "duration": "1m", "exec": "other"}}}')).toContain('Expected `scenarios.a.exec` to be only "default" (the image request: ratelab runs no other function), got `other` (string)');
     expect(refusal('{"vus": 2, "duration": "1m", "scenarios": {"a": {"executor": "constant-vus", "duration": "1m"}}}')).toContain('Expected either `scenarios` or the shortcuts');

@@ -1,23 +1,10 @@
 import { z } from 'zod';
 import type { ExecutorConfig, LoadOptions, ThresholdSpec } from '../../loadtests/scenarios.ts';
 import { readConfigFile } from '../core/config-file.ts';
-import { parseGoDuration } from '../core/duration.ts';
-import { intAtLeast, parseOrThrow } from '../core/validation.ts';
+import { toMs } from '../core/duration.ts';
+import { duration, intAtLeast, parseOrThrow } from '../core/validation.ts';
 import { scaleThreshold } from '../report/production-time.ts';
 
-/** A k6 duration: a Go duration string ("90s", "1m30s") or a number of milliseconds. */
-const duration = z.union([z.string(), z.number().min(0)], { error: 'a duration like "90s" or a number of milliseconds' }).refine(
-  (v) => {
-    if (typeof v === 'number') return true;
-    try {
-      parseGoDuration(v);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: 'a duration like "90s" or a number of milliseconds' },
-);
 const count = intAtLeast(1);
 const stages = z.array(z.object({ duration, target: intAtLeast(0) }).strict()).min(1);
 
@@ -64,7 +51,6 @@ const optionsSchema = z
   .strict();
 
 type ParsedOptions = z.output<typeof optionsSchema>;
-type Duration = z.output<typeof duration>;
 
 /** k6's shortcut options as the one scenario k6 makes of them. */
 function scenariosOf(o: ParsedOptions): Record<string, ExecutorConfig> {
@@ -74,8 +60,8 @@ function scenariosOf(o: ParsedOptions): Record<string, ExecutorConfig> {
     if (Object.keys(o.scenarios).length === 0) throw new RangeError('Expected `scenarios` to hold at least one scenario, got `{}` (object)');
     return o.scenarios as Record<string, ExecutorConfig>;
   }
-  if (o.stages) return { default: { executor: 'ramping-vus', startVUs: o.vus ?? 1, stages: o.stages.map((s) => ({ duration: String(s.duration), target: s.target })) } };
-  if (o.duration !== undefined) return { default: { executor: 'constant-vus', vus: o.vus ?? 1, duration: String(o.duration) } };
+  if (o.stages) return { default: { executor: 'ramping-vus', startVUs: o.vus ?? 1, stages: o.stages.map((s) => ({ duration: `${s.duration}ms`, target: s.target })) } };
+  if (o.duration !== undefined) return { default: { executor: 'constant-vus', vus: o.vus ?? 1, duration: `${o.duration}ms` } };
   if (o.iterations !== undefined) return { default: { executor: 'shared-iterations', vus: o.vus ?? 1, iterations: o.iterations } };
   throw new RangeError('Expected `scenarios`, or `vus` with `duration`, `stages` or `iterations`, in the options file, got none: e.g. { "scenarios": { "busy": { "executor": "constant-arrival-rate", "rate": 80, "timeUnit": "1m", "duration": "10m", "preAllocatedVUs": 400 } } }');
 }
@@ -84,11 +70,12 @@ const DURATION_KEYS = ['startTime', 'gracefulStop', 'timeUnit', 'duration', 'max
 
 /** k6 options written in production time, as run at `timeScale`: every duration × the scale, rates per (scaled) time unit unchanged. */
 export function scaleOptions(options: { scenarios: Record<string, ExecutorConfig>; thresholds: Record<string, ThresholdSpec[]>; summaryTrendStats?: string[] }, timeScale: number): LoadOptions {
-  const scaled = (d: Duration): string => `${Number(((typeof d === 'number' ? d : parseGoDuration(d)) * timeScale).toPrecision(12))}ms`;
+  // Durations arrive in ms (the validation's `duration` reads Go strings and numbers alike); k6 takes them back as "<n>ms".
+  const scaled = (ms: number | string): string => `${Number((toMs(ms) * timeScale).toPrecision(12))}ms`;
   const scenarios: Record<string, ExecutorConfig> = {};
   for (const [name, c] of Object.entries(options.scenarios)) {
     const copy: Record<string, unknown> = { ...c };
-    for (const key of DURATION_KEYS) if (copy[key] !== undefined) copy[key] = scaled(copy[key] as Duration);
+    for (const key of DURATION_KEYS) if (copy[key] !== undefined) copy[key] = scaled(copy[key] as number | string);
     if ('stages' in c) copy.stages = c.stages.map((s) => ({ ...s, duration: scaled(s.duration) }));
     scenarios[name] = copy as unknown as ExecutorConfig;
   }
