@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { SummaryData } from './k6-summary.ts';
-import { productionTime, thresholdInProduction, thresholdStat } from './production-time.ts';
+import { thresholdInProduction, thresholdValue } from './production-time.ts';
 import type { SeriesPoint } from './timeseries.ts';
 
 const require = createRequire(import.meta.url);
@@ -43,16 +43,6 @@ export interface ReportInput {
 const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const cell = (tag: 'td' | 'th', s: string): string => `<${tag}>${escape(s)}</${tag}>`;
 
-/** A threshold's value as the console shows it: durations in production time, the scaled value beside. */
-function thresholdValue(summary: SummaryData, metric: string, expr: string, timeScale: number): { ok: boolean; shown: string } | undefined {
-  const m = summary.metrics[metric];
-  const t = m?.thresholds?.[expr];
-  if (!m || !t) return undefined;
-  const actual = m.values[thresholdStat(expr)] ?? m.values.rate ?? m.values.count;
-  const shown = actual === undefined ? '' : m.contains === 'time' ? productionTime(actual, timeScale) : m.type === 'rate' ? `${(100 * actual).toFixed(2)} %` : String(Number(actual.toPrecision(4)));
-  return { ok: t.ok, shown };
-}
-
 /** The thresholds of every run: a row per threshold, a column per run (named when there are several). */
 function thresholdTable(runs: ReportRun[], timeScale: number): string {
   const keys = new Map<string, [string, string]>();
@@ -64,8 +54,10 @@ function thresholdTable(runs: ReportRun[], timeScale: number): string {
   const rows = [...keys.values()].map(([metric, expr]) => {
     const time = runs[0]!.summary.metrics[metric]?.contains === 'time';
     const cells = runs.map(({ summary }) => {
-      const v = thresholdValue(summary, metric, expr, timeScale);
-      return v ? `<td class="${v.ok ? 'ok' : 'fail'}">${v.ok ? '✓' : '✗'} ${escape(v.shown)}</td>` : '<td>—</td>';
+      const m = summary.metrics[metric];
+      const t = m?.thresholds?.[expr];
+      // Thresholds are shown as the console shows them: durations in production time, the scaled value beside.
+      return m && t ? `<td class="${t.ok ? 'ok' : 'fail'}">${t.ok ? '✓' : '✗'} ${escape(thresholdValue(m, expr, timeScale))}</td>` : '<td>—</td>';
     });
     return `<tr><td>${escape(metric)}</td><td><code>${escape(time ? thresholdInProduction(metric, expr, timeScale) : expr)}</code></td>${cells.join('')}</tr>`;
   });

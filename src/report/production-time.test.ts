@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SummaryData } from './k6-summary.ts';
-import { productionTime, readable, scaleThreshold, thresholdInProduction } from './production-time.ts';
+import { productionTime, readable, scaleThreshold, thresholdInProduction, thresholdValue } from './production-time.ts';
 import { textSummary } from './text-summary.ts';
 
 describe('production time', () => {
@@ -35,5 +35,12 @@ describe('production time', () => {
     expect(text).toMatch(/http_reqs \.+: 1000 1\.670\/s/);
     expect(text).toContain('run 10m (1m at scale 0.1)');
     expect(data.metrics.http_req_duration!.values['p(95)']).toBe(31_210);
+  });
+
+  it('shows a threshold\'s value one way for the console and the report: rates in %, durations in production time', () => {
+    expect(thresholdValue({ type: 'rate', contains: 'default', values: { rate: 0.0635 } }, 'rate<0.1', 0.1)).toBe('6.35%');
+    expect(thresholdValue({ type: 'trend', contains: 'time', values: { 'p(95)': 31_210 } }, 'p(95)<30000', 0.1)).toBe('5m12.1s (31.21s at scale 0.1)');
+    expect(thresholdValue({ type: 'counter', contains: 'default', values: { count: 3 } }, 'count<8', 0.1)).toBe('3');
+    expect(thresholdValue({ type: 'trend', contains: 'time', values: {} }, 'p(99)<1', 1)).toBe('');
   });
 });

@@ -39,3 +39,11 @@ export function productionTime(msAsRun: number, timeScale: number): string {
   const production = readable(msAsRun / timeScale);
   return timeScale === 1 ? production : `${production} (${readable(msAsRun)} at scale ${timeScale})`;
 }
+
+/** The value a threshold tested, as a person reads it: a rate as a percentage, a duration in production time (scaled beside). */
+export function thresholdValue(m: { type: string; contains: string; values: Record<string, number> }, expr: string, timeScale: number): string {
+  const value = m.values[thresholdStat(expr)];
+  if (value === undefined) return '';
+  if (m.type === 'rate') return `${(100 * value).toFixed(2)}%`;
+  return m.contains === 'time' ? productionTime(value, timeScale) : String(Number(value.toPrecision(6)));
+}

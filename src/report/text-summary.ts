@@ -1,5 +1,5 @@
 import type { SummaryData, SummaryMetric } from './k6-summary.ts';
-import { productionTime, readable, thresholdInProduction, thresholdStat } from './production-time.ts';
+import { productionTime, readable, thresholdInProduction, thresholdStat, thresholdValue } from './production-time.ts';
 const fmtData = (bytes: number): string => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : bytes >= 1e3 ? `${(bytes / 1e3).toFixed(1)} kB` : `${Math.round(bytes)} B`);
 
 /** One metric's values in production time: durations ÷ the scale, per-second rates × it. */
@@ -34,10 +34,7 @@ export function textSummary(data: SummaryData, title: string, timeScale = 1): st
     for (const [name, m] of withThresholds) {
       lines.push(`    ${name}`);
       for (const [expr, { ok }] of Object.entries(m.thresholds!)) {
-        const stat = thresholdStat(expr);
-        const value = m.values[stat];
-        const shown = value === undefined ? '' : m.type === 'rate' ? `${(100 * value).toFixed(2)}%` : m.contains === 'time' ? productionTime(value, timeScale) : String(Number(value.toPrecision(6)));
-        lines.push(`    ${ok ? '✓' : '✗'} '${m.contains === 'time' ? thresholdInProduction(name, expr, timeScale) : expr}' ${stat}=${shown}`);
+        lines.push(`    ${ok ? '✓' : '✗'} '${m.contains === 'time' ? thresholdInProduction(name, expr, timeScale) : expr}' ${thresholdStat(expr)}=${thresholdValue(m, expr, timeScale)}`);
       }
     }
     lines.push('');
