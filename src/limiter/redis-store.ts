@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { realClock, type Clock, type TimerHandle } from '../core/clock.ts';
 import { Budgets } from './budgets.ts';
 import type { LimiterConfig } from './config.ts';
@@ -8,7 +8,7 @@ import { readRateLimitHeaders } from './header-sync.ts';
 import { gcraDrain } from './gcra.ts';
 import { MemoryStore } from './memory-store.ts';
 import type { HeaderSource } from './outcome.ts';
-import { ADMIT, CLAMP, HEARTBEAT, PAUSE, RELEASE, RESUME } from './redis-scripts.ts';
+import { scriptedRedis, type ScriptedRedis } from './redis-client.ts';
 import type { Admission, AdmitRequest, AsyncLimiterStore, StoreSnapshot } from './store.ts';
 
 export interface RedisStoreOptions {
@@ -31,23 +31,6 @@ export interface RedisStoreOptions {
 }
 
 type Mode = 'redis' | 'fallback';
-
-interface ScriptedRedis extends Redis {
-  ratelabAdmit(...args: (string | number)[]): Promise<[number, string, string?]>;
-  ratelabRelease(...args: (string | number)[]): Promise<number>;
-  ratelabPause(...args: (string | number)[]): Promise<string>;
-  ratelabClamp(...args: (string | number)[]): Promise<number>;
-  ratelabHeartbeat(...args: (string | number)[]): Promise<[number, string, string, string[]]>;
-  ratelabResume(...args: (string | number)[]): Promise<number>;
-}
-
-const CONNECTION: RedisOptions = {
-  // Fail fast while disconnected: the store falls back to a local share instead of queueing commands.
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  commandTimeout: 500,
-  retryStrategy: (times) => Math.min(100 * times, 1000),
-};
 
 /**
  * Budgets, concurrency leases and the account-wide pause in Redis, shared by every replica.
@@ -85,8 +68,7 @@ export class RedisStore implements AsyncLimiterStore {
   constructor(private readonly options: RedisStoreOptions) {
     this.clock = options.clock ?? realClock;
     this.ownsConnection = typeof options.redis === 'string';
-    this.redis = (typeof options.redis === 'string' ? new Redis(options.redis, CONNECTION) : options.redis) as ScriptedRedis;
-    this.redis.on('error', () => undefined); // reported through fallback, not as unhandled events
+    this.redis = scriptedRedis(options.redis);
     this.replicaId = options.replicaId ?? randomUUID();
     const base = `${options.prefix ?? 'ratelab'}:{${options.name ?? 'default'}}`;
     this.keys = { tat: `${base}:tat`, leases: `${base}:leases`, pause: `${base}:pause`, waiting: `${base}:waiting`, seen: `${base}:waiting-seen`, replicas: `${base}:replicas` };
@@ -94,12 +76,6 @@ export class RedisStore implements AsyncLimiterStore {
     this.leaseTtlMs = options.leaseTtlMs ?? 15_000;
     this.pollMs = options.pollMs ?? 25;
     this.stateTtlMs = Math.max(options.budgets.window * 2, 60_000);
-    this.redis.defineCommand('ratelabAdmit', { numberOfKeys: 5, lua: ADMIT });
-    this.redis.defineCommand('ratelabRelease', { numberOfKeys: 2, lua: RELEASE });
-    this.redis.defineCommand('ratelabPause', { numberOfKeys: 1, lua: PAUSE });
-    this.redis.defineCommand('ratelabClamp', { numberOfKeys: 1, lua: CLAMP });
-    this.redis.defineCommand('ratelabHeartbeat', { numberOfKeys: 4, lua: HEARTBEAT });
-    this.redis.defineCommand('ratelabResume', { numberOfKeys: 1, lua: RESUME });
     // Nothing counts as "Redis is down" before the first connection had its chance.
     this.connected = this.ready(options.connectTimeoutMs ?? 3000).then(
       () => this.scheduleHeartbeat(0),
