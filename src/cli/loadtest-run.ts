@@ -11,18 +11,17 @@ import { startStack, type RunningStack } from './start-stack.ts';
 import { imageIteration } from '../loadgen/image-iteration.ts';
 import type { IterationFn } from '../loadgen/iteration.ts';
 import { exposeK6Metrics } from '../loadgen/k6-prometheus.ts';
-import { Metrics } from '../loadgen/metrics.ts';
+import type { Metrics } from '../loadgen/metrics.ts';
 import { htmlReport } from '../report/html-report.ts';
-import { summaryData, type SummaryData } from '../report/k6-summary.ts';
+import type { SummaryData } from '../report/k6-summary.ts';
 import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
-import { countRefusalReasons } from '../report/refusal-reasons.ts';
-import { RUN_SUB_METRICS, runFacts, type RunFigures, type RunSummary } from '../report/run-facts.ts';
+import type { RunFigures, RunSummary } from '../report/run-facts.ts';
+import { RunRecorder } from '../report/run-recorder.ts';
 import { arrivalsPerMinute, capacityNeeded, verdict } from '../report/verdict.ts';
 import { productionTime } from '../report/production-time.ts';
 import { loadProfile } from '../../mock-server/profiles/index.ts';
 import { loadTestCapacity, profileTiers } from '../sim/capacity.ts';
-import { timeToRecover, TimeSeries, type SeriesPoint } from '../report/timeseries.ts';
-import { trailingWindowMs } from '../report/trailing-window.ts';
+import { timeToRecover, type SeriesPoint } from '../report/timeseries.ts';
 import { runLengthMs } from '../loadgen/plan-length.ts';
 
 export interface LoadtestSettings {
@@ -131,17 +130,13 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     // Sample the time series (and the gateway's queue and concurrency) every tick.
     const totalMs = runLengthMs(plan.options);
     const tickMs = Math.min(1000, Math.max(100, totalMs / 300));
-    const windowMs = trailingWindowMs(totalMs, tickMs);
-    const metrics = new Metrics();
-    const series = new TimeSeries(metrics, clock.now(), windowMs);
-    const refusalReasons = countRefusalReasons(metrics);
+    const recorder = new RunRecorder({ plan, tickMs, startedAt: clock.now() });
+    const { metrics, windowMs } = recorder;
     const runPromise = runLoad({
       options: plan.options,
-      metrics,
       clock,
       signal: s.signal,
-      subMetrics: [...RUN_SUB_METRICS],
-      onOffered: (ok) => series.offered(ok),
+      ...recorder.engineOptions(),
       iterations: () => {
         if (s.registry) exposeK6Metrics(s.registry, metrics);
         const it = s.iteration
@@ -170,7 +165,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
           scraping = false;
         });
       }
-      series.sample(now, metrics.get('vus')?.value ?? 0, gauges);
+      recorder.sample(now, metrics.get('vus')?.value ?? 0, gauges);
       progressAt(now);
     }, tickMs);
     const progressAt = (now: number): void => {
@@ -188,15 +183,15 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
       clearInterval(tick);
       await closeIteration?.();
     }
-    series.sample(clock.now(), 0, gauges);
+    recorder.sample(clock.now(), 0, gauges);
     // The last answers came after the last tick: progress ends on the run's own totals.
     progressAt(clock.now());
-    const points = series.points;
+    const points = recorder.points;
 
     const outageEnd = plan.outage ? (plan.outage.atMs + plan.outage.durationMs) / 1000 : undefined;
     const recoverS = outageEnd === undefined ? undefined : timeToRecover(points, outageEnd, 0.9, windowMs / 1000);
     const ratelab: RunFigures = {
-      ...runFacts(run, { plan, engine: 'embedded', timeScale: s.timeScale, capacity, refusalsByReason: refusalReasons(), ...(stack ? { provider: stack.mock.model.stats } : {}) }),
+      ...recorder.figures(run, { engine: 'embedded', timeScale: s.timeScale, capacity, ...(stack ? { provider: stack.mock.model.stats } : {}) }),
       target: gatewayUrl,
       ...(plan.outage
         ? {
@@ -210,7 +205,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     ratelab.verdict = runVerdict(plan, ratelab, run, s, capacity);
     const after = await s.afterRun?.({ run, points, startedAt });
     if (after) ratelab[after.key] = after.data;
-    const summary: RunSummary = { ...summaryData(run), ratelab };
+    const summary = recorder.summary(run, ratelab);
     mkdirSync(s.outDir, { recursive: true });
     const files = { summary: join(s.outDir, 'summary.json'), timeseries: join(s.outDir, 'timeseries.json'), report: join(s.outDir, 'report.html') };
     writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);

@@ -7,15 +7,11 @@ import { validateImageRequest } from '../openai/request.ts';
 import { executionAnswer } from '../gateway/image-call.ts';
 import { createLimiter } from '../limiter/limiter.ts';
 import type { LimiterConfigInput } from '../limiter/config.ts';
-import { Metrics } from '../loadgen/metrics.ts';
 import { runLoad, type RunResult } from '../loadgen/engine.ts';
 import { recordAnswer } from '../loadgen/image-iteration.ts';
-import { summaryData } from '../report/k6-summary.ts';
-import { countRefusalReasons } from '../report/refusal-reasons.ts';
-import { RUN_SUB_METRICS, runFacts, type RunSummary } from '../report/run-facts.ts';
-import { TimeSeries, type SeriesPoint } from '../report/timeseries.ts';
-import { trailingWindowMs } from '../report/trailing-window.ts';
-import { runLengthMs } from '../loadgen/plan-length.ts';
+import type { RunSummary } from '../report/run-facts.ts';
+import { RunRecorder } from '../report/run-recorder.ts';
+import type { SeriesPoint } from '../report/timeseries.ts';
 import { checkTier, loadTestCapacity } from './capacity.ts';
 
 export interface SimOptions {
@@ -63,16 +59,12 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   const call = (body: Uint8Array) => model.handle({ method: 'POST', path: '/v1/images/generations', headers, body, loopback: true });
 
   const tickMs = (o.tickS ?? 2) * 1000;
-  const windowMs = trailingWindowMs(runLengthMs(plan.options), tickMs);
-  const metrics = new Metrics();
-  const series = new TimeSeries(metrics, clock.now(), windowMs);
-  const refusalReasons = countRefusalReasons(metrics);
+  const recorder = new RunRecorder({ plan, tickMs, startedAt: clock.now() });
+  const metrics = recorder.metrics;
   const result = runLoad({
     options: plan.options,
-    metrics,
     clock,
-    subMetrics: [...RUN_SUB_METRICS],
-    onOffered: (started) => series.offered(started),
+    ...recorder.engineOptions(),
     iterations: () => {
       return {
         default: async (ctx) => {
@@ -112,7 +104,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   let sampling = true;
   const sample = (): void => {
     if (!sampling) return;
-    series.sample(clock.now(), 0);
+    recorder.sample(clock.now(), 0);
     clock.setTimer(sample, tickMs);
   };
   clock.setTimer(sample, tickMs);
@@ -124,11 +116,11 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   });
   await clock.runUntil(() => settled);
   const run = await done;
-  series.sample(clock.now(), 0);
+  recorder.sample(clock.now(), 0);
   limiter?.close();
   model.close();
-  const points = series.points;
-  const summary: RunSummary = { ...summaryData(run), ratelab: { ...runFacts(run, { plan, engine: 'sim', timeScale: 1, capacity, provider: model.stats, refusalsByReason: refusalReasons() }), seed: o.seed } };
+  const points = recorder.points;
+  const summary = recorder.summary(run, { ...recorder.figures(run, { engine: 'sim', timeScale: 1, capacity, provider: model.stats }), seed: o.seed });
   // The sim's summary must not depend on the terminal it ran in.
   summary.state.isStdOutTTY = false;
   summary.state.isStdErrTTY = false;

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { customScenario } from '../../loadtests/scenarios.ts';
+import { VirtualClock } from '../core/virtual-clock.ts';
+import { runLoad } from '../loadgen/engine.ts';
+import { recordAnswer } from '../loadgen/image-iteration.ts';
+import { RUN_SUB_METRICS } from './run-facts.ts';
+import { RunRecorder } from './run-recorder.ts';
+import { trailingWindowMs } from './trailing-window.ts';
+
+const refusal = JSON.stringify({ error: { message: 'refused', type: 'ratelab_gateway_error', param: null, code: 'queue_full' } });
+
+describe('RunRecorder', () => {
+  it('records a run the engine drives with its metrics: series, sub-metrics, refusals by reason and the summary', async () => {
+    const clock = new VirtualClock(0);
+    // 10 arrivals a second for 10 s; every fifth is refused, the rest are images after 200 ms.
+    const plan = customScenario({ rate: 600, durationMs: 10_000 }, { capacity: 600, timeScale: 1 });
+    const recorder = new RunRecorder({ plan, tickMs: 1000, startedAt: clock.now() });
+    expect(recorder.windowMs).toBe(trailingWindowMs(10_000, 1000));
+    const engine = recorder.engineOptions();
+    expect(engine.subMetrics).toEqual([...RUN_SUB_METRICS]);
+    const run = runLoad({
+      options: plan.options,
+      clock,
+      ...engine,
+      iterations: (metrics) => ({
+        default: async (ctx) => {
+          const sentAt = clock.now();
+          const refused = ctx.iteration % 5 === 4;
+          if (!refused) await clock.sleep(200);
+          recordAnswer(metrics, ctx, { status: refused ? 429 : 200, text: refused ? refusal : '{"data":[{}]}', headers: {}, sentAt, firstByteAt: clock.now(), doneAt: clock.now(), bytesSent: 10 });
+        },
+      }),
+    });
+    const sample = (): void => {
+      recorder.sample(clock.now(), 0);
+      if (clock.now() < 10_000) clock.setTimer(sample, 1000);
+    };
+    clock.setTimer(sample, 1000);
+    await clock.runAll();
+    const result = await run;
+    expect(result.metrics).toBe(recorder.metrics);
+    const points = recorder.points;
+    expect(points.length).toBe(10);
+    const offered = points.reduce((n, p) => n + p.offered, 0);
+    const refusals = points.reduce((n, p) => n + p.refusals, 0);
+    const figures = recorder.figures(result, { engine: 'test', timeScale: 1, capacity: 600 });
+    expect(figures.requests).toBe(offered);
+    expect(figures.refusalsByReason).toEqual({ queue_full: refusals });
+    expect(figures.images).toBe(figures.requests - refusals);
+    const summary = recorder.summary(result, figures);
+    expect(summary.ratelab).toBe(figures);
+    expect(summary.metrics.http_reqs!.values.count).toBe(figures.requests);
+    expect(summary.metrics['http_req_duration{status:200}']!.values['p(95)']).toBe(200);
+  });
+});
