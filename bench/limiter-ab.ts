@@ -31,7 +31,11 @@ async function baselineLimiter(rev: string): Promise<{ make: Make; sha: string; 
   return { make: mod.createLimiter, sha, cleanup: () => execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: root, stdio: 'ignore' }) };
 }
 
+/** Present under `--expose-gc` (the bench script passes it): each side starts on a collected heap. */
+const collect = (globalThis as { gc?: () => void }).gc;
+
 async function measure(make: Make, depth: number): Promise<number> {
+  collect?.();
   const limiter = make({
     concurrency: { mode: 'fixed', limit: CONCURRENCY },
     budgets: { rpm: { limit: 1e12 }, ipm: { limit: 1e12 }, tpm: { limit: 1e15 } },
