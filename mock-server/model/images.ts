@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import type { FormatName } from '../../src/openai/catalogue-schema.ts';
 
 /**
@@ -11,8 +10,21 @@ import type { FormatName } from '../../src/openai/catalogue-schema.ts';
 const MAX_CACHED = 64;
 const cache = new Map<string, Promise<string>>();
 
+/** A 1×1 PNG: what a store of placeholders answers for every size and format. */
+const PLACEHOLDER = Promise.resolve('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==');
+
+/**
+ * `rendered` (default): images of the size and format asked. `placeholder`: one 1×1 PNG for
+ * every request, for callers that never read an image (the simulator): nothing is rendered
+ * and sharp is never loaded, which spares a process ~0.7 s of start-up.
+ */
+export type ImageMode = 'rendered' | 'placeholder';
+
 export class ImageStore {
+  constructor(private readonly mode: ImageMode = 'rendered') {}
+
   get(width: number, height: number, format: FormatName, transparent: boolean): Promise<string> {
+    if (this.mode === 'placeholder') return PLACEHOLDER;
     const key = `${width}x${height}/${format}/${transparent}`;
     let image = cache.get(key);
     if (image) {
@@ -28,6 +40,7 @@ export class ImageStore {
 
   /** Renders the standard sizes up front, so the first requests do not pay for encoding. */
   async warm(): Promise<void> {
+    if (this.mode === 'placeholder') return;
     const jobs: Promise<string>[] = [];
     for (const [w, h] of [[1024, 1024], [1536, 1024], [1024, 1536]] as const) {
       for (const format of ['png', 'jpeg', 'webp'] as const) jobs.push(this.get(w, h, format, false));
@@ -57,6 +70,8 @@ async function render(width: number, height: number, format: FormatName, transpa
   }
   const rowBytes = width * channels;
   for (let y = 1; y < height; y++) pixels.copy(pixels, y * rowBytes, 0, rowBytes);
+  // Loaded on first use: a native module whose loading a process that renders nothing need not pay.
+  const { default: sharp } = await import('sharp');
   const image = sharp(pixels, { raw: { width, height, channels } });
   const encoded = format === 'png' ? image.png() : format === 'jpeg' ? image.jpeg({ quality: 80 }) : format === 'gif' ? image.gif() : image.webp({ quality: 80 });
   return (await encoded.toBuffer()).toString('base64');

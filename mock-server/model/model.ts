@@ -24,7 +24,7 @@ import { latencyRequestOf, referenceTokens } from './latency-request.ts';
 import { readImageRequest } from '../../src/openai/read-request.ts';
 import { clientClosed, errorResponse, jsonResponse, serverError } from './errors.ts';
 import { Faults } from './faults.ts';
-import { ImageStore } from './images.ts';
+import { ImageStore, type ImageMode } from './images.ts';
 import { LatencyModel } from './latency.ts';
 import { DIMENSION_TEXT, type Admission } from './limits.ts';
 import { createMockMetrics, type MockMetrics } from './metrics.ts';
@@ -48,6 +48,8 @@ export interface MockModelOptions {
   adminToken?: string;
   /** Where unexpected errors go, with their stack. Default: a process warning. */
   logger?: Pick<Logger, 'error'>;
+  /** `placeholder`: every image a 1×1 PNG, nothing rendered (for callers that never read one). Default `rendered`. */
+  images?: ImageMode;
 }
 
 interface RequestContext {
@@ -90,7 +92,7 @@ export class MockModel {
   readonly pool: GpuPool;
   readonly accounts: Accounts;
   readonly faults: Faults;
-  readonly images = new ImageStore();
+  readonly images: ImageStore;
   readonly startedAt: number;
   readonly adminToken: string | undefined;
   private readonly logger: Pick<Logger, 'error'> | undefined;
@@ -111,6 +113,7 @@ export class MockModel {
     this.seed = options.seed ?? 1;
     this.adminToken = options.adminToken;
     this.logger = options.logger;
+    this.images = new ImageStore(options.images);
     this.startedAt = this.clock.now();
     this.catalogue = catalogueOf(this.profile);
     this.served = this.profile.serve === 'all' ? this.catalogue.ids() : this.profile.serve;

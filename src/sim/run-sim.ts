@@ -49,7 +49,8 @@ const ENCODER = new TextEncoder();
 export async function runSim(o: SimOptions): Promise<SimResult> {
   const wallStart = performance.now();
   const clock = new VirtualClock();
-  const model = new MockModel({ profile: o.profile, clock, seed: o.seed, timeScale: 1 });
+  // The simulator never reads an image (a 200's body is not kept): nothing to render.
+  const model = new MockModel({ profile: o.profile, clock, seed: o.seed, timeScale: 1, images: 'placeholder' });
   await model.ready();
   if (o.capacity === undefined) checkTier(model.profile, o.tier, true);
   const capacity = o.capacity ?? loadTestCapacity(model.profile, o.tier)!.imagesPerMinute;
