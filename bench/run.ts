@@ -5,6 +5,7 @@ import { benchSim } from './sim.ts';
 import { benchImagesApi } from './images-api.ts';
 import { benchEarlyRefusal } from './early-refusal.ts';
 import { benchLimiterAb } from './limiter-ab.ts';
+import { benchCliStartup } from './cli-startup.ts';
 
 /** `npm run bench [-- name…]`: every benchmark, or the named ones; each rewrites its section of bench/RESULTS.md. */
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'images-api': benchImagesApi,
   'early-refusal': benchEarlyRefusal,
   'limiter-ab': benchLimiterAb,
+  'cli-startup': benchCliStartup,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

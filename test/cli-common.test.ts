@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-const cli = ['--import', 'tsx', 'src/cli.ts'];
+const cli = ['bin/ratelab.js'];
 const run = (args: string[]) => spawnSync(process.execPath, [...cli, ...args], { encoding: 'utf8', timeout: 60_000 });
 
 describe('ratelab CLI, across commands', () => {

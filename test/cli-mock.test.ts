@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-const cli = ['--import', 'tsx', 'src/cli.ts'];
+const cli = ['bin/ratelab.js'];
 
 describe('ratelab mock (CLI)', () => {
   it('binds 127.0.0.1, prints the URL and a profile summary, serves, and stops on SIGTERM', async () => {

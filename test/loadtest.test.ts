@@ -108,7 +108,7 @@ describe('ratelab loadtest (CLI)', () => {
   it('exits 99 when a threshold fails, after writing its outputs', { timeout: 90_000 }, () => {
     const out = mkdtempSync(join(tmpdir(), 'ratelab-fail-'));
     // 1 s in production: no image comes that fast. Run at scale 0.005, it is 5 ms as run.
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'loadtest', 'steady', '--time-scale', '0.005', '--threshold', 'http_req_duration=p(95)<1000', '--out', out], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['bin/ratelab.js', 'loadtest', 'steady', '--time-scale', '0.005', '--threshold', 'http_req_duration=p(95)<1000', '--out', out], { encoding: 'utf8' });
     expect(r.status).toBe(99);
     expect(r.stdout).toContain("✗ 'p(95)<1.00s'");
     expect(existsSync(join(out, 'report.html'))).toBe(true);
@@ -135,7 +135,7 @@ describe('ratelab loadtest (CLI)', () => {
       ].join('\n'),
     );
     chmodSync(join(bin, 'k6'), 0o755);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'loadtest', 'recovery', '--out', out], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    const r = spawnSync(process.execPath, ['bin/ratelab.js', 'loadtest', 'recovery', '--out', out], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
     expect(r.status, r.stderr).toBe(99);
     const seen = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
     expect(seen).toMatchObject({ cmd: 'run', healthy: true, TIME_SCALE: '0.1', CAPACITY: '50', API_KEY: 'sk-ratelab-dev', MOCK: true, NO_USAGE: 'true' });
@@ -143,7 +143,7 @@ describe('ratelab loadtest (CLI)', () => {
     // custom --options: the k6 script gets the options as run, in a file beside the summary.
     const file = join(out, 'mine.json');
     writeFileSync(file, JSON.stringify({ scenarios: { mine: { executor: 'constant-vus', vus: 2, duration: '10m' } }, thresholds: { http_req_duration: ['p(95)<60000'] } }));
-    const custom = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'loadtest', 'custom', '--options', file, '--out', out], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    const custom = spawnSync(process.execPath, ['bin/ratelab.js', 'loadtest', 'custom', '--options', file, '--out', out], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
     expect(custom.status, custom.stderr).toBe(99);
     const given = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { rest: string[]; options: unknown };
     expect(given.rest[0]).toMatch(/loadtests\/custom\.ts$/);
@@ -190,7 +190,7 @@ describe('ratelab loadtest (CLI)', () => {
     const { TIME_SCALE: _, ...env } = process.env;
     const cli = (...args: string[]) =>
       new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-        execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'loadtest', ...args], { encoding: 'utf8', env }, (error, stdout, stderr) =>
+        execFile(process.execPath, ['bin/ratelab.js', 'loadtest', ...args], { encoding: 'utf8', env }, (error, stdout, stderr) =>
           done({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
         );
       });
@@ -215,7 +215,7 @@ describe('ratelab loadtest (CLI)', () => {
   });
 
   it('names the problem for a bad scenario, threshold or target (exit 2)', () => {
-    const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'loadtest', ...args], { encoding: 'utf8' });
+    const run = (...args: string[]) => spawnSync(process.execPath, ['bin/ratelab.js', 'loadtest', ...args], { encoding: 'utf8' });
     expect(run('peek').stderr).toContain('Expected `<scenario>` to be one of steady, peak, ramp, recovery, custom, got `peek` (string). Did you mean `peak`?');
     expect(run('custom', '--duration', '5m').stderr).toContain('Expected exactly one of `--rate` (images/min) and `--vus` for `custom`, got neither');
     expect(run('custom', '--rate', '30').stderr).toContain('Expected `--duration` for `custom` (production time, e.g. 10m), got nothing');

@@ -8,7 +8,7 @@ import { realClock } from '../core/clock.ts';
 import { listen } from '../core/http-listen.ts';
 import { parseLimiterConfig, type LimiterConfigInput } from '../limiter/config.ts';
 import type { Limiter } from '../limiter/limiter.ts';
-import { RedisStore } from '../limiter/redis-store.ts';
+import type { RedisStore } from '../limiter/redis-store.ts';
 import { GATEWAY_METRICS } from '../metrics/catalogue.ts';
 import { counter, gauge, histogram } from '../metrics/register.ts';
 import { Clients, type GatewayClient } from './clients.ts';
@@ -21,7 +21,6 @@ import { CATALOGUE, type Catalogue } from '../openai/catalogue.ts';
 import type { Endpoint } from '../openai/catalogue-schema.ts';
 import { OPENAI_UPLOAD_LIMITS } from '../openai/edit-inputs.ts';
 import { modelsAnswer } from '../openai/models-answer.ts';
-import { BullmqJobs } from './jobs/bullmq-jobs.ts';
 import { MemoryJobs } from './jobs/memory-jobs.ts';
 import { JobEventStreams } from './jobs/sse.ts';
 import type { JobRun } from './jobs/run-outcome.ts';
@@ -104,6 +103,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const registry = options.registry ?? new Registry();
   const clients = new Clients(options.clients ?? config.clients, env);
   const redisStores: RedisStore[] = [];
+  // Loaded only with Redis: ioredis and BullMQ are a third of the CLI's start-up, and a gateway on memory never needs them.
+  const { RedisStore: Store } = options.redisUrl ? await import('../limiter/redis-store.ts') : { RedisStore: undefined };
+  const { BullmqJobs } = options.redisUrl ? await import('./jobs/bullmq-jobs.ts') : { BullmqJobs: undefined };
   const catalogue = (options.catalogue ?? CATALOGUE).with(config.models.catalogue, 'gateway config');
   const served = options.models ?? (config.models.serve === 'active' ? catalogue.active() : config.models.serve);
   const upstreams = new Upstreams(resolveUpstreams(config, options, env), {
@@ -111,9 +113,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     timeScale,
     catalogue,
     store: (name) =>
-      options.redisUrl
+      Store
         ? (budgets, clock) => {
-            const store = new RedisStore({ redis: options.redisUrl!, budgets, clock, name, prefix: `${config.jobs.prefix}:limiter`, leaseTtlMs: config.redis.leaseTtl });
+            const store = new Store({ redis: options.redisUrl!, budgets, clock, name, prefix: `${config.jobs.prefix}:limiter`, leaseTtlMs: config.redis.leaseTtl });
             redisStores.push(store);
             return store;
           }
@@ -133,7 +135,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const outageMs = answer.status >= 400 ? upstreams.outageMs() : undefined;
     return outageMs === undefined ? answer : { ...answer, outageMs };
   };
-  const jobs: JobBackend = options.redisUrl
+  const jobs: JobBackend = BullmqJobs && options.redisUrl
     ? new BullmqJobs(options.redisUrl, config.jobs, runJob, timeScale, observe, (d) => {
         const risk = durabilityRisk(d);
         if (risk) log.warn(d === 'unknown' ? {} : { appendonly: d.appendonly, maxmemoryPolicy: d.maxmemoryPolicy }, risk);

@@ -13,7 +13,7 @@ export class GatewayProcess {
   ) {}
 
   static async start(args: string[], env: Record<string, string>): Promise<GatewayProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'gateway', '--port', '0', ...args], {
+    const child = spawn(process.execPath, ['bin/ratelab.js', 'gateway', '--port', '0', ...args], {
       // Child gateways log at info (the suite runs at warn), so their output shows every line they write.
       env: { ...process.env, LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
