@@ -1,5 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { machine, median, recordResult } from './results.ts';
 
 /**
@@ -9,6 +11,8 @@ import { machine, median, recordResult } from './results.ts';
  * `--help` of a command loads every module the command itself loads, so it is the
  * command's start-up before any work (loadtest: before the stack starts); `sim` is a whole
  * simulation of the default peak, whose first line is its summary.
+ * With `BASELINE=<rev>`, that revision's `bin/ratelab.js` (in a temporary git worktree) runs
+ * beside them: the same commands as they started before.
  * `npm run bench -- cli-startup` (BENCH_ROUNDS, default 7).
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -25,6 +29,15 @@ const SIDES: [string, string[]][] = [
   ['tsx', ['--import', 'tsx', resolve(ROOT, 'src/cli.ts')]],
 ];
 
+/** `rev` checked out beside this one, sharing its node_modules; its bin and a clean-up. */
+function baseline(rev: string): { sha: string; bin: string; cleanup: () => void } {
+  const sha = execFileSync('git', ['rev-parse', '--short', rev], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const dir = join(mkdtempSync(join(tmpdir(), 'ratelab-baseline-')), sha);
+  execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return { sha, bin: join(dir, 'bin/ratelab.js'), cleanup: () => execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: ROOT, stdio: 'ignore' }) };
+}
+
 /** ms from spawn to the first byte on stdout, and to exit. */
 function timed(args: string[]): Promise<{ firstLineMs: number; exitMs: number }> {
   return new Promise((done, fail) => {
@@ -39,33 +52,47 @@ function timed(args: string[]): Promise<{ firstLineMs: number; exitMs: number }>
 
 export async function benchCliStartup(): Promise<Record<string, Record<string, number[]>>> {
   execFileSync(process.execPath, [resolve(ROOT, 'bin/build.js')], { stdio: 'ignore' });
+  const before = process.env.BASELINE ? baseline(process.env.BASELINE) : undefined;
+  const sides: [string, string[]][] = before ? [...SIDES, [`before`, [before.bin]]] : SIDES;
+  try {
+    return record(await measure(sides), before?.sha);
+  } finally {
+    before?.cleanup();
+  }
+}
+
+async function measure(sides: [string, string[]][]): Promise<Record<string, Record<string, number[]>>> {
   const samples: Record<string, Record<string, number[]>> = {};
-  for (const [, args] of COMMANDS) for (const [, side] of SIDES) await timed([...side, ...args]); // warm-up: the OS file cache, tsx's cache
+  for (const [, args] of COMMANDS) for (const [, side] of sides) await timed([...side, ...args]); // warm-up: the OS file cache, tsx's cache
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, args] of COMMANDS) {
-      const order = round % 2 ? [...SIDES].reverse() : SIDES;
+      const order = round % 2 ? [...sides].reverse() : sides;
       for (const [side, prefix] of order) {
         const t = await timed([...prefix, ...args]);
         ((samples[name] ??= {})[side] ??= []).push(t.firstLineMs);
       }
     }
   }
+  return samples;
+}
+
+function record(samples: Record<string, Record<string, number[]>>, beforeSha: string | undefined): Record<string, Record<string, number[]>> {
   const s = (xs: number[]) => `${(median(xs) / 1000).toFixed(2)} s (${(Math.min(...xs) / 1000).toFixed(2)}–${(Math.max(...xs) / 1000).toFixed(2)})`;
   const rows = COMMANDS.map(([name]) => {
-    const { bundle, tsx } = samples[name] as { bundle: number[]; tsx: number[] };
-    const ratios = bundle.map((b, i) => tsx[i]! / b);
-    return `| ${name} | ${s(bundle)} | ${s(tsx)} | ${median(ratios).toFixed(2)}× |`;
+    const { bundle, tsx, before } = samples[name] as { bundle: number[]; tsx: number[]; before?: number[] };
+    const ratios = (other: number[]) => `${median(bundle.map((b, i) => other[i]! / b)).toFixed(2)}×`;
+    return `| ${name} | ${s(bundle)} | ${s(tsx)} (${ratios(tsx)}) |${before ? ` ${s(before)} (${ratios(before)}) |` : ''}`;
   });
   recordResult(
     'cli-startup',
     [
       '## CLI start-up: time to the first line of output (issue 18: < 1 s)',
       '',
-      `Command: \`npm run bench -- cli-startup\`: ${ROUNDS} cold processes per command and side, interleaved, after a discarded warm-up; median (min–max). bundle = \`node bin/ratelab.js\` (dist/cli.mjs, esbuild, packages external, the Redis and openai-SDK code in lazy chunks); tsx = \`node --import tsx src/cli.ts\`.`,
+      `Command: \`${beforeSha ? `BASELINE=${beforeSha} ` : ''}npm run bench -- cli-startup\`: ${ROUNDS} cold processes per command and side, interleaved, after a discarded warm-up; median (min–max). bundle = \`node bin/ratelab.js\` (dist/cli.mjs, esbuild, packages external, the Redis and openai-SDK code in lazy chunks); tsx = \`node --import tsx src/cli.ts\` (the same source, transpiled at start)${beforeSha ? `; before = ${beforeSha}'s \`bin/ratelab.js\` (a child process through tsx, every module loaded at start, the mock's images rendered)` : ''}. In brackets: that side's time ÷ the bundle's, per round, median.`,
       `Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}.`,
       '',
-      '| command | bundle | tsx (source) | tsx ÷ bundle, per round (median) |',
-      '|---|---|---|---|',
+      `| command | bundle | tsx (source) |${beforeSha ? ' before |' : ''}`,
+      `|---|---|---|${beforeSha ? '---|' : ''}`,
       ...rows,
     ].join('\n'),
   );
