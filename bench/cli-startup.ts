@@ -1,7 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { checkoutBaseline } from './baseline.ts';
 import { machine, median, recordResult } from './results.ts';
 
 /**
@@ -31,11 +30,8 @@ const SIDES: [string, string[]][] = [
 
 /** `rev` checked out beside this one, sharing its node_modules; its bin and a clean-up. */
 function baseline(rev: string): { sha: string; bin: string; cleanup: () => void } {
-  const sha = execFileSync('git', ['rev-parse', '--short', rev], { cwd: ROOT, encoding: 'utf8' }).trim();
-  const dir = join(mkdtempSync(join(tmpdir(), 'ratelab-baseline-')), sha);
-  execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { cwd: ROOT, stdio: 'ignore' });
-  if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  return { sha, bin: join(dir, 'bin/ratelab.js'), cleanup: () => execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: ROOT, stdio: 'ignore' }) };
+  const b = checkoutBaseline(rev);
+  return { sha: b.sha, bin: join(b.dir, 'bin/ratelab.js'), cleanup: b.cleanup };
 }
 
 /** ms from spawn to the first byte on stdout, and to exit. */

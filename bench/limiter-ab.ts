@@ -1,9 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { createLimiter } from '../src/limiter/limiter.ts';
+import { checkoutBaseline } from './baseline.ts';
 import { machine, median, recordResult } from './results.ts';
 
 /**
@@ -20,15 +16,11 @@ const CONCURRENCY = 64;
 
 type Make = typeof createLimiter;
 
-/** `createLimiter` as it was at `rev`: a detached worktree sharing this checkout's node_modules. */
+/** `createLimiter` as it was at `rev`. */
 async function baselineLimiter(rev: string): Promise<{ make: Make; sha: string; cleanup: () => void }> {
-  const root = resolve(import.meta.dirname, '..');
-  const sha = execFileSync('git', ['rev-parse', '--short', rev], { cwd: root, encoding: 'utf8' }).trim();
-  const dir = join(mkdtempSync(join(tmpdir(), 'ratelab-baseline-')), sha);
-  execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { cwd: root, stdio: 'ignore' });
-  if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
-  const mod = (await import(pathToFileURL(join(dir, 'src/limiter/limiter.ts')).href)) as { createLimiter: Make };
-  return { make: mod.createLimiter, sha, cleanup: () => execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: root, stdio: 'ignore' }) };
+  const baseline = checkoutBaseline(rev);
+  const mod = await baseline.load<{ createLimiter: Make }>('src/limiter/limiter.ts');
+  return { make: mod.createLimiter, sha: baseline.sha, cleanup: baseline.cleanup };
 }
 
 /** Present under `--expose-gc` (the bench script passes it): each side starts on a collected heap. */

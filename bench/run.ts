@@ -6,6 +6,7 @@ import { benchImagesApi } from './images-api.ts';
 import { benchEarlyRefusal } from './early-refusal.ts';
 import { benchLimiterAb } from './limiter-ab.ts';
 import { benchCliStartup } from './cli-startup.ts';
+import { benchSimAb } from './sim-ab.ts';
 
 /** `npm run bench [-- name…]`: every benchmark, or the named ones; each rewrites its section of bench/RESULTS.md. */
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -17,6 +18,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'early-refusal': benchEarlyRefusal,
   'limiter-ab': benchLimiterAb,
   'cli-startup': benchCliStartup,
+  'sim-ab': benchSimAb,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
