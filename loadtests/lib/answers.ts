@@ -7,8 +7,13 @@
 export const DEFAULT_LOADTEST_MODEL = 'gpt-image-1.5';
 
 /** The request every iteration sends: the cheapest image, so load is about rates, not bytes. */
+export function imageRequestFields(vu: number, iteration: number, model: string = DEFAULT_LOADTEST_MODEL): Record<string, unknown> {
+  return { model, prompt: `ratelab load test ${vu}-${iteration}`, quality: 'low', output_format: 'webp' };
+}
+
+/** `imageRequestFields` as the JSON body on the wire. */
 export function imageRequestBody(vu: number, iteration: number, model: string = DEFAULT_LOADTEST_MODEL): string {
-  return JSON.stringify({ model, prompt: `ratelab load test ${vu}-${iteration}`, quality: 'low', output_format: 'webp' });
+  return JSON.stringify(imageRequestFields(vu, iteration, model));
 }
 
 /**

@@ -6,7 +6,7 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 }
 
 export function errorResponse(status: number, error: OpenAIErrorBody, headers: Record<string, string> = {}): MockResponse {
-  return jsonResponse(status, { error }, headers);
+  return { ...jsonResponse(status, { error }, headers), error };
 }
 
 export const SERVER_ERROR_MESSAGES: Record<number, string> = {

@@ -3,10 +3,27 @@ import { MOCK_METRICS, type MockReason } from '../../src/metrics/catalogue.ts';
 import { counter, gauge, histogram } from '../../src/metrics/register.ts';
 import type { PoolState } from './pool.ts';
 
-export type MockMetrics = ReturnType<typeof createMockMetrics>;
+/** What the mock model counts as it answers. */
+export interface MockMetrics {
+  /** Where /metrics reads them; undefined when nothing is recorded (`silentMockMetrics`). */
+  registry: Registry | undefined;
+  countRequest(status: number, reason: MockReason): void;
+  observeService(quality: string, size: string, seconds: number): void;
+  observeQueueWait(seconds: number): void;
+  countLimitRejection(dimension: string): void;
+  countEarlyRetry(): void;
+  countClientRetry(): void;
+}
+
+const nothing = (): void => undefined;
+
+/** For a model nobody scrapes (the simulator): counting costs nothing, /metrics says so. */
+export function silentMockMetrics(): MockMetrics {
+  return { registry: undefined, countRequest: nothing, observeService: nothing, observeQueueWait: nothing, countLimitRejection: nothing, countEarlyRetry: nothing, countClientRetry: nothing };
+}
 
 /** The mock's metrics, from the catalogue; pool gauges are read at scrape time. */
-export function createMockMetrics(registry: Registry, timeScale: number, pool: () => PoolState, inFlight: () => number) {
+export function createMockMetrics(registry: Registry, timeScale: number, pool: () => PoolState, inFlight: () => number): MockMetrics {
   const m = MOCK_METRICS;
   const requests = counter(registry, m.requests);
   const serviceSeconds = histogram(registry, m.serviceSeconds, timeScale);
@@ -21,6 +38,8 @@ export function createMockMetrics(registry: Registry, timeScale: number, pool: (
   gauge(registry, m.backgroundSlots, (g) => g.set(pool().background));
   gauge(registry, m.slots, (g) => g.set(pool().slots));
   const limitRejections = counter(registry, m.limitRejections);
+  const earlyRetries = counter(registry, m.earlyRetries);
+  const clientRetries = counter(registry, m.clientRetries);
   // Every dimension starts at 0, so "rejections by dimension" has series before the first 429.
   for (const dimension of ['rpm', 'ipm', 'tpm']) limitRejections.inc({ dimension }, 0);
   return {
@@ -41,8 +60,8 @@ export function createMockMetrics(registry: Registry, timeScale: number, pool: (
     observeQueueWait(seconds: number): void {
       queueWaitSeconds.observe(seconds);
     },
-    limitRejections,
-    earlyRetries: counter(registry, m.earlyRetries),
-    clientRetries: counter(registry, m.clientRetries),
+    countLimitRejection: (dimension) => limitRejections.inc({ dimension }),
+    countEarlyRetry: () => earlyRetries.inc(),
+    countClientRetry: () => clientRetries.inc(),
   };
 }

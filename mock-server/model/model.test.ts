@@ -5,6 +5,7 @@ import { loadProfile } from '../profiles/index.ts';
 import { orgIdFor } from './accounts.ts';
 import { CATALOGUE } from '../../src/openai/catalogue.ts';
 import { MockModel } from './model.ts';
+import { validateImageFields } from '../../src/openai/request.ts';
 
 const quick = { p50: '10s', p95: '10s', p99: '10s', min: 0 };
 /** Fixed 10 s latency, no background load, no slowdown: outcomes are exact. */
@@ -242,5 +243,46 @@ describe('responses', () => {
     expect(text).toContain('ratelab_mock_requests_total{status="403",reason="tier_gate"} 1');
     expect(text).toMatch(/ratelab_mock_service_seconds_count\{quality="medium",size="1024x1024"\} 1/);
     expect(text).toContain('ratelab_mock_slots 256');
+  });
+});
+
+describe('handleImage: a validated request from our side of the wire (the simulator)', () => {
+  it('answers what handle answers for the same requests, without reading or building the bytes', async () => {
+    const http = makeModel();
+    const direct = makeModel();
+    const body = { prompt: 'a lighthouse at dawn', quality: 'low' };
+    const key = 'sk-tier1-direct';
+    const image = validateImageFields(body, direct.model.validationFor('generations'));
+    // Seven at once on a tier-1 account (IPM 5): five images and two limit 429s, on both paths.
+    const viaHttp = Array.from({ length: 7 }, () => generate(http.model, body, { key }));
+    const viaDirect = Array.from({ length: 7 }, () => direct.model.handleImage(image, { headers: { authorization: `Bearer ${key}` }, imageBody: false }));
+    await Promise.all([http.clock.runAll(), direct.clock.runAll()]);
+    const [a, b] = [await Promise.all(viaHttp), await Promise.all(viaDirect)];
+    expect(b.map((r) => r.status)).toEqual(a.map((r) => r.status));
+    expect(b.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    for (let i = 0; i < 7; i++) {
+      expect(b[i]!.headers).toEqual(a[i]!.headers);
+      if (a[i]!.status === 200) {
+        expect(JSON.parse(a[i]!.body)).toHaveProperty('data');
+        expect(b[i]!.body).toBe('');
+      } else {
+        // The error both as text (what a client reads) and as the object the limiter reads.
+        expect(b[i]!.body).toBe(a[i]!.body);
+        expect(b[i]!.error).toEqual(errorOf(a[i]!));
+      }
+    }
+    expect(direct.model.stats).toEqual(http.model.stats);
+  });
+
+  it('a model with metrics: false counts nothing for /metrics and says so', async () => {
+    const clock = new VirtualClock();
+    const model = new MockModel({ clock, metrics: false, images: 'placeholder' });
+    const answer = generate(model, {}, { key: 'sk-tier3-quiet' });
+    await clock.runAll();
+    expect((await answer).status).toBe(200);
+    expect(model.stats.total).toBe(1);
+    const scrape = await call(model, { method: 'GET', path: '/metrics' });
+    expect(scrape.status).toBe(404);
+    expect(errorOf(scrape).message).toMatch(/metrics: false/);
   });
 });

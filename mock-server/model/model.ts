@@ -27,7 +27,7 @@ import { Faults } from './faults.ts';
 import { ImageStore, type ImageMode } from './images.ts';
 import { LatencyModel } from './latency.ts';
 import { DIMENSION_TEXT, type Admission } from './limits.ts';
-import { createMockMetrics, type MockMetrics } from './metrics.ts';
+import { createMockMetrics, silentMockMetrics, type MockMetrics } from './metrics.ts';
 import { GpuPool } from './pool.ts';
 import { scaleProfile } from './scaled.ts';
 import { MockStats } from './stats.ts';
@@ -48,8 +48,19 @@ export interface MockModelOptions {
   adminToken?: string;
   /** Where unexpected errors go, with their stack. Default: a process warning. */
   logger?: Pick<Logger, 'error'>;
+  /** false: nothing is counted for /metrics (the simulator, which nobody scrapes). Default true. */
+  metrics?: boolean;
   /** `placeholder`: every image a 1×1 PNG, nothing rendered (for callers that never read one). Default `rendered`. */
   images?: ImageMode;
+}
+
+/** What `handleImage` needs of a request besides its validated fields. */
+export interface DirectImageRequest {
+  /** Header names in lower case: `authorization` at least. */
+  headers: Readonly<Record<string, string | undefined>>;
+  signal?: AbortSignal;
+  /** false: a 200 carries no body (the caller never reads the image). Default true. */
+  imageBody?: boolean;
 }
 
 interface RequestContext {
@@ -126,7 +137,7 @@ export class MockModel {
     this.faults = new Faults(this.scaled.faults, this.startedAt, rng.fork('faults'));
     this.pool = new GpuPool(this.scaled.pool, this.clock, this.timeScale.toClock(STALL_RECHECK_MS));
     this.accounts = new Accounts(this.scaled, this.clock, limitPlan(this.scaled, this.catalogue.factsFor(this.catalogue.defaultModel)));
-    this.metrics = createMockMetrics(options.registry ?? new Registry(), this.timeScale.factor, () => this.pool.state(), () => this.inFlight);
+    this.metrics = options.metrics === false ? silentMockMetrics() : createMockMetrics(options.registry ?? new Registry(), this.timeScale.factor, () => this.pool.state(), () => this.inFlight);
   }
 
   async handle(req: MockRequest): Promise<MockResponse> {
@@ -134,13 +145,42 @@ export class MockModel {
     try {
       outcome = await this.route(req);
     } catch (error) {
-      outcome = { response: serverError(500), reason: 'injected_error' };
-      if (!(error instanceof RequestError)) {
-        if (this.logger) this.logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error');
-        else process.emitWarning(`ratelab mock: unexpected error: ${(error as Error).message}`);
-      }
+      outcome = this.unexpected(error, req.method, req.path);
     }
-    const { response, reason } = outcome;
+    return this.counted(outcome);
+  }
+
+  /**
+   * An images request from our side of the wire (the simulator): already validated against
+   * `validation`, so no body is read or parsed, and with `imageBody: false` no 200 body is
+   * built either. Accounts, limits, faults, the GPU pool, stats and metrics are the ones
+   * `handle` uses, so the answer is the one the HTTP path gives, without the bytes.
+   */
+  async handleImage(image: ImageRequest, req: DirectImageRequest): Promise<MockResponse> {
+    let outcome: Outcome;
+    try {
+      const started = this.started(req);
+      outcome = 'response' in started ? started : await this.generate(started, image, req, req.imageBody ?? true);
+    } catch (error) {
+      outcome = this.unexpected(error, 'POST', `/v1/images/${image.endpoint}`);
+    }
+    return this.counted(outcome);
+  }
+
+  /** What `handleImage` callers validate with (`validateImageFields`): the profile's models and access. */
+  validationFor(endpoint: Endpoint): ValidationContext {
+    return { ...this.validation, endpoint };
+  }
+
+  private unexpected(error: unknown, method: string, path: string): Outcome {
+    if (!(error instanceof RequestError)) {
+      if (this.logger) this.logger.error({ err: error, method, path }, 'unexpected error');
+      else process.emitWarning(`ratelab mock: unexpected error: ${(error as Error).message}`);
+    }
+    return { response: serverError(500), reason: 'injected_error' };
+  }
+
+  private counted({ response, reason }: Outcome): MockResponse {
     if (reason !== 'admin') {
       const status = response.reset ? 0 : response.status;
       this.stats.record(status, reason);
@@ -168,7 +208,9 @@ export class MockModel {
     if (path === '/v1/images/edits') return method === 'POST' ? this.image(req, 'edits') : this.methodNotAllowed(req, 'POST');
     if (path === '/v1/models' || path.startsWith('/v1/models/')) return method === 'GET' ? this.listModels(req) : this.methodNotAllowed(req, 'GET');
     if (path === '/metrics' && method === 'GET') {
-      return { response: { status: 200, headers: { 'content-type': this.metrics.registry.contentType }, body: await this.metrics.registry.metrics() }, reason: 'admin' };
+      const registry = this.metrics.registry;
+      if (!registry) return { response: errorResponse(404, { message: 'This mock model records no metrics (metrics: false).', type: 'invalid_request_error', param: null, code: null }), reason: 'admin' };
+      return { response: { status: 200, headers: { 'content-type': registry.contentType }, body: await registry.metrics() }, reason: 'admin' };
     }
     if (path === '/healthz' && method === 'GET') return { response: jsonResponse(200, { status: 'ok', timeScale: this.timeScale.factor }), reason: 'admin' };
     if (path.startsWith('/__admin/')) return { response: await handleAdmin(this, req), reason: 'admin' };
@@ -187,7 +229,7 @@ export class MockModel {
     };
   }
 
-  private authenticate(req: MockRequest): Account | Outcome {
+  private authenticate(req: Pick<MockRequest, 'headers'>): Account | Outcome {
     const header = req.headers.authorization;
     const key = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     if (!key) {
@@ -211,15 +253,20 @@ export class MockModel {
     return { response: jsonResponse(answer.status, answer.body), reason };
   }
 
-  private async image(req: MockRequest, endpoint: Endpoint): Promise<Outcome> {
+  /** Who asks, and when: the request's context, or the 401 that ends it. */
+  private started(req: Pick<MockRequest, 'headers'>): RequestContext | Outcome {
     const arrivedAt = this.clock.now();
     const auth = this.authenticate(req);
-    if ('response' in auth) {
-      await drain(req.bodyStream);
-      return auth;
-    }
-    const ctx: RequestContext = { account: auth, arrivedAt, requestId: `req_${(++this.requestSeq).toString(16).padStart(24, '0')}` };
+    if ('response' in auth) return auth;
+    return { account: auth, arrivedAt, requestId: `req_${(++this.requestSeq).toString(16).padStart(24, '0')}` };
+  }
 
+  private async image(req: MockRequest, endpoint: Endpoint): Promise<Outcome> {
+    const ctx = this.started(req);
+    if ('response' in ctx) {
+      await drain(req.bodyStream);
+      return ctx;
+    }
     if (req.bodyTooLarge) {
       const error = { message: `Request body too large: the limit is ${this.profile.maxBodyBytes} bytes.`, type: 'invalid_request_error', param: null, code: 'payload_too_large' };
       return this.answer(ctx, errorResponse(413, error), 'payload_too_large');
@@ -232,6 +279,12 @@ export class MockModel {
       const reason: MockReason = error.status === 413 ? 'payload_too_large' : error.body.code === 'model_not_found' ? 'retired_model' : 'invalid_request';
       return this.answer(ctx, errorResponse(error.status, error.body), reason);
     }
+    return this.generate(ctx, image, req, true);
+  }
+
+  /** A validated images request, from its limits to its answer. */
+  private async generate(ctx: RequestContext, image: ImageRequest, req: Pick<MockRequest, 'headers' | 'signal'>, imageBody: boolean): Promise<Outcome> {
+    const { arrivedAt } = ctx;
     const model = this.catalogue.factsFor(image.model);
     ctx.model = model;
     const limits = ctx.account.limitsFor(model, arrivedAt);
@@ -288,8 +341,7 @@ export class MockModel {
       // An output-stage block comes after the generation's time, and its tokens stay charged.
       if (done.blocked) return this.answer(ctx, moderationBlocked('output'), 'moderation_blocked');
       this.generated(done);
-      const b64 = await this.images.get(image.width, image.height, image.format, image.background === 'transparent');
-      const body = imageResponseBody(image, b64, Math.floor(this.clock.now() / 1000), tokens);
+      const body = imageBody ? imageResponseBody(image, await this.images.get(image.width, image.height, image.format, image.background === 'transparent'), Math.floor(this.clock.now() / 1000), tokens) : '';
       return this.answer(ctx, { status: 200, headers: { 'content-type': 'application/json' }, body }, 'ok');
     } finally {
       if (!streaming) this.inFlight--;
@@ -353,16 +405,16 @@ export class MockModel {
   }
 
   /** Counts SDK retries (X-Stainless-Retry-Count) and requests that came back too early. */
-  private noteRetries(req: MockRequest, account: Account, now: number): void {
+  private noteRetries(req: Pick<MockRequest, 'headers'>, account: Account, now: number): void {
     const retryCount = Number(req.headers['x-stainless-retry-count'] ?? 0);
     if (Number.isInteger(retryCount) && retryCount > 0) {
       const key = String(Math.min(retryCount, 10));
       this.stats.clientRetries[key] = (this.stats.clientRetries[key] ?? 0) + 1;
-      this.metrics.clientRetries.inc();
+      this.metrics.countClientRetry();
     }
     if (now < account.notBefore) {
       this.stats.earlyRetries++;
-      this.metrics.earlyRetries.inc();
+      this.metrics.countEarlyRetry();
     }
   }
 
@@ -370,7 +422,7 @@ export class MockModel {
     const where = `for ${image.model} in organization ${account.org} on ${DIMENSION_TEXT[admission.dimension]}`;
     const type = admission.dimension === 'tpm' ? 'tokens' : 'requests';
     this.stats.limitRejections[admission.dimension] = (this.stats.limitRejections[admission.dimension] ?? 0) + 1;
-    this.metrics.limitRejections.inc({ dimension: admission.dimension });
+    this.metrics.countLimitRejection(admission.dimension);
     if (admission.tooLarge) {
       const message = `Request too large ${where}: Limit ${admission.limit}, Requested ${admission.requested}. The input or output tokens must be reduced in order to run successfully. ${RATE_LIMIT_DOCS}`;
       return errorResponse(429, { message, type, param: null, code: 'rate_limit_exceeded' });

@@ -1,3 +1,5 @@
+import type { OpenAIErrorBody } from '../../src/openai/errors.ts';
+
 /** What an adapter (msw or node:http) hands the model, and what it gets back. */
 export interface MockRequest {
   method: string;
@@ -25,6 +27,8 @@ export interface MockResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** The error `body` carries, for callers on our side of the wire (the simulator) that would otherwise parse it back. */
+  error?: OpenAIErrorBody;
   /** Server-sent events, written as they come (then `body` is empty); ends when the answer is complete. */
   stream?: AsyncIterable<string>;
   /** Drop the connection (ECONNRESET) instead of answering. */

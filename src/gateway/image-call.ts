@@ -1,6 +1,7 @@
 import type { OpenAIErrorBody } from '../openai/errors.ts';
 import { LimiterError } from '../limiter/errors.ts';
 import type { Execution } from '../limiter/limiter.ts';
+import { ReadAnswer } from '../limiter/outcome.ts';
 import type { Catalogue } from '../openai/catalogue.ts';
 import { costInputOf, imageCost } from '../openai/cost.ts';
 import type { ImageRequest } from '../openai/request.ts';
@@ -10,7 +11,7 @@ import { Redactor } from './redact.ts';
 import type { UpstreamBody } from './request-input.ts';
 import type { StreamRelay } from './stream-relay.ts';
 import { GATEWAY_ERROR_TYPE, refusal } from './refusals.ts';
-import { toAnswer, upstreamCall, type UpstreamAnswer } from './upstream-call.ts';
+import { readAnswerToClient, toAnswer, upstreamCall, type UpstreamAnswer } from './upstream-call.ts';
 import type { Upstreams } from './upstreams.ts';
 
 /** An answer for the client, with headers saying where the time went, and whose answer it is. */
@@ -22,28 +23,44 @@ export function errorAnswer(status: number, error: OpenAIErrorBody, headers: Rec
 
 const UNREACHABLE: OpenAIErrorBody = { message: 'The provider could not be reached.', type: GATEWAY_ERROR_TYPE, param: null, code: 'upstream_unreachable' };
 
-/**
- * What the client gets for one limiter execution: the provider's answer, or the gateway's
- * refusal in OpenAI's shape, with headers saying where the time went. The simulator uses it
- * too, so a simulated client sees what a real one does.
- */
-export async function executionAnswer(execution: Execution<unknown>, upstream: string, redactor: Redactor = NO_SECRETS): Promise<Answer> {
-  const timing: Record<string, string> = {
+/** The headers saying where an execution's time went: upstream, queue time, attempts, the provider's last status. */
+export function executionTiming(execution: Execution<unknown>, upstream: string): Record<string, string> {
+  return {
     'x-ratelab-upstream': upstream,
     'x-ratelab-queue-ms': String(Math.round(execution.queueMs)),
     'x-ratelab-attempts': String(execution.attempts),
     ...(execution.lastStatus === undefined ? {} : { 'x-ratelab-upstream-status': String(execution.lastStatus) }),
   };
+}
+
+/** The gateway's own answer for an execution with no provider answer to pass on (refused, or unreachable); undefined when there is one. */
+export function gatewayAnswer(execution: Execution<unknown>, timing: Record<string, string>): Answer | undefined {
   if (execution.error instanceof LimiterError) {
     const r = refusal(execution.error);
     return errorAnswer(r.status, r.body, r.headers, timing);
   }
-  if (!(execution.value instanceof Response)) return errorAnswer(502, UNREACHABLE, {}, timing);
-  return { ...(await toAnswer(execution.value, redactor)), timing, source: 'upstream' };
+  const value = execution.value;
+  if (!(value instanceof ReadAnswer) && !(value instanceof Response)) return errorAnswer(502, UNREACHABLE, {}, timing);
+  return undefined;
+}
+
+/**
+ * What the client gets for one limiter execution: the provider's answer (a Response, or a
+ * ReadAnswer whose body is the answer's text or bytes), or the gateway's refusal in OpenAI's
+ * shape, with headers saying where the time went. The simulator reads the same
+ * `executionTiming` and `gatewayAnswer`, so a simulated client sees what a real one does.
+ */
+export async function executionAnswer(execution: Execution<unknown>, upstream: string, redactor: Redactor = NO_SECRETS): Promise<Answer> {
+  const timing = executionTiming(execution, upstream);
+  const own = gatewayAnswer(execution, timing);
+  if (own) return own;
+  const value = execution.value;
+  if (value instanceof ReadAnswer) return { ...readAnswerToClient(value as ReadAnswer<string | Buffer>, redactor), timing, source: 'upstream' };
+  return { ...(await toAnswer(value as Response, redactor)), timing, source: 'upstream' };
 }
 
 /** Removes key-shaped strings only: for callers that hold no secrets (the simulator). */
-const NO_SECRETS = new Redactor([]);
+export const NO_SECRETS = new Redactor([]);
 
 /** One request as the call path needs it: what it asks (priced), who asks, and the body to send. */
 export interface CallInput {

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import type { AttemptContext } from '../limiter/limiter.ts';
+import type { ReadAnswer } from '../limiter/outcome.ts';
 import type { UpstreamBody } from './request-input.ts';
 import type { Redactor } from './redact.ts';
 import type { StreamRelay } from './stream-relay.ts';
@@ -79,12 +80,22 @@ function readUsage(bytes: Buffer): { input_tokens?: number; output_tokens?: numb
   }
 }
 
-export function passedHeaders(source: Headers): Record<string, string> {
+export function passedHeaders(source: Headers | Readonly<Record<string, string>>): Record<string, string> {
   const headers: Record<string, string> = {};
-  source.forEach((value, name) => {
-    if (PASSED.test(name)) headers[name] = value;
-  });
+  if (source instanceof Headers) {
+    source.forEach((value, name) => {
+      if (PASSED.test(name)) headers[name] = value;
+    });
+  } else {
+    for (const name in source) if (PASSED.test(name)) headers[name] = source[name]!;
+  }
   return headers;
+}
+
+/** An answer a task read itself (the simulator's mock), as the client gets it: passed headers and the body, secrets removed. */
+export function readAnswerToClient(answer: ReadAnswer<string | Buffer>, redactor: Redactor): UpstreamAnswer {
+  const body = answer.body === undefined ? EMPTY : typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body;
+  return { status: answer.status, headers: redactor.headers(passedHeaders(answer.headers)), body: redactor.buffer(body) };
 }
 
 /** The provider's answer as the client gets it: the headers worth passing, every secret removed from them and the body. */

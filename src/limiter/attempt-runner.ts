@@ -3,7 +3,7 @@ import { fullJitter } from './backoff.ts';
 import { classify, type FailureKind } from './classify.ts';
 import type { LimiterConfig } from './config.ts';
 import type { LimiterCore } from './limiter-core.ts';
-import { isPlainSuccess, observeError, observeValue, withErrorBody, type Observed } from './outcome.ts';
+import { isPlainSuccess, needsErrorBody, observeError, observeValue, withErrorBody, type Observed } from './outcome.ts';
 import type { LimiterStore } from './store.ts';
 import { Attempts, requestClassOf, type Task } from './task.ts';
 
@@ -55,7 +55,7 @@ export class AttemptRunner {
         return this.succeeded(task, run, lease, startedAt, probe);
       }
       observed = observeValue(run.last);
-      if (observed.status !== undefined && observed.status >= 400) observed = await withErrorBody(observed, run.last);
+      if (needsErrorBody(observed, run.last)) observed = await withErrorBody(observed, run.last);
     } catch (e) {
       run.last = e;
       run.lastThrown = true;

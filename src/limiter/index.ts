@@ -9,6 +9,8 @@ export { loadLimiterConfig, parseLimiterConfig, type LimiterConfig, type Limiter
 
 /** Scheduling work: `limiter.schedule(task, options)` (value or error) or `limiter.execute(...)` (an Execution, never throws). */
 export { PRIORITIES, type AttemptContext, type Execution, type PriorityName, type ScheduleOptions } from './types.ts';
+/** What a task may return besides a Response or an SDK result: an answer it has already read (status, headers, error, usage). */
+export { ReadAnswer, type AnswerError, type HeaderSource } from './outcome.ts';
 /** What a call costs: an images request's fields, or an explicit cost per budget; `imageCost` says what the limiter will charge. */
 export { imageCost, type Cost, type Dimension, type ImageCostInput } from './cost.ts';
 
@@ -25,7 +27,6 @@ export type { CircuitState } from './circuit-breaker.ts';
 export { MemoryStore } from './memory-store.ts';
 export { RedisStore, type RedisStoreOptions } from './redis-store.ts';
 export type { Admission, AdmitRequest, AsyncLimiterStore, LimiterStore, StoreSnapshot, SyncLimiterStore } from './store.ts';
-export type { HeaderSource } from './outcome.ts';
 
 /** The models whose tokens and prices price each task (`deps.catalogue`; the built-in one by default). */
 export { Catalogue, CATALOGUE, type CatalogueModel } from '../openai/catalogue.ts';

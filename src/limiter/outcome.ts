@@ -1,7 +1,7 @@
 /**
  * What the limiter needs from a finished attempt, read from whatever the task returned or
  * threw: a fetch `Response`, an `openai` SDK result or `APIError`, a `.withResponse()`
- * pair, or a network error. Small adapters, so tasks stay plain async calls.
+ * pair, a `ReadAnswer`, or a network error. Small adapters, so tasks stay plain async calls.
  */
 export interface HeaderSource {
   get(name: string): string | null | undefined;
@@ -22,6 +22,30 @@ export interface Observed {
   networkError: boolean;
   /** The caller aborted. */
   aborted: boolean;
+}
+
+/** OpenAI's `error` object, as far as the limiter reads it. */
+export interface AnswerError {
+  code?: string | null;
+  type?: string;
+  message?: string;
+}
+
+/**
+ * An HTTP answer the task has already read: status, headers (names in lower case), the
+ * error body in OpenAI's shape and the usage of a success. For a caller that holds the
+ * answer parsed (its own HTTP client, or the simulator, where both ends are ours), so the
+ * limiter classifies it without a WHATWG Response being built, cloned and read back.
+ * `body` is the caller's: the limiter never reads it.
+ */
+export class ReadAnswer<B = undefined> {
+  constructor(
+    readonly status: number,
+    readonly headers: Readonly<Record<string, string>>,
+    readonly error?: AnswerError,
+    readonly usage?: { input_tokens?: number; output_tokens?: number },
+    readonly body?: B,
+  ) {}
 }
 
 interface HasHeaders {
@@ -45,16 +69,17 @@ function headerSource(h: unknown): HeaderSource | undefined {
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 
-/** Reads a successful return value: a Response (any status), `{ data, response }`, or an SDK result. */
 /** True when a value tells the limiter nothing beyond "it worked" (no status, no usage). */
 export function isPlainSuccess(value: unknown): boolean {
   if (!isRecord(value)) return true;
-  return !(value instanceof Response) && !('response' in value) && !('usage' in value);
+  return !(value instanceof Response) && !(value instanceof ReadAnswer) && !('response' in value) && !('usage' in value);
 }
 
+/** Reads a successful return value: a Response (any status), a ReadAnswer, `{ data, response }`, or an SDK result. */
 export function observeValue(value: unknown): Observed {
   const observed: Observed = { status: 200, headers: undefined, code: undefined, type: undefined, message: undefined, outputTokens: undefined, inputTokens: undefined, networkError: false, aborted: false };
   if (!isRecord(value)) return observed;
+  if (value instanceof ReadAnswer) return observeRead(observed, value);
   if (value instanceof Response) {
     observed.status = value.status;
     observed.headers = value.headers;
@@ -71,6 +96,20 @@ export function observeValue(value: unknown): Observed {
     if (typeof u.output_tokens === 'number') observed.outputTokens = u.output_tokens;
     if (typeof u.input_tokens === 'number') observed.inputTokens = u.input_tokens;
   }
+  return observed;
+}
+
+function observeRead(observed: Observed, answer: ReadAnswer<unknown>): Observed {
+  observed.status = answer.status;
+  observed.headers = headerSource(answer.headers);
+  const e = answer.error;
+  if (e) {
+    if (typeof e.code === 'string') observed.code = e.code;
+    observed.type = e.type;
+    observed.message = e.message;
+  }
+  observed.outputTokens = answer.usage?.output_tokens;
+  observed.inputTokens = answer.usage?.input_tokens;
   return observed;
 }
 
@@ -96,6 +135,9 @@ export function observeError(error: unknown): Observed {
     aborted,
   };
 }
+
+/** A fetch Response that failed carries OpenAI's error code/type/message in its body, still unread. */
+export const needsErrorBody = (observed: Observed, value: unknown): value is Response => observed.status !== undefined && observed.status >= 400 && typeof Response !== 'undefined' && value instanceof Response;
 
 /** For a fetch Response that failed, OpenAI's error code/type/message are in the body: read a clone. */
 export async function withErrorBody(observed: Observed, value: unknown): Promise<Observed> {

@@ -1,0 +1,70 @@
+import { imageRequestFields } from '../../loadtests/lib/answers.ts';
+import type { MockModel } from '../../mock-server/model/model.ts';
+import { executionTiming, gatewayAnswer, NO_SECRETS } from '../gateway/image-call.ts';
+import type { Limiter } from '../limiter/limiter.ts';
+import { ReadAnswer } from '../limiter/outcome.ts';
+import { costInputOf } from '../openai/cost.ts';
+import { RequestError } from '../openai/errors.ts';
+import { validateImageFields, type ImageRequest } from '../openai/request.ts';
+
+/** What the simulated client gets: what `recordAnswer` reads of a real answer. */
+export interface SimAnswer {
+  status: number;
+  /** The body of an answer that is not an image ('' for a 200: nobody reads the image). */
+  text: string;
+  /** The gateway's `x-ratelab-*` headers (none without a limiter). */
+  timing: Record<string, string>;
+  /** Bytes of the JSON body the request would send. */
+  bytesSent: number;
+}
+
+const ENCODER = new TextEncoder();
+
+const reset = (): Error => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+/**
+ * One load-test request of the simulator, with both ends ours: the iteration's fields are
+ * validated once (as the mock validates them) and priced from that same request; the mock
+ * answers it without reading or writing bytes (no body for a 200), the limiter reads the
+ * answer as a `ReadAnswer` rather than a Response it would clone and parse back, and the
+ * client gets what the gateway's `executionAnswer` would give (its timing and refusals). The HTTP path (the mock's
+ * `handle`, the gateway's `upstreamCall`) gives the same answers; only the bytes are gone.
+ */
+export function simCall(model: MockModel, limiter: Limiter | undefined, tier: number): (vu: number, iteration: number) => Promise<SimAnswer> {
+  const headers = { authorization: `Bearer sk-tier${tier}-sim`, 'content-type': 'application/json' };
+  const validation = model.validationFor('generations');
+  const direct = { headers, imageBody: false };
+  const task = (image: ImageRequest) => async (): Promise<ReadAnswer<string>> => {
+    const res = await model.handleImage(image, direct);
+    if (res.reset) throw reset();
+    return new ReadAnswer(res.status, res.headers, res.error, undefined, res.body);
+  };
+
+  return async (vu, iteration) => {
+    const fields = imageRequestFields(vu, iteration, model.profile.defaultModel);
+    const json = JSON.stringify(fields);
+    const bytesSent = Buffer.byteLength(json);
+    let image: ImageRequest;
+    try {
+      image = validateImageFields(fields, validation);
+    } catch (error) {
+      if (!(error instanceof RequestError)) throw error;
+      // A request the mock refuses (a profile that does not serve its default model): its HTTP path answers it.
+      const res = await model.handle({ method: 'POST', path: '/v1/images/generations', headers, body: ENCODER.encode(json), loopback: true });
+      return { status: res.status, text: res.body, timing: {}, bytesSent };
+    }
+    if (!limiter) {
+      const res = await model.handleImage(image, direct);
+      const status = res.reset ? 0 : res.status;
+      return { status, text: status === 200 ? '' : res.body, timing: {}, bytesSent };
+    }
+    // Priced exactly as the gateway prices it: from the validated request.
+    const execution = await limiter.execute(task(image), { cost: costInputOf(image) });
+    // What the gateway's executionAnswer gives, less the provider's headers, which a client's metrics never read.
+    const timing = executionTiming(execution, 'sim');
+    const own = gatewayAnswer(execution, timing);
+    if (own) return { status: own.status, text: own.body.toString('utf8'), timing, bytesSent };
+    const answer = execution.value as ReadAnswer<string>;
+    return { status: answer.status, text: answer.status === 200 ? '' : NO_SECRETS.text(answer.body ?? ''), timing, bytesSent };
+  };
+}
