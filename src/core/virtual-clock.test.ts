@@ -79,4 +79,41 @@ describe('VirtualClock', () => {
     expect(stoppedAt).toBe(300);
     expect(clock.nextTimerAt()).toBe(400);
   });
+
+  for (const settle of ['event-loop', 'microtasks'] as const) {
+    it(`settle: ${settle}: every promise chain a timer woke has run before the next instant, however long`, async () => {
+      const clock = new VirtualClock({ startMs: 0, settle });
+      const seen: string[] = [];
+      const chain = async (name: string, at: number, depth: number): Promise<void> => {
+        await clock.sleep(at);
+        for (let i = 0; i < depth; i++) await Promise.resolve();
+        seen.push(`${name}@${clock.now()}`);
+        await clock.sleep(1);
+        seen.push(`${name}+1@${clock.now()}`);
+      };
+      void chain('deep', 10, 200);
+      void chain('shallow', 10, 0);
+      clock.setTimer(() => seen.push(`timer@${clock.now()}`), 11);
+      await clock.runAll();
+      // Both chains finished their instant (and set their next timer) before 11 fired: theirs come first at 11.
+      expect(seen).toEqual(['shallow@10', 'deep@10', 'timer@11', 'shallow+1@11', 'deep+1@11']);
+    });
+  }
+
+  it('settle: microtasks turns the event loop once per 1 000 instants, not once per instant', async () => {
+    const turnsAt = async (settle: 'event-loop' | 'microtasks', instants = 500): Promise<number> => {
+      const clock = new VirtualClock({ startMs: 0, settle });
+      let immediateAt = -1;
+      // Queued by the first instant, it runs at the event loop's next turn.
+      clock.setTimer(() => setImmediate(() => (immediateAt = clock.now())), 1);
+      for (let t = 2; t <= instants; t++) clock.setTimer(() => undefined, t);
+      await clock.runAll();
+      return immediateAt;
+    };
+    // In microtasks mode the loop never turned in the run's 500 instants (< 1 000): the run ended first.
+    expect(await turnsAt('microtasks')).toBe(-1);
+    expect(await turnsAt('event-loop')).toBe(1);
+    // Longer runs still let I/O in: at the 1 000th instant.
+    expect(await turnsAt('microtasks', 1500)).toBe(1000);
+  });
 });
