@@ -1,5 +1,5 @@
 /**
- * The four load tests as data in k6's `options` shape: one source for the k6 scripts
+ * The load tests as data in k6's `options` shape: one source for the k6 scripts
  * (loadtests/*.ts, run natively by k6 >= 0.57) and for ratelab's embedded engine. No
  * imports, no Node or k6 APIs: both runtimes load this file as it is.
  *
@@ -9,7 +9,7 @@
  * same number of requests.
  */
 
-export const SCENARIO_NAMES = ['steady', 'peak', 'ramp', 'recovery'] as const;
+export const SCENARIO_NAMES = ['steady', 'peak', 'ramp', 'recovery', 'day'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 /** A built-in scenario, or `custom`: your own rate (or VUs) and duration. */
 export type RunnableScenario = ScenarioName | 'custom';
@@ -86,6 +86,13 @@ export interface ScenarioPlan {
    */
   outage?: { atMs: number; durationMs: number; fault: { kind: 'outage'; status: 500 | 502 | 503; duration: string } };
 }
+
+/**
+ * The `day` scenario's demand, as fractions of capacity at each hour 0–24 (linear between):
+ * an app used from a few time zones, quiet at 3–4 am (15 %), busy through the afternoon
+ * and past capacity for two evening hours (115 % at 7 pm). Mean 64 % of capacity.
+ */
+export const DIURNAL_CURVE = [0.3, 0.22, 0.17, 0.15, 0.15, 0.18, 0.25, 0.38, 0.55, 0.7, 0.8, 0.85, 0.9, 0.88, 0.85, 0.87, 0.92, 0.98, 1.05, 1.15, 1.1, 0.9, 0.65, 0.45, 0.3] as const;
 
 /** Go duration in ms: k6 parses it, and ms keeps fractions of a scaled second exact. */
 const ms = (value: number): string => `${Math.max(0, Math.round(value))}ms`;
@@ -229,6 +236,32 @@ export function scenario(name: ScenarioName, params: ScenarioParams): ScenarioPl
           },
         },
       };
+    case 'day': {
+      const peakFraction = Math.max(...DIURNAL_CURVE);
+      return {
+        name,
+        description: `24 h of diurnal demand: ${Math.round(100 * DIURNAL_CURVE[3]!)} % of capacity at night, ${Math.round(100 * peakFraction)} % at the 7 pm peak, mean 64 % (${(0.64 * capacity).toFixed(0)} images/min)`,
+        options: {
+          scenarios: {
+            day: {
+              executor: 'ramping-arrival-rate',
+              startRate: rate(DIURNAL_CURVE[0]),
+              timeUnit,
+              stages: DIURNAL_CURVE.slice(1).map((fraction) => ({ duration: d(60), target: rate(fraction) })),
+              ...vus(peakFraction),
+              gracefulStop,
+              tags: { scenario_kind: 'day' },
+            },
+          },
+          thresholds: {
+            ...common,
+            // Two evening hours past capacity: what cannot wait 5 minutes is refused, clearly.
+            ...served(0.05),
+            'http_req_duration{expected_response:true}': latency(6, 6.5),
+          },
+        },
+      };
+    }
     case 'recovery': {
       const outage = { atMs: 3 * MINUTE * s, durationMs: 2 * MINUTE * s, fault: { kind: 'outage' as const, status: 503 as const, duration: '2m' } };
       return {

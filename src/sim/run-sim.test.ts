@@ -39,3 +39,21 @@ describe('runSim', () => {
     expect(dead(off)).toBeGreaterThan(2 * dead(opens));
   });
 });
+
+describe('runSim over a day', () => {
+  it('simulates 24 h of diurnal demand: hourly stages, at most ~1 000 series points, the same twice', { timeout: 120_000 }, async () => {
+    // Tier 1 keeps it small (about 5 images/min of capacity): the bench runs tier 5.
+    const a = await runSim({ scenario: 'day', profile: 'openai', tier: 1, seed: 3 });
+    const stages = (a.plan.options.scenarios.day as { stages: unknown[] }).stages;
+    expect(stages).toHaveLength(24);
+    expect(a.points.length).toBeGreaterThan(900);
+    expect(a.points.length).toBeLessThanOrEqual(1010);
+    const r = a.summary.ratelab;
+    // Mean demand 64 % of capacity over 1 440 minutes.
+    expect(r.requests / (0.64 * r.capacityImagesPerMinute * 1440)).toBeGreaterThan(0.97);
+    expect(r.requests / (0.64 * r.capacityImagesPerMinute * 1440)).toBeLessThan(1.03);
+    expect(r.lostRequests).toBe(0);
+    const b = await runSim({ scenario: 'day', profile: 'openai', tier: 1, seed: 3 });
+    expect(JSON.stringify(b.summary)).toBe(JSON.stringify(a.summary));
+  });
+});

@@ -1,18 +1,16 @@
-import { imageRequestBody } from '../../loadtests/lib/answers.ts';
 import { scenario, type ScenarioName, type ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { MockModel } from '../../mock-server/model/model.ts';
 import { VirtualClock } from '../core/virtual-clock.ts';
-import { costInputOf } from '../openai/cost.ts';
-import { validateImageRequest } from '../openai/request.ts';
-import { executionAnswer } from '../gateway/image-call.ts';
 import { createLimiter } from '../limiter/limiter.ts';
 import type { LimiterConfigInput } from '../limiter/config.ts';
 import { runLoad, type RunResult } from '../loadgen/engine.ts';
+import { runLengthMs } from '../loadgen/plan-length.ts';
 import { recordAnswer } from '../loadgen/image-iteration.ts';
 import type { RunSummary } from '../report/run-facts.ts';
 import { RunRecorder } from '../report/run-recorder.ts';
 import type { SeriesPoint } from '../report/timeseries.ts';
 import { checkTier, loadTestCapacity } from './capacity.ts';
+import { simCall } from './sim-call.ts';
 
 export interface SimOptions {
   scenario: ScenarioName;
@@ -23,7 +21,7 @@ export interface SimOptions {
   seed: number;
   /** Images/min; default the account's theoretical capacity (`loadTestCapacity`). */
   capacity?: number;
-  /** Seconds of virtual time between time-series points. Default 2. */
+  /** Seconds of virtual time between time-series points. Default 2, or longer for runs past ~33 min: at most ~1 000 points (a day: one per 87 s). */
   tickS?: number;
 }
 
@@ -38,28 +36,30 @@ export interface SimResult {
   wallMs: number;
 }
 
-const ENCODER = new TextEncoder();
-
 /**
  * One load test on a virtual clock, seeded: the scenario's arrivals (the embedded engine's
  * executors), the same limiter the gateway runs, and the same mock model the HTTP mock
  * serves, with no sockets and no waiting. Summary and time series have the shape of a real
  * run's, so they compare side by side; the same seed gives byte-identical output.
  */
+/** Time-series points a simulation keeps at most, unless told its tick. */
+const MAX_POINTS = 1000;
+
 export async function runSim(o: SimOptions): Promise<SimResult> {
   const wallStart = performance.now();
-  const clock = new VirtualClock();
-  // The simulator never reads an image (a 200's body is not kept): nothing to render.
-  const model = new MockModel({ profile: o.profile, clock, seed: o.seed, timeScale: 1, images: 'placeholder' });
+  // Nothing in a simulation waits on I/O: promise chains settle between instants without a macrotask each.
+  const clock = new VirtualClock({ settle: 'microtasks' });
+  // The simulator never reads an image (a 200's body is not kept): nothing to render; nor scrapes the mock.
+  const model = new MockModel({ profile: o.profile, clock, seed: o.seed, timeScale: 1, images: 'placeholder', metrics: false });
   await model.ready();
   if (o.capacity === undefined) checkTier(model.profile, o.tier, true);
   const capacity = o.capacity ?? loadTestCapacity(model.profile, o.tier)!.imagesPerMinute;
   const plan = scenario(o.scenario, { capacity, timeScale: 1 });
   const limiter = o.limiter === 'none' ? undefined : createLimiter(o.limiter ?? {}, { clock, seed: o.seed, name: 'sim', catalogue: model.catalogue });
-  const headers = { authorization: `Bearer sk-tier${o.tier}-sim`, 'content-type': 'application/json' };
-  const call = (body: Uint8Array) => model.handle({ method: 'POST', path: '/v1/images/generations', headers, body, loopback: true });
+  const call = simCall(model, limiter, o.tier);
 
-  const tickMs = (o.tickS ?? 2) * 1000;
+  // A day at 2 s would be 43 000 points, and a trailing window (5 % of the run) of 2 000 intervals to merge at each.
+  const tickMs = o.tickS !== undefined ? o.tickS * 1000 : Math.max(2000, Math.ceil(runLengthMs(plan.options) / MAX_POINTS / 1000) * 1000);
   const recorder = new RunRecorder({ plan, tickMs, startedAt: clock.now() });
   const metrics = recorder.metrics;
   const result = runLoad({
@@ -69,32 +69,10 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     iterations: () => {
       return {
         default: async (ctx) => {
-          const body = ENCODER.encode(imageRequestBody(ctx.vu, ctx.iteration, model.profile.defaultModel));
           const sentAt = clock.now();
-          let status: number;
-          let text = '';
-          const timing: Record<string, string> = {};
-          if (!limiter) {
-            const res = await call(body);
-            status = res.reset ? 0 : res.status;
-            if (status !== 200) text = res.body;
-          } else {
-            const execution = await limiter.execute(
-              async () => {
-                const res = await call(body);
-                if (res.reset) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-                return new Response(res.status === 200 ? null : res.body, { status: res.status, headers: res.headers });
-              },
-              // Priced exactly as the gateway prices it: from the validated request.
-              { cost: costInputOf(validateImageRequest('application/json', body, { catalogue: model.catalogue })) },
-            );
-            const answer = await executionAnswer(execution, 'sim');
-            status = answer.status;
-            if (status !== 200) text = answer.body.toString('utf8');
-            Object.assign(timing, answer.timing);
-          }
+          const answer = await call(ctx.vu, ctx.iteration);
           const doneAt = clock.now();
-          recordAnswer(metrics, ctx, { status, text, headers: timing, sentAt, firstByteAt: doneAt, doneAt, bytesSent: body.length });
+          recordAnswer(metrics, ctx, { status: answer.status, text: answer.text, headers: answer.timing, sentAt, firstByteAt: doneAt, doneAt, bytesSent: answer.bytesSent });
         },
         injectOutage: async () => {
           if (plan.outage) model.faults.inject({ kind: 'outage', status: plan.outage.fault.status, at: 0, duration: plan.outage.durationMs }, clock.now());
