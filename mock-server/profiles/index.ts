@@ -37,6 +37,26 @@ export type ProfileOverrides = { [K in keyof ProfileInput]?: ProfileInput[K] ext
  * `extends: openai` and give only what differs.
  */
 export function loadProfile(nameOrPath: string | ProfileInput, overrides: ProfileOverrides = {}): Profile {
+  const plain = typeof nameOrPath === 'string' && nameOrPath in BUILTIN_PROFILES && Object.keys(overrides).length === 0;
+  if (plain) return (builtins[nameOrPath] ??= deepFreeze(resolveProfile(nameOrPath, overrides)));
+  return resolveProfile(nameOrPath, overrides);
+}
+
+/**
+ * Built-in profiles as parsed, once per process and frozen (a profile is read, never
+ * written): parsing one is most of a short simulation's set-up.
+ */
+const builtins: Record<string, Profile> = {};
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function resolveProfile(nameOrPath: string | ProfileInput, overrides: ProfileOverrides): Profile {
   let input: Plain;
   if (typeof nameOrPath !== 'string') {
     input = nameOrPath as Plain;
@@ -67,6 +87,11 @@ function readProfileFile(path: string): Plain {
 export type { Profile, ProfileInput } from './schema.ts';
 
 /** The model catalogue as this profile sees it: the built-in data with the profile's `models` overrides. */
+/** A catalogue is immutable and profiles are read-only, so each profile's is built once (the tuner simulates one profile hundreds of times). */
+const catalogues = new WeakMap<Profile, Catalogue>();
+
 export function catalogueOf(profile: Profile): Catalogue {
-  return new Catalogue(undefined, profile.models, `profile "${profile.name}"`, profile.defaultModel);
+  let catalogue = catalogues.get(profile);
+  if (!catalogue) catalogues.set(profile, (catalogue = new Catalogue(undefined, profile.models, `profile "${profile.name}"`, profile.defaultModel)));
+  return catalogue;
 }

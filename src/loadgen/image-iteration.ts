@@ -64,6 +64,13 @@ export interface AnswerRecord {
   bytesSent: number;
 }
 
+/** A header's value as a number; undefined when absent or not one. */
+function numberHeader(headers: AnswerRecord['headers'], name: string): number | undefined {
+  const v = headers[name];
+  const n = Number(Array.isArray(v) ? v[0] : v);
+  return v === undefined || Number.isNaN(n) ? undefined : n;
+}
+
 /** Records one answer as k6's HTTP metrics plus ratelab's (shared by every iteration kind). */
 export function recordAnswer(metrics: Metrics, ctx: IterationContext, a: AnswerRecord): void {
   const { status, text } = a;
@@ -76,18 +83,13 @@ export function recordAnswer(metrics: Metrics, ctx: IterationContext, a: AnswerR
   metrics.add('data_sent', a.bytesSent + HEADER_BYTES, tags);
   metrics.add('data_received', text.length + HEADER_BYTES, tags);
   metrics.add(INTENDED_METRIC, a.doneAt - ctx.scheduledAt, tags);
-  const header = (name: string): number | undefined => {
-    const v = a.headers[name];
-    const n = Number(Array.isArray(v) ? v[0] : v);
-    return v === undefined || Number.isNaN(n) ? undefined : n;
-  };
-  const upstreamStatus = header('x-ratelab-upstream-status');
+  const upstreamStatus = numberHeader(a.headers, 'x-ratelab-upstream-status');
   const answer = classifyAnswer({ status, ...(status === 200 ? { errorType: undefined } : errorOf(text)), upstreamStatus });
   metrics.add(M.provider429.name, answer.provider429 ? 1 : 0, tags);
   metrics.add(M.refusals.name, answer.refusal ? 1 : 0, answer.reason ? { ...tags, reason: answer.reason } : tags);
-  const queueMs = header('x-ratelab-queue-ms');
+  const queueMs = numberHeader(a.headers, 'x-ratelab-queue-ms');
   if (queueMs !== undefined) metrics.add(M.queueWait.name, queueMs, tags);
-  const attempts = header('x-ratelab-attempts');
+  const attempts = numberHeader(a.headers, 'x-ratelab-attempts');
   if (attempts !== undefined) metrics.add(M.attempts.name, attempts, tags);
   if (upstreamStatus === 429) metrics.add(M.upstream429.name, 1, tags);
   metrics.add('checks', answer.ok ? 1 : 0, { ...tags, check: CHECKS.image });

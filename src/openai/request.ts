@@ -271,13 +271,16 @@ function checkEditFields(b: Record<string, unknown>, model: CatalogueModel, r: I
 }
 
 /** Reads a JSON request body, or the 400 OpenAI gives for a body it cannot read. */
+/** One decoder for every body: without `stream`, each decode stands alone (and a fatal one throws on bad UTF-8). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export function parseJsonBody(contentType: string | undefined, raw: Uint8Array): Record<string, unknown> {
   if (!contentType || !/^application\/json\s*(;|$)/i.test(contentType)) {
     throw invalid(`Invalid Content-Type header (${contentType ?? 'none'}), expected application/json.`, null, null);
   }
   let body: unknown;
   try {
-    body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+    body = JSON.parse(UTF8.decode(raw));
   } catch {
     throw invalid(
       "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)",
