@@ -219,7 +219,7 @@ describe('ratelab loadtest (CLI)', () => {
 
   it('names the problem for a bad scenario, threshold or target (exit 2)', () => {
     const run = (...args: string[]) => spawnSync(process.execPath, ['bin/ratelab.js', 'loadtest', ...args], { encoding: 'utf8' });
-    expect(run('peek').stderr).toContain('Expected `<scenario>` to be one of steady, peak, ramp, recovery, custom, got `peek` (string). Did you mean `peak`?');
+    expect(run('peek').stderr).toContain('Expected `<scenario>` to be one of steady, peak, ramp, recovery, day, custom, got `peek` (string). Did you mean `peak`?');
     expect(run('custom', '--duration', '5m').stderr).toContain('Expected exactly one of `--rate` (images/min) and `--vus` for `custom`, got neither');
     expect(run('custom', '--rate', '30').stderr).toContain('Expected `--duration` for `custom` (production time, e.g. 10m), got nothing');
     expect(run('peak', '--vus', '3').stderr).toContain('Expected `--vus` only with the `custom` scenario, got it with `peak`');
