@@ -7,6 +7,7 @@ import { benchEarlyRefusal } from './early-refusal.ts';
 import { benchLimiterAb } from './limiter-ab.ts';
 import { benchCliStartup } from './cli-startup.ts';
 import { benchSimAb } from './sim-ab.ts';
+import { benchSimDay } from './sim-day.ts';
 
 /** `npm run bench [-- name…]`: every benchmark, or the named ones; each rewrites its section of bench/RESULTS.md. */
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'limiter-ab': benchLimiterAb,
   'cli-startup': benchCliStartup,
   'sim-ab': benchSimAb,
+  'sim-day': benchSimDay,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

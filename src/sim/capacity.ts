@@ -9,7 +9,25 @@ import { validateImageRequest } from '../openai/request.ts';
  * tests' requests (the profile's default model): what the scenarios scale their arrival
  * rates by and what goodput is compared with. Undefined when the tier has no access.
  */
+/** Per profile (read-only) and tier: the tuner and compare ask it of one profile for every simulation. */
+const capacities = new WeakMap<Profile, Map<number, Capacity | undefined>>();
+
 export function loadTestCapacity(profile: Profile, tier: number): Capacity | undefined {
+  let byTier = capacities.get(profile);
+  if (!byTier) capacities.set(profile, (byTier = new Map()));
+  if (!byTier.has(tier)) {
+    const capacity = computeCapacity(profile, tier);
+    // Shared by every caller from now on: frozen, so none can change it under another.
+    if (capacity) {
+      for (const value of Object.values(capacity)) if (typeof value === 'object' && value !== null) Object.freeze(value);
+      Object.freeze(capacity);
+    }
+    byTier.set(tier, capacity);
+  }
+  return byTier.get(tier);
+}
+
+function computeCapacity(profile: Profile, tier: number): Capacity | undefined {
   const catalogue = catalogueOf(profile);
   const request = validateImageRequest('application/json', new TextEncoder().encode(imageRequestBody(1, 0, profile.defaultModel)), { catalogue });
   const capacity = theoreticalCapacity(profile, catalogue, tier, request);
