@@ -13,7 +13,7 @@ import type { Rng } from '../../src/core/rng.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import type { Catalogue, CatalogueModel } from '../../src/openai/catalogue.ts';
 import type { Endpoint } from '../../src/openai/catalogue-schema.ts';
-import { costInputOf, estimateTokens, imageCost, type TokenEstimate } from '../../src/openai/cost.ts';
+import { costInputOf, costOfTokens, estimateTokens, type TokenEstimate } from '../../src/openai/cost.ts';
 import { RequestError } from '../../src/openai/errors.ts';
 import { modelsAnswer } from '../../src/openai/models-answer.ts';
 import type { ImageRequest, ValidationContext } from '../../src/openai/request.ts';
@@ -296,7 +296,7 @@ export class MockModel {
     // An input-stage block is decided on the prompt alone: fast, and nothing is charged.
     if (moderation === 'input') return this.answer(ctx, moderationBlocked('input'), 'moderation_blocked');
     const tokens = estimateTokens(costInputOf(image), this.catalogue);
-    const cost = imageCost(costInputOf(image), this.catalogue);
+    const cost = costOfTokens(tokens, image.n);
     const admission = limits.admit(cost, arrivedAt);
     if (!admission.ok) return this.answer(ctx, this.limitRefusal(ctx.account, image, admission, arrivedAt), admission.tooLarge ? 'request_too_large' : 'rate_limit');
 

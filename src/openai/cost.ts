@@ -76,8 +76,12 @@ export function estimateTokens(req: ImageCostInput, catalogue: Catalogue = CATAL
  * tokens for quality × pixels, prompt tokens, input-image tokens of an edit).
  */
 export function imageCost(req: ImageCostInput, catalogue: Catalogue = CATALOGUE): Cost {
-  const t = estimateTokens(req, catalogue);
-  return { rpm: 1, ipm: req.n ?? 1, tpm: t.textTokens + t.imageInputTokens + t.outputTokens };
+  return costOfTokens(estimateTokens(req, catalogue), req.n ?? 1);
+}
+
+/** `imageCost` for a request whose tokens are already estimated (the mock needs both). */
+export function costOfTokens(t: TokenEstimate, n: number): Cost {
+  return { rpm: 1, ipm: n, tpm: t.textTokens + t.imageInputTokens + t.outputTokens };
 }
 
 export const ONE_REQUEST: Cost = { rpm: 1, ipm: 0, tpm: 0 };
