@@ -35,7 +35,7 @@ export async function benchSim(): Promise<Record<string, unknown>> {
     .join(', ');
   for (const [name, limiter] of Object.entries(STRATEGIES)) {
     const r = await runSim({ scenario: 'peak', profile: 'openai', tier: 3, seed: 1, limiter });
-    const rl = r.summary.ratelab as Record<string, number>;
+    const rl = r.summary.ratelab;
     rows.push(`| ${name} | ${rl.images} of ${rl.requests} | ${rl.goodputImagesPerMinute!.toFixed(1)} | ${((100 * rl.goodputImagesPerMinute!) / capacity).toFixed(1)} % | ${(100 * rl.provider429Rate!).toFixed(2)} % | ${(100 * rl.gatewayRefusalRate!).toFixed(2)} % |`);
   }
   const result = { peakWallMs: median(walls), simulatedRequestsPerSecond: median(rates) };
