@@ -151,8 +151,8 @@ export class MockModel {
   }
 
   /**
-   * An images request from our side of the wire (the simulator): already validated against
-   * `validation`, so no body is read or parsed, and with `imageBody: false` no 200 body is
+   * An images request from our side of the wire (the simulator): already validated with
+   * `validationFor(endpoint)`, so no body is read or parsed, and with `imageBody: false` no 200 body is
    * built either. Accounts, limits, faults, the GPU pool, stats and metrics are the ones
    * `handle` uses, so the answer is the one the HTTP path gives, without the bytes.
    */
