@@ -86,10 +86,10 @@ function readProfileFile(path: string): Plain {
 
 export type { Profile, ProfileInput } from './schema.ts';
 
-/** The model catalogue as this profile sees it: the built-in data with the profile's `models` overrides. */
 /** A catalogue is immutable and profiles are read-only, so each profile's is built once (the tuner simulates one profile hundreds of times). */
 const catalogues = new WeakMap<Profile, Catalogue>();
 
+/** The model catalogue as this profile sees it: the built-in data with the profile's `models` overrides. */
 export function catalogueOf(profile: Profile): Catalogue {
   let catalogue = catalogues.get(profile);
   if (!catalogue) catalogues.set(profile, (catalogue = new Catalogue(undefined, profile.models, `profile "${profile.name}"`, profile.defaultModel)));
