@@ -113,7 +113,7 @@ export class VirtualClock implements Clock {
       const next = this.timers.peek();
       if (next === undefined || next.at > targetMs) break;
       this.fireDueAt(next.at);
-      await yieldToEventLoop();
+      await this.settle();
     }
     this.current = Math.max(this.current, targetMs);
   }

@@ -36,15 +36,15 @@ export interface SimResult {
   wallMs: number;
 }
 
+/** Time-series points a simulation keeps at most, unless told its tick. */
+const MAX_POINTS = 1000;
+
 /**
  * One load test on a virtual clock, seeded: the scenario's arrivals (the embedded engine's
  * executors), the same limiter the gateway runs, and the same mock model the HTTP mock
  * serves, with no sockets and no waiting. Summary and time series have the shape of a real
  * run's, so they compare side by side; the same seed gives byte-identical output.
  */
-/** Time-series points a simulation keeps at most, unless told its tick. */
-const MAX_POINTS = 1000;
-
 export async function runSim(o: SimOptions): Promise<SimResult> {
   const wallStart = performance.now();
   // Nothing in a simulation waits on I/O: promise chains settle between instants without a macrotask each.
