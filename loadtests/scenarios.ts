@@ -238,9 +238,11 @@ export function scenario(name: ScenarioName, params: ScenarioParams): ScenarioPl
       };
     case 'day': {
       const peakFraction = Math.max(...DIURNAL_CURVE);
+      // Linear between the hours: each hour's mean is the mean of its ends.
+      const mean = DIURNAL_CURVE.slice(1).reduce((sum, v, i) => sum + (v + DIURNAL_CURVE[i]!) / 2, 0) / (DIURNAL_CURVE.length - 1);
       return {
         name,
-        description: `24 h of diurnal demand: ${Math.round(100 * DIURNAL_CURVE[3]!)} % of capacity at night, ${Math.round(100 * peakFraction)} % at the 7 pm peak, mean 64 % (${(0.64 * capacity).toFixed(0)} images/min)`,
+        description: `24 h of diurnal demand: ${Math.round(100 * DIURNAL_CURVE[3]!)} % of capacity at night, ${Math.round(100 * peakFraction)} % at the 7 pm peak, mean ${Math.round(100 * mean)} % (${(mean * capacity).toFixed(0)} images/min)`,
         options: {
           scenarios: {
             day: {

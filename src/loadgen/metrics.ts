@@ -72,17 +72,17 @@ export function parseMetricName(name: string): { parent: string; selector: [stri
   return { parent: m[1]!, selector };
 }
 
-/**
- * The run's metrics, by k6 name, with the tag-filtered sub-metrics that thresholds ask for
- * (`http_req_duration{expected_response:true}`): a sample feeds its metric and every
- * sub-metric whose tags it matches.
- */
 /** Whether `tags` has every tag of the selector: a loop, not `every` with a closure per call (every sample of every metric passes here). */
 function matches(selector: [string, string][], tags: Tags): boolean {
   for (let i = 0; i < selector.length; i++) if (tags[selector[i]![0]] !== selector[i]![1]) return false;
   return true;
 }
 
+/**
+ * The run's metrics, by k6 name, with the tag-filtered sub-metrics that thresholds ask for
+ * (`http_req_duration{expected_response:true}`): a sample feeds its metric and every
+ * sub-metric whose tags it matches.
+ */
 export class Metrics {
   private readonly byName = new Map<string, Metric>();
   private readonly subs = new Map<string, SubMetric[]>();
