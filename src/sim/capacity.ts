@@ -1,17 +1,17 @@
-import { imageRequestBody } from '../../loadtests/lib/answers.ts';
+import { imageRequestFields } from '../../loadtests/lib/answers.ts';
 import { theoreticalCapacity, type Capacity } from '../../mock-server/model/capacity.ts';
 import { catalogueOf } from '../../mock-server/profiles/index.ts';
 import type { Profile } from '../../mock-server/profiles/schema.ts';
-import { validateImageRequest } from '../openai/request.ts';
+import { validateImageFields } from '../openai/request.ts';
+
+/** Per profile (read-only) and tier: the tuner and compare ask it of one profile for every simulation. */
+const capacities = new WeakMap<Profile, Map<number, Capacity | undefined>>();
 
 /**
  * The theoretical capacity (images/min) of an account on `profile` at `tier` for the load
  * tests' requests (the profile's default model): what the scenarios scale their arrival
  * rates by and what goodput is compared with. Undefined when the tier has no access.
  */
-/** Per profile (read-only) and tier: the tuner and compare ask it of one profile for every simulation. */
-const capacities = new WeakMap<Profile, Map<number, Capacity | undefined>>();
-
 export function loadTestCapacity(profile: Profile, tier: number): Capacity | undefined {
   let byTier = capacities.get(profile);
   if (!byTier) capacities.set(profile, (byTier = new Map()));
@@ -29,7 +29,7 @@ export function loadTestCapacity(profile: Profile, tier: number): Capacity | und
 
 function computeCapacity(profile: Profile, tier: number): Capacity | undefined {
   const catalogue = catalogueOf(profile);
-  const request = validateImageRequest('application/json', new TextEncoder().encode(imageRequestBody(1, 0, profile.defaultModel)), { catalogue });
+  const request = validateImageFields(imageRequestFields(1, 0, profile.defaultModel), { catalogue, endpoint: 'generations' });
   const capacity = theoreticalCapacity(profile, catalogue, tier, request);
   // A tenth of an image per minute is as precise as anything that reads it (scenario rates, reports).
   return capacity && { ...capacity, imagesPerMinute: Math.round(capacity.imagesPerMinute * 10) / 10 };

@@ -27,8 +27,9 @@ const reset = (): Error => Object.assign(new Error('socket hang up'), { code: 'E
  * validated once (as the mock validates them) and priced from that same request; the mock
  * answers it without reading or writing bytes (no body for a 200), the limiter reads the
  * answer as a `ReadAnswer` rather than a Response it would clone and parse back, and the
- * client gets what the gateway's `executionAnswer` would give (its timing and refusals). The HTTP path (the mock's
- * `handle`, the gateway's `upstreamCall`) gives the same answers; only the bytes are gone.
+ * client gets what the gateway's `executionAnswer` would give (its timing and refusals).
+ * The HTTP path (the mock's `handle`, the gateway's `upstreamCall`) gives the same
+ * answers; only the bytes are gone.
  */
 export function simCall(model: MockModel, limiter: Limiter | undefined, tier: number): (vu: number, iteration: number) => Promise<SimAnswer> {
   const headers = { authorization: `Bearer sk-tier${tier}-sim`, 'content-type': 'application/json' };
