@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startMockServer, type RunningMockServer } from '../mock-server/http-server.ts';
 import { DEV_CLIENT_KEY } from '../src/gateway/clients.ts';
 import type { JobView } from '../src/gateway/jobs/types.ts';
@@ -48,6 +48,10 @@ describe.skipIf(!haveRedisServer())('gateway jobs on Redis (BullMQ), real proces
     redis = await PrivateRedis.start();
     mock = await startMockServer({ profile: 'openai', timeScale: SCALE, seed: 11 });
   });
+  // A test that fails mid-way must not leave its fault on the shared mock for the next one.
+  afterEach(async () => {
+    await fetch(`${mock.url}/__admin/faults`, { method: 'DELETE' });
+  });
   afterAll(async () => {
     await mock.close();
     await redis.kill();
@@ -57,6 +61,9 @@ describe.skipIf(!haveRedisServer())('gateway jobs on Redis (BullMQ), real proces
     // Short locks and leases so the takeover happens within the test: a dead gateway's jobs after 1.5 s, its concurrency slots after 2 s.
     const config = writeConfig({ jobs: { lockDuration: 1_500, maxAttempts: 3, backoff: '1s', prefix: 'kill' }, redis: { leaseTtl: 2_000 }, limiter: { concurrency: { mode: 'fixed', limit: 4 } } });
     const env = { REDIS_URL: redis.url, UPSTREAM_API_KEY: UPSTREAM_KEY, TIME_SCALE: String(SCALE) };
+    // Generations six times slower (~1–2 s at this scale), so a job seen running is still running when the kill comes:
+    // at normal speed a low-quality run lasts ~0.3 s and could end between the last poll and the kill.
+    await fetch(`${mock.url}/__admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'latency', factor: 6 }) });
     const first = await GatewayProcess.start(['--upstream', mock.baseURL, '--config', config], env);
     const submitted = await Promise.all(Array.from({ length: 24 }, (_, i) => submit(first.baseURL, `kill test ${i}`)));
     expect(new Set(submitted.map((j) => j.id)).size).toBe(24);
@@ -71,6 +78,7 @@ describe.skipIf(!haveRedisServer())('gateway jobs on Redis (BullMQ), real proces
     runningAtKill = runningAtKill.filter((id) => still.has(id));
     expect(runningAtKill.length).toBeGreaterThan(0);
     expect(await first.exited).toBeNull();
+    await fetch(`${mock.url}/__admin/faults`, { method: 'DELETE' });
 
     const second = await GatewayProcess.start(['--upstream', mock.baseURL, '--config', config], env);
     const deadline = Date.now() + 60_000;
