@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 
 export interface IterationContext {
   /** 1-based VU id, unique across the run (k6's __VU). */
@@ -47,6 +47,8 @@ export class VuCounter {
  */
 class Iteration implements IterationContext {
   interrupted = false;
+  /** Settles when the iteration has ended and been counted. */
+  done: Promise<void> | undefined;
   private controller: AbortController | undefined;
 
   constructor(
@@ -70,12 +72,14 @@ class Iteration implements IterationContext {
   }
 }
 
+const doneOf = (ctx: Iteration): Promise<void> | undefined => ctx.done;
+
 /**
  * Runs iterations and remembers the ones in flight, so a scenario can give them a grace
  * period and then interrupt them, as k6's gracefulStop does.
  */
 export class IterationRunner {
-  private readonly running = new Map<Promise<void>, Iteration>();
+  private readonly running = new Set<Iteration>();
   private readonly perVu = new Map<number, number>();
   private readonly current = new Map<number, Iteration>();
 
@@ -85,45 +89,48 @@ export class IterationRunner {
     return this.running.size;
   }
 
-  start(vu: number, scheduledAt: number): Promise<void> {
+  /** Starts one iteration on `vu`; `onDone` runs as it ends, before the promise settles (one callback, not a `finally` chain per iteration). */
+  start(vu: number, scheduledAt: number, onDone?: (vu: number) => void): Promise<void> {
     const iteration = this.perVu.get(vu) ?? 0;
     this.perVu.set(vu, iteration + 1);
     const ctx = new Iteration(vu, iteration, this.rt.scenario, scheduledAt);
-    const { clock } = this.rt;
-    const startedAt = clock.now();
+    this.running.add(ctx);
+    this.current.set(vu, ctx);
     this.rt.vus.busy++;
     this.rt.started();
-    const run = (async () => {
-      let errored = false;
-      try {
-        await this.rt.exec(ctx);
-      } catch {
-        // k6 logs an iteration's exception and goes on; the iteration still ends.
-        errored = true;
-      }
-      const now = clock.now();
+    ctx.done = this.run(ctx, this.rt.clock.now(), onDone);
+    return ctx.done;
+  }
+
+  private async run(ctx: Iteration, startedAt: number, onDone: ((vu: number) => void) | undefined): Promise<void> {
+    let errored = false;
+    try {
+      await this.rt.exec(ctx);
+    } catch {
+      // k6 logs an iteration's exception and goes on; the iteration still ends.
+      errored = true;
+    }
+    try {
+      const now = this.rt.clock.now();
       this.rt.vus.busy--;
-      this.rt.iterationDone({ durationMs: now - startedAt, fromIntendedMs: now - scheduledAt, interrupted: ctx.interrupted, errored });
-    })();
-    this.running.set(run, ctx);
-    this.current.set(vu, ctx);
-    void run.finally(() => {
-      this.running.delete(run);
-      if (this.current.get(vu) === ctx) this.current.delete(vu);
-    });
-    return run;
+      this.rt.iterationDone({ durationMs: now - startedAt, fromIntendedMs: now - ctx.scheduledAt, interrupted: ctx.interrupted, errored });
+    } finally {
+      this.running.delete(ctx);
+      if (this.current.get(ctx.vu) === ctx) this.current.delete(ctx.vu);
+      onDone?.(ctx.vu);
+    }
   }
 
   /** Waits up to `graceMs` for running iterations, then interrupts the rest and waits for them to end. */
   async drain(graceMs: number): Promise<void> {
     if (this.running.size === 0) return;
-    const all = Promise.allSettled([...this.running.keys()]);
+    const all = Promise.allSettled([...this.running].map(doneOf));
     let timer: { cancel(): void } | undefined;
     const grace = new Promise<void>((resolve) => (timer = this.rt.clock.setTimer(resolve, graceMs)));
     await Promise.race([all, grace]);
     timer?.cancel();
     this.interruptAll();
-    await Promise.allSettled([...this.running.keys()]);
+    await Promise.allSettled([...this.running].map(doneOf));
   }
 
   /** Interrupts one VU's running iteration (gracefulRampDown). */
@@ -132,19 +139,79 @@ export class IterationRunner {
   }
 
   interruptAll(): void {
-    for (const ctx of this.running.values()) ctx.interrupt();
+    for (const ctx of this.running) ctx.interrupt();
   }
 }
 
-/** Sleeps until `at` on the clock, or until stopped; returns false when stopped. */
-export async function sleepUntil(clock: Clock, at: number, stopped: AbortSignal): Promise<boolean> {
-  const wait = at - clock.now();
-  if (wait > 0) {
-    try {
-      await clock.sleep(wait, stopped);
-    } catch {
-      return false;
-    }
+const STOPPED = Promise.resolve(false);
+const DUE = Promise.resolve(true);
+
+/**
+ * Sleeps an executor until instants on its clock, woken early by the stop signal: one abort
+ * listener for the executor's life rather than one per sleep (an arrival-rate scenario
+ * sleeps once per arrival, and a listener added and removed each time was ~2 % of a
+ * simulation's CPU). One sleep at a time. Never wakes before `at`: a real timer may fire
+ * a fraction of a millisecond early, and an iteration started early would be measured
+ * from before its due time.
+ */
+export class Pacer {
+  private timer: TimerHandle | undefined;
+  private wake: ((due: boolean) => void) | undefined;
+  private target = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly stopped: AbortSignal,
+  ) {
+    stopped.addEventListener('abort', this.onStop, { once: true });
   }
-  return !stopped.aborted;
+
+  /** Resolves true at `at`, or false once stopped (at once if already). */
+  until(at: number): Promise<boolean> {
+    if (this.stopped.aborted) return STOPPED;
+    if (this.wake) throw new Error('Pacer: one sleep at a time');
+    const wait = at - this.clock.now();
+    if (wait <= 0) return DUE;
+    this.target = at;
+    return new Promise<boolean>((resolve) => {
+      this.wake = resolve;
+      this.timer = this.clock.setTimer(this.onTimer, wait);
+    });
+  }
+
+  /** Lets go of the stop signal. */
+  dispose(): void {
+    this.stopped.removeEventListener('abort', this.onStop);
+  }
+
+  private readonly onTimer = (): void => {
+    const early = this.target - this.clock.now();
+    if (early > 0) {
+      this.timer = this.clock.setTimer(this.onTimer, early);
+      return;
+    }
+    this.settle(!this.stopped.aborted);
+  };
+
+  private readonly onStop = (): void => {
+    this.timer?.cancel();
+    this.settle(false);
+  };
+
+  private settle(due: boolean): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    this.timer = undefined;
+    wake?.(due);
+  }
+}
+
+/** Sleeps until `at` on the clock (never before it), or until stopped; returns false when stopped. */
+export async function sleepUntil(clock: Clock, at: number, stopped: AbortSignal): Promise<boolean> {
+  const pacer = new Pacer(clock, stopped);
+  try {
+    return await pacer.until(at);
+  } finally {
+    pacer.dispose();
+  }
 }

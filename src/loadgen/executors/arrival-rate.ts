@@ -1,4 +1,4 @@
-import { sleepUntil, IterationRunner, type ExecutorRuntime } from '../iteration.ts';
+import { IterationRunner, Pacer, type ExecutorRuntime } from '../iteration.ts';
 import { VuPool } from './vu-pool.ts';
 
 export interface ArrivalRateConfig {
@@ -19,19 +19,22 @@ export interface ArrivalRateConfig {
 export async function runArrivalRate(rt: ExecutorRuntime, config: ArrivalRateConfig): Promise<void> {
   const pool = new VuPool(rt.vus, rt.clock, config.preAllocatedVUs, config.maxVUs);
   const runner = new IterationRunner(rt);
+  const pacer = new Pacer(rt.clock, rt.stopped);
+  const release = (vu: number): void => pool.release(vu);
   const start = rt.clock.now();
   for (const offset of config.offsets) {
     const due = start + offset;
-    if (!(await sleepUntil(rt.clock, due, rt.stopped))) break;
+    if (!(await pacer.until(due))) break;
     const vu = pool.acquire();
     if (vu === undefined) {
       rt.dropped();
       pool.growInBackground();
       continue;
     }
-    void runner.start(vu, due).finally(() => pool.release(vu));
+    void runner.start(vu, due, release);
   }
   if (rt.stopped.aborted) runner.interruptAll();
-  else await sleepUntil(rt.clock, start + config.durationMs, rt.stopped);
+  else await pacer.until(start + config.durationMs);
+  pacer.dispose();
   await runner.drain(rt.stopped.aborted ? 0 : config.gracefulStopMs);
 }
