@@ -33,15 +33,18 @@ export function executionTiming(execution: Execution<unknown>, upstream: string)
   };
 }
 
+/** The gateway's own error for an execution with no provider answer to pass on (refused, or unreachable); undefined when there is one. */
+export function gatewayError(execution: Execution<unknown>): { status: number; body: OpenAIErrorBody; headers: Record<string, string> } | undefined {
+  if (execution.error instanceof LimiterError) return refusal(execution.error);
+  const value = execution.value;
+  if (!(value instanceof ReadAnswer) && !(value instanceof Response)) return { status: 502, body: UNREACHABLE, headers: {} };
+  return undefined;
+}
+
 /** The gateway's own answer for an execution with no provider answer to pass on (refused, or unreachable); undefined when there is one. */
 export function gatewayAnswer(execution: Execution<unknown>, timing: Record<string, string>): Answer | undefined {
-  if (execution.error instanceof LimiterError) {
-    const r = refusal(execution.error);
-    return errorAnswer(r.status, r.body, r.headers, timing);
-  }
-  const value = execution.value;
-  if (!(value instanceof ReadAnswer) && !(value instanceof Response)) return errorAnswer(502, UNREACHABLE, {}, timing);
-  return undefined;
+  const own = gatewayError(execution);
+  return own && errorAnswer(own.status, own.body, own.headers, timing);
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.ts';
 import { LOADTEST_METRICS as M } from '../metrics/catalogue.ts';
 import { INTENDED_METRIC } from './engine.ts';
 import type { IterationContext, IterationFn } from './iteration.ts';
-import type { Metrics } from './metrics.ts';
+import type { Metrics, Tags } from './metrics.ts';
 
 export interface ImageIterationOptions {
   /** The gateway's (or any OpenAI-compatible) base URL without /v1, e.g. http://127.0.0.1:4020. */
@@ -57,6 +57,8 @@ export function imageIteration(metrics: Metrics, o: ImageIterationOptions): { fn
 export interface AnswerRecord {
   status: number;
   text: string;
+  /** `error.type` and `error.code` when the caller already holds them (the simulator): `text` is then not parsed. */
+  error?: { errorType: string | undefined; errorCode: string | undefined };
   headers: Record<string, string | string[] | undefined>;
   sentAt: number;
   firstByteAt: number;
@@ -71,11 +73,45 @@ function numberHeader(headers: AnswerRecord['headers'], name: string): number | 
   return v === undefined || Number.isNaN(n) ? undefined : n;
 }
 
+interface AnswerTags {
+  base: Tags;
+  image: Tags;
+  clear: Tags;
+  /** With the refusal's reason, by reason. */
+  refusal: Map<string, Tags>;
+}
+
+/**
+ * The tag sets of an answer, made once per scenario and status: a run records ~15 samples
+ * per answer, and fresh tag objects for each were a tenth of a simulation's garbage.
+ * Samples only read their tags (listeners, sub-metric selectors), so sharing is safe.
+ */
+const TAGS = new Map<string, Map<number, AnswerTags>>();
+
+function answerTags(scenario: string, status: number): AnswerTags {
+  let byStatus = TAGS.get(scenario);
+  if (!byStatus) TAGS.set(scenario, (byStatus = new Map()));
+  let tags = byStatus.get(status);
+  if (!tags) {
+    const base = Object.freeze({ scenario, status: String(status), expected_response: String(isExpectedStatus(status)) });
+    tags = { base, image: Object.freeze({ ...base, check: CHECKS.image }), clear: Object.freeze({ ...base, check: CHECKS.clear }), refusal: new Map() };
+    byStatus.set(status, tags);
+  }
+  return tags;
+}
+
+function refusalTags(t: AnswerTags, reason: string): Tags {
+  let tags = t.refusal.get(reason);
+  if (!tags) t.refusal.set(reason, (tags = Object.freeze({ ...t.base, reason })));
+  return tags;
+}
+
 /** Records one answer as k6's HTTP metrics plus ratelab's (shared by every iteration kind). */
 export function recordAnswer(metrics: Metrics, ctx: IterationContext, a: AnswerRecord): void {
   const { status, text } = a;
   const expected = isExpectedStatus(status);
-  const tags = { scenario: ctx.scenario, status: String(status), expected_response: String(expected) };
+  const t = answerTags(ctx.scenario, status);
+  const tags = t.base;
   metrics.add('http_reqs', 1, tags);
   metrics.add('http_req_duration', a.doneAt - a.sentAt, tags);
   metrics.add('http_req_waiting', a.firstByteAt - a.sentAt, tags);
@@ -84,14 +120,14 @@ export function recordAnswer(metrics: Metrics, ctx: IterationContext, a: AnswerR
   metrics.add('data_received', text.length + HEADER_BYTES, tags);
   metrics.add(INTENDED_METRIC, a.doneAt - ctx.scheduledAt, tags);
   const upstreamStatus = numberHeader(a.headers, 'x-ratelab-upstream-status');
-  const answer = classifyAnswer({ status, ...(status === 200 ? { errorType: undefined } : errorOf(text)), upstreamStatus });
+  const answer = classifyAnswer({ status, ...(status === 200 ? { errorType: undefined } : (a.error ?? errorOf(text))), upstreamStatus });
   metrics.add(M.provider429.name, answer.provider429 ? 1 : 0, tags);
-  metrics.add(M.refusals.name, answer.refusal ? 1 : 0, answer.reason ? { ...tags, reason: answer.reason } : tags);
+  metrics.add(M.refusals.name, answer.refusal ? 1 : 0, answer.reason ? refusalTags(t, answer.reason) : tags);
   const queueMs = numberHeader(a.headers, 'x-ratelab-queue-ms');
   if (queueMs !== undefined) metrics.add(M.queueWait.name, queueMs, tags);
   const attempts = numberHeader(a.headers, 'x-ratelab-attempts');
   if (attempts !== undefined) metrics.add(M.attempts.name, attempts, tags);
   if (upstreamStatus === 429) metrics.add(M.upstream429.name, 1, tags);
-  metrics.add('checks', answer.ok ? 1 : 0, { ...tags, check: CHECKS.image });
-  metrics.add('checks', answer.clear ? 1 : 0, { ...tags, check: CHECKS.clear });
+  metrics.add('checks', answer.ok ? 1 : 0, t.image);
+  metrics.add('checks', answer.clear ? 1 : 0, t.clear);
 }

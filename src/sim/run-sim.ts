@@ -72,7 +72,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
           const sentAt = clock.now();
           const answer = await call(ctx.vu, ctx.iteration);
           const doneAt = clock.now();
-          recordAnswer(metrics, ctx, { status: answer.status, text: answer.text, headers: answer.timing, sentAt, firstByteAt: doneAt, doneAt, bytesSent: answer.bytesSent });
+          recordAnswer(metrics, ctx, { status: answer.status, text: answer.text, error: answer.error, headers: answer.timing, sentAt, firstByteAt: doneAt, doneAt, bytesSent: answer.bytesSent });
         },
         injectOutage: async () => {
           if (plan.outage) model.faults.inject({ kind: 'outage', status: plan.outage.fault.status, at: 0, duration: plan.outage.durationMs }, clock.now());

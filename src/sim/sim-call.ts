@@ -1,8 +1,8 @@
 import { imageRequestFields } from '../../loadtests/lib/answers.ts';
 import type { MockModel } from '../../mock-server/model/model.ts';
-import { executionTiming, gatewayAnswer, NO_SECRETS } from '../gateway/image-call.ts';
+import { executionTiming, gatewayError, NO_SECRETS } from '../gateway/image-call.ts';
 import type { Limiter } from '../limiter/limiter.ts';
-import { ReadAnswer } from '../limiter/outcome.ts';
+import { ReadAnswer, type AnswerError } from '../limiter/outcome.ts';
 import { costInputOf } from '../openai/cost.ts';
 import { RequestError } from '../openai/errors.ts';
 import { validateImageFields, type ImageRequest } from '../openai/request.ts';
@@ -16,7 +16,12 @@ export interface SimAnswer {
   timing: Record<string, string>;
   /** Bytes of the JSON body the request would send. */
   bytesSent: number;
+  /** The error `text` carries, as `recordAnswer` would read it back (absent: it parses `text`). */
+  error?: { errorType: string | undefined; errorCode: string | undefined };
 }
+
+/** An OpenAI error body's type and code as `errorOf` reads them from its JSON. */
+const errorFacts = (e: AnswerError): SimAnswer['error'] => ({ errorType: typeof e.type === 'string' ? e.type : undefined, errorCode: typeof e.code === 'string' ? e.code : undefined });
 
 const ENCODER = new TextEncoder();
 
@@ -63,9 +68,11 @@ export function simCall(model: MockModel, limiter: Limiter | undefined, tier: nu
     const execution = await limiter.execute(task(image), { cost: costInputOf(image) });
     // What the gateway's executionAnswer gives, less the provider's headers, which a client's metrics never read.
     const timing = executionTiming(execution, 'sim');
-    const own = gatewayAnswer(execution, timing);
-    if (own) return { status: own.status, text: own.body.toString('utf8'), timing, bytesSent };
+    // The body the gateway's errorAnswer would send, without encoding it to bytes and parsing it back.
+    const own = gatewayError(execution);
+    if (own) return { status: own.status, text: JSON.stringify({ error: own.body }), timing, bytesSent, error: errorFacts(own.body) };
     const answer = execution.value as ReadAnswer<string>;
-    return { status: answer.status, text: answer.status === 200 ? '' : NO_SECRETS.text(answer.body ?? ''), timing, bytesSent };
+    if (answer.status === 200) return { status: 200, text: '', timing, bytesSent };
+    return { status: answer.status, text: NO_SECRETS.text(answer.body ?? ''), timing, bytesSent, ...(answer.error ? { error: errorFacts(answer.error) } : {}) };
   };
 }
