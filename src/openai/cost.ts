@@ -37,9 +37,9 @@ const QUALITIES = new Set<string>(['low', 'medium', 'high', 'xhigh', 'max']);
 export const qualityOf = (q: string | null | undefined): QualityName => (q && QUALITIES.has(q) ? (q as QualityName) : 'medium');
 
 /** The size a request resolves to on `model`; anything the model would refuse is priced as its `auto` size. */
-export function dimensionsOf(size: string | null | undefined, model: CatalogueModel): Dimensions {
+export function dimensionsOf(size: string | null | undefined, model: CatalogueModel): Readonly<Dimensions> {
   const checked = checkSize(size ?? 'auto', model.id, model.sizes);
-  return 'width' in checked ? checked : checkSize(model.sizes.autoResolvesTo, model.id, model.sizes) as Dimensions;
+  return 'width' in checked ? checked : checkSize(model.sizes.autoResolvesTo, model.id, model.sizes) as Readonly<Dimensions>;
 }
 
 function inputDims(req: ImageCostInput): readonly Dimensions[] {

@@ -34,7 +34,7 @@ export function parseWxH(size: string): Readonly<Dimensions> | undefined {
  * allows free-form sizes, any `WxH` within the rule. Returns the dimensions it resolves
  * to, or the 400 OpenAI gives, naming `size`.
  */
-export function checkSize(size: string, model: string, sizes: ModelFacts['sizes']): Dimensions | RequestError {
+export function checkSize(size: string, model: string, sizes: ModelFacts['sizes']): Readonly<Dimensions> | RequestError {
   if (size === 'auto' && sizes.auto) return parseWxH(sizes.autoResolvesTo)!;
   if (sizes.fixed.includes(size)) return parseWxH(size)!;
   const supported = [...sizes.fixed, ...(sizes.auto ? ['auto'] : [])];
