@@ -57,15 +57,24 @@ export function classifyAnswer(a: AnswerFacts): AnswerClass {
   return { ok, provider429, refusal, reason: refusal ? (a.errorCode ?? 'unknown') : undefined, clear: ok || a.errorType !== undefined };
 }
 
+export interface ErrorFacts {
+  errorType: string | undefined;
+  errorCode: string | undefined;
+}
+
+const textOf = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** `type` and `code` of an OpenAI error object, where they are strings. */
+export function errorFactsOf(error: { type?: unknown; code?: unknown } | undefined): ErrorFacts {
+  return { errorType: textOf(error?.type), errorCode: textOf(error?.code) };
+}
+
 /** Reads `error.type` and `error.code` from a JSON error body without throwing. */
-export function errorOf(body: string | null | undefined): { errorType: string | undefined; errorCode: string | undefined } {
-  const none = { errorType: undefined, errorCode: undefined };
-  if (!body) return none;
+export function errorOf(body: string | null | undefined): ErrorFacts {
+  if (!body) return errorFactsOf(undefined);
   try {
-    const parsed = JSON.parse(body) as { error?: { type?: unknown; code?: unknown } };
-    const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    return { errorType: text(parsed.error?.type), errorCode: text(parsed.error?.code) };
+    return errorFactsOf((JSON.parse(body) as { error?: { type?: unknown; code?: unknown } }).error);
   } catch {
-    return none;
+    return errorFactsOf(undefined);
   }
 }

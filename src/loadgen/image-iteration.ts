@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { CHECKS, classifyAnswer, errorOf, imageRequestBody, isExpectedStatus } from '../../loadtests/lib/answers.ts';
+import { CHECKS, classifyAnswer, errorOf, imageRequestBody, isExpectedStatus, type ErrorFacts } from '../../loadtests/lib/answers.ts';
 import type { Clock } from '../core/clock.ts';
 import { LOADTEST_METRICS as M } from '../metrics/catalogue.ts';
 import { INTENDED_METRIC } from './engine.ts';
@@ -58,7 +58,7 @@ export interface AnswerRecord {
   status: number;
   text: string;
   /** `error.type` and `error.code` when the caller already holds them (the simulator): `text` is then not parsed. */
-  error?: { errorType: string | undefined; errorCode: string | undefined };
+  error?: ErrorFacts;
   headers: Record<string, string | string[] | undefined>;
   sentAt: number;
   firstByteAt: number;

@@ -1,8 +1,8 @@
-import { imageRequestFields } from '../../loadtests/lib/answers.ts';
+import { errorFactsOf, imageRequestFields, type ErrorFacts } from '../../loadtests/lib/answers.ts';
 import type { MockModel } from '../../mock-server/model/model.ts';
 import { executionTiming, gatewayError, NO_SECRETS } from '../gateway/image-call.ts';
 import type { Limiter } from '../limiter/limiter.ts';
-import { ReadAnswer, type AnswerError } from '../limiter/outcome.ts';
+import { ReadAnswer } from '../limiter/outcome.ts';
 import { costInputOf } from '../openai/cost.ts';
 import { RequestError } from '../openai/errors.ts';
 import { validateImageFields, type ImageRequest } from '../openai/request.ts';
@@ -17,11 +17,8 @@ export interface SimAnswer {
   /** Bytes of the JSON body the request would send. */
   bytesSent: number;
   /** The error `text` carries, as `recordAnswer` would read it back (absent: it parses `text`). */
-  error?: { errorType: string | undefined; errorCode: string | undefined };
+  error?: ErrorFacts;
 }
-
-/** An OpenAI error body's type and code as `errorOf` reads them from its JSON. */
-const errorFacts = (e: AnswerError): SimAnswer['error'] => ({ errorType: typeof e.type === 'string' ? e.type : undefined, errorCode: typeof e.code === 'string' ? e.code : undefined });
 
 const ENCODER = new TextEncoder();
 
@@ -70,9 +67,9 @@ export function simCall(model: MockModel, limiter: Limiter | undefined, tier: nu
     const timing = executionTiming(execution, 'sim');
     // The body the gateway's errorAnswer would send, without encoding it to bytes and parsing it back.
     const own = gatewayError(execution);
-    if (own) return { status: own.status, text: JSON.stringify({ error: own.body }), timing, bytesSent, error: errorFacts(own.body) };
+    if (own) return { status: own.status, text: JSON.stringify({ error: own.body }), timing, bytesSent, error: errorFactsOf(own.body) };
     const answer = execution.value as ReadAnswer<string>;
     if (answer.status === 200) return { status: 200, text: '', timing, bytesSent };
-    return { status: answer.status, text: NO_SECRETS.text(answer.body ?? ''), timing, bytesSent, ...(answer.error ? { error: errorFacts(answer.error) } : {}) };
+    return { status: answer.status, text: NO_SECRETS.text(answer.body ?? ''), timing, bytesSent, ...(answer.error ? { error: errorFactsOf(answer.error) } : {}) };
   };
 }
