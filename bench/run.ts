@@ -1,6 +1,7 @@
 import { benchLimiterThroughput } from './limiter-throughput.ts';
 import { benchMockHttp } from './mock-http.ts';
 import { benchEngineRate } from './engine-rate.ts';
+import { benchEngineCold } from './engine-cold.ts';
 import { benchSim } from './sim.ts';
 import { benchImagesApi } from './images-api.ts';
 import { benchEarlyRefusal } from './early-refusal.ts';
@@ -14,6 +15,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'mock-http': benchMockHttp,
   'limiter-throughput': benchLimiterThroughput,
   'engine-rate': benchEngineRate,
+  'engine-cold': benchEngineCold,
   sim: benchSim,
   'images-api': benchImagesApi,
   'early-refusal': benchEarlyRefusal,

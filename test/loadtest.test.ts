@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SCENARIO_NAMES } from '../loadtests/scenarios.ts';
 import { runLoadtest, type LoadtestOutcome } from '../src/cli/loadtest-run.ts';
 import { loadOptionsFile } from '../src/cli/options-file.ts';
+import type { WarmUpResult } from '../src/loadgen/warm-up.ts';
 import { startStack } from '../src/cli/start-stack.ts';
 import type { SummaryData } from '../src/report/k6-summary.ts';
 import { noChromium, renderReport } from './support/rendered-report.ts';
@@ -156,8 +157,11 @@ describe('ratelab loadtest (CLI)', () => {
   it('custom: your own rate for your own duration, in production time, through the same pipeline', { timeout: 90_000 }, async () => {
     const outDir = mkdtempSync(join(tmpdir(), 'ratelab-custom-'));
     // 30 images/min for 5 minutes: 150 arrivals, at 0.01 in 3 s plus the drain.
-    const outcome = await runLoadtest({ scenario: 'custom', custom: { rate: 30, durationMs: 300_000 }, timeScale: 0.01, tier: 3, profile: 'openai', seed: 7, outDir, thresholds: { 'http_req_duration{expected_response:true}': ['p(95)<1'] } });
+    const warmed: WarmUpResult[] = [];
+    const outcome = await runLoadtest({ scenario: 'custom', custom: { rate: 30, durationMs: 300_000 }, timeScale: 0.01, tier: 3, profile: 'openai', seed: 7, outDir, thresholds: { 'http_req_duration{expected_response:true}': ['p(95)<1'] }, onWarmedUp: (w) => warmed.push(w) });
     expect(outcome.plan.description).toBe('30 images/min for 5 min');
+    // 50 arrivals/s on the run's clock: under the engine's warm-up rate, so the pool's 130 starting connections are only opened.
+    expect(warmed).toMatchObject([{ iterations: 0, connections: 130 }]);
     expect(outcome.plan.options.scenarios.custom).toMatchObject({ executor: 'constant-arrival-rate', rate: 300, timeUnit: '6000ms', duration: '3000ms' });
     const summary = JSON.parse(readFileSync(outcome.files.summary, 'utf8')) as SummaryData;
     expect(summary.metrics.http_reqs!.values.count! + (summary.metrics.dropped_iterations?.values.count ?? 0)).toBe(150);

@@ -9,6 +9,7 @@ import { DEFAULT_TIER, DEFAULT_TIME_SCALE, SCENARIO_NAMES, type CustomLoad, type
 import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
 import { expectationMessage } from '../core/validation.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
+import { describeWarmUp } from '../loadgen/warm-up.ts';
 import { textSummary } from '../report/text-summary.ts';
 import { runLoadtest, type LoadtestSettings } from './loadtest-run.ts';
 import { suggestionText } from '../core/suggest.ts';
@@ -210,6 +211,9 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
     registry,
     signal: stop.signal,
     onTick: progress.tick,
+    onWarmedUp: (w) => {
+      if (w.iterations > 0) process.stderr.write(`${describeWarmUp(w)}\n`);
+    },
   };
   try {
     const outcome = await runLoadtest(settings);

@@ -7,16 +7,19 @@ import { realClock } from '../core/clock.ts';
 import { toMs } from '../core/duration.ts';
 import type { GatewayConfig } from '../gateway/config.ts';
 import { INTENDED_METRIC, runLoad, type RunResult } from '../loadgen/engine.ts';
-import { startStack, type RunningStack } from './start-stack.ts';
+import { connectionPool } from '../loadgen/connection-pool.ts';
 import { imageIteration } from '../loadgen/image-iteration.ts';
+import { warmUp, type WarmUpResult } from '../loadgen/warm-up.ts';
 import type { IterationFn } from '../loadgen/iteration.ts';
 import { exposeK6Metrics } from '../loadgen/k6-prometheus.ts';
+import { startStack, type RunningStack } from './start-stack.ts';
 import type { Metrics } from '../loadgen/metrics.ts';
 import { htmlReport } from '../report/html-report.ts';
 import type { SummaryData } from '../report/k6-summary.ts';
 import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
 import type { RunFigures, RunSummary } from '../report/run-facts.ts';
 import { RunRecorder } from '../report/run-recorder.ts';
+import type { Agent } from 'undici';
 import { arrivalsPerMinute, capacityNeeded, verdict } from '../report/verdict.ts';
 import { productionTime } from '../report/production-time.ts';
 import { loadProfile } from '../../mock-server/profiles/index.ts';
@@ -47,6 +50,8 @@ export interface LoadtestSettings {
   outDir: string;
   /** Live k6-named metrics for Prometheus on this registry (the CLI serves it). */
   registry?: Registry;
+  /** Told what the engine's warm-up did, before the run's clock starts (not with a custom `iteration`). */
+  onWarmedUp?: (w: WarmUpResult) => void;
   /** Called each tick with progress, for the progress bar. */
   onTick?: (p: Progress) => void;
   signal?: AbortSignal;
@@ -107,6 +112,7 @@ function stageAt(plan: ScenarioPlan, elapsed: number): string {
  */
 export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome> {
   let stack: RunningStack | undefined;
+  let pool: Agent | undefined;
   try {
     let target = s.target;
     let mockUrl = s.mockUrl;
@@ -127,6 +133,13 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     let closeIteration: (() => Promise<void>) | undefined;
     const maxVUs = Math.max(...Object.values(plan.options.scenarios).map((c) => ('maxVUs' in c ? (c.maxVUs ?? c.preAllocatedVUs) : 'vus' in c ? (c.vus ?? 1) : 1)));
     const gatewayUrl = target.replace(/\/$/, '');
+    const connections = maxVUs + 16;
+    const timeoutMs = 6.5 * 60_000 * s.timeScale + 30_000;
+    // The default iteration's pool is made here so the warm-up can open its connections before the clock starts.
+    if (!s.iteration) {
+      pool = connectionPool({ connections, timeoutMs });
+      s.onWarmedUp?.(await warmUp({ options: plan.options, pool, target: gatewayUrl, connections, model }));
+    }
     // Sample the time series (and the gateway's queue and concurrency) every tick.
     const totalMs = runLengthMs(plan.options);
     const tickMs = Math.min(1000, Math.max(100, totalMs / 300));
@@ -141,7 +154,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
         if (s.registry) exposeK6Metrics(s.registry, metrics);
         const it = s.iteration
           ? s.iteration(metrics, { gatewayUrl, mockUrl })
-          : imageIteration(metrics, { baseURL: gatewayUrl, apiKey: s.apiKey ?? 'sk-ratelab-dev', model, clock, timeoutMs: 6.5 * 60_000 * s.timeScale + 30_000, connections: maxVUs + 16 });
+          : imageIteration(metrics, { baseURL: gatewayUrl, apiKey: s.apiKey ?? 'sk-ratelab-dev', model, clock, timeoutMs, connections, ...(pool ? { dispatcher: pool } : {}) });
         closeIteration = it.close;
         return {
           default: it.fn,
@@ -227,6 +240,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     );
     return { plan, run, summary, points, thresholdsFailed: run.thresholds.some((t) => t.failed), files, capacity, windowS: windowMs / 1000 };
   } finally {
+    await pool?.close();
     await stack?.close();
   }
 }

@@ -1,6 +1,7 @@
-import { Agent, request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { CHECKS, classifyAnswer, errorOf, imageRequestBody, isExpectedStatus, type ErrorFacts } from '../../loadtests/lib/answers.ts';
 import type { Clock } from '../core/clock.ts';
+import { connectionPool } from './connection-pool.ts';
 import { LOADTEST_METRICS as M } from '../metrics/catalogue.ts';
 import { INTENDED_METRIC } from './engine.ts';
 import type { IterationContext, IterationFn } from './iteration.ts';
@@ -17,6 +18,8 @@ export interface ImageIterationOptions {
   timeoutMs: number;
   /** Connections to keep per origin: at least the scenario's maxVUs. */
   connections: number;
+  /** A connection pool made (and warmed) by the caller, who then closes it; default: one made here for `connections`. */
+  dispatcher?: Dispatcher;
 }
 
 const HEADER_BYTES = 300;
@@ -29,7 +32,7 @@ const HEADER_BYTES = 300;
  * intended start, so a late start (coordinated omission) cannot hide.
  */
 export function imageIteration(metrics: Metrics, o: ImageIterationOptions): { fn: IterationFn; close: () => Promise<void> } {
-  const dispatcher = new Agent({ connections: o.connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: o.timeoutMs, bodyTimeout: o.timeoutMs });
+  const dispatcher = o.dispatcher ?? connectionPool(o);
   const url = `${o.baseURL.replace(/\/$/, '')}/v1/images/generations`;
   const headers = { authorization: `Bearer ${o.apiKey}`, 'content-type': 'application/json' };
   const fn: IterationFn = async (ctx) => {
@@ -51,7 +54,7 @@ export function imageIteration(metrics: Metrics, o: ImageIterationOptions): { fn
     }
     recordAnswer(metrics, ctx, { status, text, headers: got, sentAt: sent, firstByteAt: firstByte, doneAt: o.clock.now(), bytesSent: body.length });
   };
-  return { fn, close: () => dispatcher.close() };
+  return { fn, close: () => (o.dispatcher ? Promise.resolve() : dispatcher.close()) };
 }
 
 export interface AnswerRecord {

@@ -11,4 +11,9 @@ const server = createServer((req, res) => {
   req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'x-ratelab-queue-ms': '0', 'x-ratelab-attempts': '1' }).end(body));
 });
 server.keepAliveTimeout = 30_000;
-server.listen(0, '127.0.0.1', () => process.send!({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+// A forked child tells its parent the URL; run by hand (PORT=…), it prints it.
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  if (process.send) process.send({ url });
+  else console.log(url);
+});
