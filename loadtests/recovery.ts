@@ -1,4 +1,4 @@
-// k6 run loadtests/recovery.ts  (k6 >= 0.57; env BASE_URL, API_KEY, TIME_SCALE, CAPACITY, MOCK_URL, SUMMARY_PATH)
+// k6 run loadtests/recovery.ts  (k6 >= 0.57; env BASE_URL, API_KEY, TIME_SCALE, CAPACITY, MOCK_URL, MIX, SUMMARY_PATH)
 import { k6Script } from './lib/k6-script.ts';
 
 const script = k6Script('recovery');

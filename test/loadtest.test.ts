@@ -7,6 +7,8 @@ import { SCENARIO_NAMES } from '../loadtests/scenarios.ts';
 import { runLoadtest, type LoadtestOutcome } from '../src/cli/loadtest-run.ts';
 import { loadOptionsFile } from '../src/cli/options-file.ts';
 import type { WarmUpResult } from '../src/loadgen/warm-up.ts';
+import { MIXES } from '../loadtests/mixes.ts';
+import type { ClassFigures } from '../src/report/run-facts.ts';
 import { startStack } from '../src/cli/start-stack.ts';
 import type { SummaryData } from '../src/report/k6-summary.ts';
 import { noChromium, renderReport } from './support/rendered-report.ts';
@@ -190,6 +192,24 @@ describe('ratelab loadtest (CLI)', () => {
     expect(counts['http_reqs']!.values.count!).toBeGreaterThan(60);
     expect(counts['http_req_duration{status:200}']!.thresholds).toEqual({ 'p(95)<6000': { ok: true } });
     expect(fromFile.thresholdsFailed).toBe(false);
+  });
+
+  it('--mix: sends each class of the mix through the gateway — multipart edits, streams read event by event — with figures per class', { timeout: 90_000 }, async () => {
+    const outcome = await runLoadtest({ scenario: 'custom', custom: { rate: 40, durationMs: 180_000 }, mix: MIXES.default!, timeScale: 0.01, tier: 3, profile: 'openai', seed: 7, outDir: mkdtempSync(join(tmpdir(), 'ratelab-mix-')) });
+    const summary = JSON.parse(readFileSync(outcome.files.summary, 'utf8')) as SummaryData & { ratelab: { mix: string; requests: number; classes: ClassFigures[] } };
+    expect(summary.ratelab.mix).toBe('default');
+    const byName = new Map(summary.ratelab.classes.map((c) => [c.class, c]));
+    expect([...byName.keys()]).toEqual(MIXES.default!.classes.map((c) => c.name));
+    expect(summary.ratelab.classes.reduce((a, c) => a + c.requests, 0)).toBe(summary.ratelab.requests);
+    // Every answer an image: the mock accepted every edit's form and references, and every stream ended in its image.
+    expect(summary.metrics['checks{check:an image}']!.values.rate).toBe(1);
+    for (const c of summary.ratelab.classes) expect(c.images, c.class).toBe(c.requests);
+    expect(byName.get('edit-medium')!.images + byName.get('edit-high')!.images).toBeGreaterThan(0);
+    const preview = byName.get('gen-preview')!;
+    expect(preview.images).toBeGreaterThan(0);
+    expect(preview.firstImageP95Ms!).toBeLessThan(preview.p95Ms!);
+    // Edits send their references: far more bytes than generations' JSON.
+    expect(summary.metrics.data_sent!.values.count!).toBeGreaterThan(byName.get('edit-medium')!.requests * 3_000_000);
   });
 
   it("--target: runs at the target's time scale unless told otherwise, and refuses a scale that differs from it", { timeout: 60_000 }, async () => {

@@ -1,14 +1,15 @@
 /**
  * What one load-test iteration sends and how its answer is read: shared by the k6 scripts
- * and the embedded engine (no imports, no runtime APIs), so both count the same things.
+ * and the embedded engine (no runtime APIs, no imports but loadtests' own), so both count the same things.
  */
+import { classFields, DEFAULT_MIX, MIXES } from '../mixes.ts';
 
 /** The model load tests ask for unless told (`MODEL` for k6; the profile's default model in the CLI and the sim). */
 export const DEFAULT_LOADTEST_MODEL = 'gpt-image-1.5';
 
-/** The request every iteration sends: the cheapest image, so load is about rates, not bytes. */
+/** The request of the `single` mix (what runs send unless given a mix): the cheapest image, so load is about rates, not bytes. */
 export function imageRequestFields(vu: number, iteration: number, model: string = DEFAULT_LOADTEST_MODEL): Record<string, unknown> {
-  return { model, prompt: `ratelab load test ${vu}-${iteration}`, quality: 'low', output_format: 'webp' };
+  return classFields(MIXES[DEFAULT_MIX]!.classes[0]!, vu, iteration, model);
 }
 
 /** `imageRequestFields` as the JSON body on the wire. */

@@ -9,7 +9,8 @@ import { Counter, Rate, Trend } from 'k6/metrics';
 import { LOADTEST_METRICS as M } from '../../src/metrics/catalogue.ts';
 import { parseGoDuration } from '../../src/core/duration.ts';
 import { customScenario, DEFAULT_CAPACITY, DEFAULT_TIME_SCALE, scenario, type LoadOptions, type RunnableScenario } from '../scenarios.ts';
-import { CHECKS, classifyAnswer, DEFAULT_LOADTEST_MODEL, errorOf, imageRequestBody } from './answers.ts';
+import { DEFAULT_MIX, MIXES, classFields, editBody, pickClass, type RequestMix } from '../mixes.ts';
+import { CHECKS, classifyAnswer, DEFAULT_LOADTEST_MODEL, errorOf } from './answers.ts';
 
 const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:4020').replace(/\/$/, '');
 const API_KEY = __ENV.API_KEY || 'sk-ratelab-dev';
@@ -17,6 +18,15 @@ const MOCK_URL = (__ENV.MOCK_URL || 'http://127.0.0.1:4010').replace(/\/$/, '');
 const TIME_SCALE = Number(__ENV.TIME_SCALE || DEFAULT_TIME_SCALE);
 const CAPACITY = Number(__ENV.CAPACITY || DEFAULT_CAPACITY);
 const MODEL = __ENV.MODEL || DEFAULT_LOADTEST_MODEL;
+
+/** MIX: a built-in mix by name, or a JSON mix file (`ratelab loadtest --mix <file>` writes the one it validated beside the summary). */
+function mixOf(spec: string): RequestMix {
+  const builtIn = MIXES[spec];
+  if (builtIn) return builtIn;
+  if (!/\.json$/.test(spec)) throw new Error(`MIX: expected a built-in mix (${Object.keys(MIXES).join(', ')}) or a .json mix file, got ${spec}`);
+  return JSON.parse(open(spec)) as RequestMix;
+}
+const MIX = mixOf(__ENV.MIX || DEFAULT_MIX);
 
 /** `custom`'s load from the environment: RATE (images/min) or VUS, and DURATION (a Go duration), at scale 1. */
 /** `custom`'s load: OPTIONS_FILE (k6 options as run, which `ratelab loadtest custom --options` writes), or RATE or VUS for DURATION. */
@@ -37,25 +47,36 @@ export function k6Script(name: RunnableScenario) {
   const queueWait = new Trend(M.queueWait.name, true);
   const attempts = new Trend(M.attempts.name);
   const upstream429 = new Counter(M.upstream429.name);
+  const firstImage = new Trend(M.timeToFirstImage.name, true);
   // k6's default, said aloud: a refusal (429, 503) or a provider 429 is a failed request; ratelab's rates say which it was.
   http.setResponseCallback(http.expectedStatuses({ min: 200, max: 399 }));
   const params = { headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, timeout: `${Math.ceil(360 * TIME_SCALE + 30)}s` };
 
   function iteration(): void {
-    const res = http.post(`${BASE_URL}/v1/images/generations`, imageRequestBody(__VU, __ITER, MODEL), params);
+    const c = pickClass(MIX, __VU, __ITER);
+    const tags = { class: c.name };
+    let res;
+    if (c.endpoint === 'edits') {
+      const edit = editBody(c, __VU, __ITER, MODEL);
+      res = http.post(`${BASE_URL}/v1/images/edits`, edit.body.buffer, { ...params, headers: { authorization: params.headers.authorization, 'content-type': edit.contentType }, tags });
+    } else {
+      res = http.post(`${BASE_URL}/v1/images/generations`, JSON.stringify(classFields(c, __VU, __ITER, MODEL)), { ...params, tags });
+    }
     const body = typeof res.body === 'string' ? res.body : null;
     const upstreamStatus = Number(res.headers['X-Ratelab-Upstream-Status'] ?? NaN);
     const facts = { status: res.status, ...(res.status === 200 ? { errorType: undefined } : errorOf(body)), upstreamStatus: Number.isNaN(upstreamStatus) ? undefined : upstreamStatus };
     const answer = classifyAnswer(facts);
-    provider429.add(answer.provider429);
+    provider429.add(answer.provider429, tags);
     // Tagged by reason, so `ratelab_gateway_refusals{reason:deadline_unmeetable}` can carry a threshold.
-    refusals.add(answer.refusal, answer.reason ? { reason: answer.reason } : undefined);
+    refusals.add(answer.refusal, answer.reason ? { ...tags, reason: answer.reason } : tags);
     const queueMs = Number(res.headers['X-Ratelab-Queue-Ms']);
-    if (!Number.isNaN(queueMs)) queueWait.add(queueMs);
+    if (!Number.isNaN(queueMs)) queueWait.add(queueMs, tags);
     const tries = Number(res.headers['X-Ratelab-Attempts']);
-    if (!Number.isNaN(tries)) attempts.add(tries);
-    if (facts.upstreamStatus === 429) upstream429.add(1);
-    check(res, { [CHECKS.image]: () => answer.ok, [CHECKS.clear]: () => answer.clear });
+    if (!Number.isNaN(tries)) attempts.add(tries, tags);
+    if (facts.upstreamStatus === 429) upstream429.add(1, tags);
+    // k6 reads a response whole: a stream's first partial image is not seen, so its first image is the answer.
+    if (answer.ok) firstImage.add(res.timings.duration, tags);
+    check(res, { [CHECKS.image]: () => answer.ok, [CHECKS.clear]: () => answer.clear }, tags);
   }
 
   function injectOutage(): void {

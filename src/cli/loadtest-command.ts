@@ -5,10 +5,12 @@ import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { Registry } from 'prom-client';
+import { DEFAULT_MIX, MIXES, type RequestMix } from '../../loadtests/mixes.ts';
 import { DEFAULT_TIER, DEFAULT_TIME_SCALE, SCENARIO_NAMES, type CustomLoad, type RunnableScenario } from '../../loadtests/scenarios.ts';
 import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
 import { expectationMessage } from '../core/validation.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
+import { loadMix } from '../loadgen/mix-file.ts';
 import { describeWarmUp } from '../loadgen/warm-up.ts';
 import { textSummary } from '../report/text-summary.ts';
 import { runLoadtest, type LoadtestSettings } from './loadtest-run.ts';
@@ -44,6 +46,8 @@ export interface LoadtestCommandOptions {
   duration?: number;
   /** `custom`: a k6 options file (JSON or YAML) in production time, instead of the three above. */
   options?: string;
+  /** A built-in request mix or a mix file. */
+  mix: string;
 }
 
 /** `custom`'s load from its flags; the flags are refused for the built-in scenarios, which have their own. */
@@ -75,6 +79,14 @@ function customEnv(custom: CustomLoad, outDir: string): Record<string, string> {
     return { OPTIONS_FILE: file };
   }
   return { ...(custom.rate !== undefined ? { RATE: String(custom.rate) } : { VUS: String(custom.vus) }), DURATION: `${custom.durationMs}ms` };
+}
+
+/** How the k6 script learns the mix: a built-in by name, a file's mix as validated here in a file beside the summary. */
+function mixEnv(mix: RequestMix, outDir: string): Record<string, string> {
+  if (MIXES[mix.name] === mix) return { MIX: mix.name };
+  const file = resolve(outDir, 'mix.as-run.json');
+  writeFileSync(file, `${JSON.stringify(mix, null, 2)}\n`);
+  return { MIX: file };
 }
 
 /** k6's exit code when a threshold fails. */
@@ -110,6 +122,7 @@ export function loadtestOptions(cmd: Command): Command {
     .option('--rate <images/min>', 'custom: arrivals per minute at scale 1 (open model, as k6 constant-arrival-rate)', numberOption('--rate', 0.01, 1e6))
     .option('--vus <n>', 'custom: VUs sending one request after another (closed model, as k6 constant-vus)', intOption('--vus', 1, 100_000))
     .option('--duration <duration>', 'custom: how long, in production time (10m)', durationOption('--duration'))
+    .option('--mix <name|file>', `what the iterations send: a built-in request mix (${Object.keys(MIXES).join(', ')}) or a YAML/JSON mix file; k6 reads the same (MIX)`, DEFAULT_MIX)
     .option('--options <file>', "custom: k6 options (scenarios, thresholds; JSON or YAML) in production time, run at --time-scale by either engine");
 }
 
@@ -133,7 +146,7 @@ function haveK6(): boolean {
  * Runs the k6 script for the scenario with the same settings (k6's exit code is ours),
  * against `--target`, or against a mock and gateway started here for the run.
  */
-async function runWithK6(name: RunnableScenario, o: LoadtestCommandOptions, outDir: string, custom: CustomLoad | undefined): Promise<number> {
+async function runWithK6(name: RunnableScenario, o: LoadtestCommandOptions, outDir: string, custom: CustomLoad | undefined, mix: RequestMix): Promise<number> {
   let stack: RunningStack | undefined;
   let target = o.target;
   let mockUrl = o.mockUrl;
@@ -156,6 +169,7 @@ async function runWithK6(name: RunnableScenario, o: LoadtestCommandOptions, outD
       K6_NO_USAGE_REPORT: 'true',
       ...(capacity ? { CAPACITY: String(capacity) } : {}),
       ...(custom ? customEnv(custom, outDir) : {}),
+      ...mixEnv(mix, outDir),
     };
     const child = spawn('k6', ['run', resolve('loadtests', `${name}.ts`)], { env, stdio: 'inherit' });
     return await new Promise<number>((done) => child.once('exit', (code) => done(code ?? 1)));
@@ -171,11 +185,12 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   checkTarget(o);
   if (o.target) o = { ...o, timeScale: scaleForTarget({ value: o.timeScale, explicit: o.timeScaleGiven ?? true }, await targetTimeScale(o.target)) };
   const custom = customLoadOf(scenarioName, o);
+  const mix = loadMix(o.mix);
   const outDir = o.out ?? join('results', `${scenarioName}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(outDir, { recursive: true });
   const engine = o.engine === 'auto' ? (haveK6() ? 'k6' : 'embedded') : o.engine;
   if (engine === 'k6' && o.threshold.length > 0) throw new CliError('Expected no `--threshold` with k6 (edit the thresholds in loadtests/scenarios.ts), got some');
-  if (engine === 'k6') return runWithK6(scenarioName, o, outDir, custom);
+  if (engine === 'k6') return runWithK6(scenarioName, o, outDir, custom, mix);
 
   const thresholds: Record<string, string[]> = {};
   for (const flag of o.threshold) {
@@ -195,6 +210,7 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   const progress = progressReporter(scenarioName, o.timeScale);
   const settings: LoadtestSettings = {
     scenario: scenarioName,
+    mix,
     ...(custom ? { custom } : {}),
     timeScale: o.timeScale,
     capacity: o.capacity,
@@ -218,7 +234,7 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   try {
     const outcome = await runLoadtest(settings);
     progress.done();
-    console.log(textSummary(outcome.summary, `ratelab ${scenarioName} (embedded engine, time scale ${o.timeScale}, capacity ${outcome.capacity} images/min)`, o.timeScale));
+    console.log(textSummary(outcome.summary, `ratelab ${scenarioName} (embedded engine, time scale ${o.timeScale}, capacity ${outcome.capacity} images/min, mix ${mix.name})`, o.timeScale));
     console.log(`  Verdict: ${String((outcome.summary.ratelab as { verdict?: string } | undefined)?.verdict)}\n`);
     console.log(`  wrote ${outcome.files.summary}, ${outcome.files.timeseries}, ${outcome.files.report}`);
     if (outcome.thresholdsFailed) console.log(`  some thresholds failed: exit ${THRESHOLDS_FAILED_EXIT}`);

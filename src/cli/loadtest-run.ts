@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { DEFAULT_LOADTEST_MODEL } from '../../loadtests/lib/answers.ts';
+import { DEFAULT_MIX, MIXES, type RequestMix } from '../../loadtests/mixes.ts';
 import { customScenario, scenario, type CustomLoad, type RunnableScenario, type ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { realClock } from '../core/clock.ts';
 import { toMs } from '../core/duration.ts';
@@ -29,6 +30,8 @@ import { runLengthMs } from '../loadgen/plan-length.ts';
 
 export interface LoadtestSettings {
   scenario: RunnableScenario;
+  /** What the iterations send; default the `single` mix (loadtests/mixes.ts). */
+  mix?: RequestMix;
   /** `custom`'s load (required for it). */
   custom?: CustomLoad;
   timeScale: number;
@@ -143,7 +146,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     // Sample the time series (and the gateway's queue and concurrency) every tick.
     const totalMs = runLengthMs(plan.options);
     const tickMs = Math.min(1000, Math.max(100, totalMs / 300));
-    const recorder = new RunRecorder({ plan, tickMs, startedAt: clock.now() });
+    const recorder = new RunRecorder({ plan, tickMs, startedAt: clock.now(), mix: s.mix ?? MIXES[DEFAULT_MIX]! });
     const { metrics, windowMs } = recorder;
     const runPromise = runLoad({
       options: plan.options,
@@ -154,7 +157,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
         if (s.registry) exposeK6Metrics(s.registry, metrics);
         const it = s.iteration
           ? s.iteration(metrics, { gatewayUrl, mockUrl })
-          : imageIteration(metrics, { baseURL: gatewayUrl, apiKey: s.apiKey ?? 'sk-ratelab-dev', model, clock, timeoutMs, connections, ...(pool ? { dispatcher: pool } : {}) });
+          : imageIteration(metrics, { baseURL: gatewayUrl, apiKey: s.apiKey ?? 'sk-ratelab-dev', model, clock, timeoutMs, connections, ...(pool ? { dispatcher: pool } : {}), ...(s.mix ? { mix: s.mix } : {}) });
         closeIteration = it.close;
         return {
           default: it.fn,

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadLimiterConfig } from '../limiter/config.ts';
+import { loadMix } from '../loadgen/mix-file.ts';
 import { textSummary } from '../report/text-summary.ts';
 import { runSim } from '../sim/run-sim.ts';
 import { simTargetOptions, scenarioOf, type SimTarget } from './sim-options.ts';
@@ -20,11 +21,12 @@ export function registerSimCommand(program: Command): void {
     .option('--out <summary.json>', "write the summary (k6's handleSummary shape)")
     .action(async (o: SimCommandOptions) => {
       const limiter = o.limiter === undefined ? undefined : o.limiter === 'none' ? 'none' : loadLimiterConfig(o.limiter);
-      const r = await runSim({ scenario: scenarioOf(o), profile: o.profile, tier: o.tier, seed: o.seed, ...(limiter ? { limiter } : {}) });
+      const mix = loadMix(o.mix);
+      const r = await runSim({ scenario: scenarioOf(o), profile: o.profile, tier: o.tier, seed: o.seed, mix, ...(limiter ? { limiter } : {}) });
       const json = `${JSON.stringify(r.summary, null, 2)}\n`;
       if (o.out) writeFileSync(o.out, json);
       const rl = r.summary.ratelab;
-      console.log(textSummary(r.summary, `ratelab sim ${o.scenario} (seed ${o.seed}, ${r.plan.description})`));
+      console.log(textSummary(r.summary, `ratelab sim ${o.scenario} (seed ${o.seed}, ${r.plan.description}, mix ${mix.name})`));
       console.log(`  simulated ${(r.run.durationMs / 1000).toFixed(0)} s and ${r.upstreamRequests} provider requests in ${r.wallMs.toFixed(0)} ms; goodput ${rl.goodputImagesPerMinute.toFixed(1)} images/min${o.out ? `; wrote ${o.out}` : ''}`);
     });
 }

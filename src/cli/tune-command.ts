@@ -12,6 +12,7 @@ import { humanDuration } from '../core/duration.ts';
 import { recommendationRisks } from '../sim/tune-risks.ts';
 import { tune, type Scored } from '../sim/tune.ts';
 import { runLoadtest } from './loadtest-run.ts';
+import { loadMix } from '../loadgen/mix-file.ts';
 import { simTargetOptions, scenarioOf, type SimTarget } from './sim-options.ts';
 import { CliError, durationOption, intOption, numberOption } from './options.ts';
 
@@ -40,6 +41,7 @@ export function registerTuneCommand(program: Command): void {
     .option('--validate-scale <s>', 'time scale of the validation run', numberOption('--validate-scale', 0.001, 1), 0.02)
     .action(async (o: TuneCommandOptions) => {
       const scenario = scenarioOf(o);
+      const mix = loadMix(o.mix);
       const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
       const seedCount = `${seeds.length} seed${seeds.length === 1 ? '' : 's'}`;
       const t0 = performance.now();
@@ -50,6 +52,7 @@ export function registerTuneCommand(program: Command): void {
         max429Rate: o.max429Rate,
         p95Ms: o.p95,
         seeds,
+        mix,
         refine: o.refine,
         onProgress: tuneProgress(),
       });
@@ -66,7 +69,7 @@ export function registerTuneCommand(program: Command): void {
       const config = parseLimiterConfig(best.config);
       const risks = recommendationRisks(best, ipm);
       const header = [
-        `# ratelab tune: ${o.profile} tier ${o.tier}, scenario ${scenario}, ${seedCount}, limits: provider 429 ≤ ${o.max429Rate}, P95 ≤ ${humanDuration(o.p95)}`,
+        `# ratelab tune: ${o.profile} tier ${o.tier}, scenario ${scenario}, mix ${mix.name}, ${seedCount}, limits: provider 429 ≤ ${o.max429Rate}, P95 ≤ ${humanDuration(o.p95)}`,
         `# recommended: ${best.name}`,
         `# expected (simulated, production time): ${best.figures.images.toFixed(0)} images delivered, goodput ${best.figures.goodput.toFixed(1)} images/min, P95 ${humanDuration(best.figures.p95)}, provider 429 ${(100 * best.figures.provider429Rate).toFixed(2)} %, refusals ${(100 * best.figures.refusalRate).toFixed(2)} %`,
         ...risks.map((r) => `# risk: ${r}`),
@@ -76,8 +79,8 @@ export function registerTuneCommand(program: Command): void {
       if (risks.length) console.log(`risks the simulator cannot see:\n${risks.map((r) => `  - ${r}`).join('\n')}`);
       console.log(`wrote ${o.out}`);
       if (!o.validate) return;
-      const sim = await runSim({ scenario, profile: o.profile, tier: o.tier, seed: 1, limiter: config });
-      const real = await runLoadtest({ scenario, timeScale: o.validateScale, tier: o.tier, profile: o.profile, seed: 1, outDir: mkdtempSync(join(tmpdir(), 'ratelab-validate-')), gatewayConfig: parseGatewayConfig({ limiter: best.config }) });
+      const sim = await runSim({ scenario, profile: o.profile, tier: o.tier, seed: 1, limiter: config, mix });
+      const real = await runLoadtest({ scenario, mix, timeScale: o.validateScale, tier: o.tier, profile: o.profile, seed: 1, outDir: mkdtempSync(join(tmpdir(), 'ratelab-validate-')), gatewayConfig: parseGatewayConfig({ limiter: best.config }) });
       const s = sim.summary.ratelab;
       const r = real.summary.ratelab;
       const p95 = (x: typeof sim.summary, scale: number) => (x.metrics['http_req_duration{status:200}']?.values['p(95)'] ?? 0) / scale;

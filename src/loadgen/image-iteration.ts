@@ -1,6 +1,9 @@
 import { request, type Dispatcher } from 'undici';
-import { CHECKS, classifyAnswer, errorOf, imageRequestBody, isExpectedStatus, type ErrorFacts } from '../../loadtests/lib/answers.ts';
+import { CHECKS, classifyAnswer, errorOf, isExpectedStatus, type ErrorFacts } from '../../loadtests/lib/answers.ts';
+import { DEFAULT_MIX, MIXES, pickClass, type RequestMix } from '../../loadtests/mixes.ts';
 import type { Clock } from '../core/clock.ts';
+import { IMAGE_EVENT } from '../openai/stream-events.ts';
+import { classRequest } from './class-request.ts';
 import { connectionPool } from './connection-pool.ts';
 import { LOADTEST_METRICS as M } from '../metrics/catalogue.ts';
 import { INTENDED_METRIC } from './engine.ts';
@@ -18,6 +21,8 @@ export interface ImageIterationOptions {
   timeoutMs: number;
   /** Connections to keep per origin: at least the scenario's maxVUs. */
   connections: number;
+  /** What the iterations send; default the `single` mix (loadtests/mixes.ts). */
+  mix?: RequestMix;
   /** A connection pool made (and warmed) by the caller, who then closes it; default: one made here for `connections`. */
   dispatcher?: Dispatcher;
 }
@@ -33,28 +38,50 @@ const HEADER_BYTES = 300;
  */
 export function imageIteration(metrics: Metrics, o: ImageIterationOptions): { fn: IterationFn; close: () => Promise<void> } {
   const dispatcher = o.dispatcher ?? connectionPool(o);
-  const url = `${o.baseURL.replace(/\/$/, '')}/v1/images/generations`;
-  const headers = { authorization: `Bearer ${o.apiKey}`, 'content-type': 'application/json' };
+  const base = o.baseURL.replace(/\/$/, '');
+  const mix = o.mix ?? MIXES[DEFAULT_MIX]!;
+  const json = { authorization: `Bearer ${o.apiKey}`, 'content-type': 'application/json' };
   const fn: IterationFn = async (ctx) => {
-    const body = imageRequestBody(ctx.vu, ctx.iteration, o.model);
+    const c = pickClass(mix, ctx.vu, ctx.iteration);
+    const req = classRequest(c, ctx.vu, ctx.iteration, o.model);
     const sent = o.clock.now();
     let status = 0;
     let text = '';
     let got: Record<string, string | string[] | undefined> = {};
     let firstByte = sent;
+    let firstImage: number | undefined;
     try {
-      const res = await request(url, { method: 'POST', headers, body, dispatcher, signal: ctx.signal });
+      const res = await request(base + req.path, { method: 'POST', headers: req.body instanceof Uint8Array ? { authorization: json.authorization, 'content-type': req.contentType } : json, body: req.body, dispatcher, signal: ctx.signal });
       firstByte = o.clock.now();
       status = res.statusCode;
       got = res.headers;
-      text = await res.body.text();
+      if (c.stream && status === 200) {
+        const read = await readEvents(res.body, o.clock);
+        text = read.text;
+        firstImage = read.firstImageAt;
+      } else {
+        text = await res.body.text();
+      }
     } catch (error) {
       if (ctx.signal.aborted) throw error;
       // Connection failures are answers too: status 0, as k6 reports them.
     }
-    recordAnswer(metrics, ctx, { status, text, headers: got, sentAt: sent, firstByteAt: firstByte, doneAt: o.clock.now(), bytesSent: body.length });
+    recordAnswer(metrics, ctx, { status, text, headers: got, sentAt: sent, firstByteAt: firstByte, doneAt: o.clock.now(), bytesSent: req.body.length, class: c.name, ...(firstImage !== undefined ? { firstImageAt: firstImage } : {}) });
   };
   return { fn, close: () => (o.dispatcher ? Promise.resolve() : dispatcher.close()) };
+}
+
+/** A stream's events as they come: the whole text, and when the first image event arrived. */
+async function readEvents(body: AsyncIterable<Buffer>, clock: Clock): Promise<{ text: string; firstImageAt: number | undefined }> {
+  let text = '';
+  let firstImageAt: number | undefined;
+  for await (const chunk of body) {
+    const before = text.length;
+    text += chunk.toString('utf8');
+    // From a little before the new chunk: an event name split across two chunks is found once both are in.
+    if (firstImageAt === undefined && IMAGE_EVENT.test(text.slice(Math.max(0, before - 64)))) firstImageAt = clock.now();
+  }
+  return { text, firstImageAt };
 }
 
 export interface AnswerRecord {
@@ -65,8 +92,12 @@ export interface AnswerRecord {
   headers: Record<string, string | string[] | undefined>;
   sentAt: number;
   firstByteAt: number;
+  /** When the first image arrived: a stream's first image event; absent, `doneAt`. */
+  firstImageAt?: number;
   doneAt: number;
   bytesSent: number;
+  /** The request's class in its mix: the `class` tag of every sample. */
+  class: string;
 }
 
 /** A header's value as a number; undefined when absent or not one. */
@@ -85,18 +116,19 @@ interface AnswerTags {
 }
 
 /**
- * The tag sets of an answer, made once per scenario and status: a run records ~15 samples
- * per answer, and fresh tag objects for each were a tenth of a simulation's garbage.
+ * The tag sets of an answer, made once per scenario, class and status: a run records ~15
+ * samples per answer, and fresh tag objects for each were a tenth of a simulation's garbage.
  * Samples only read their tags (listeners, sub-metric selectors), so sharing is safe.
  */
 const TAGS = new Map<string, Map<number, AnswerTags>>();
 
-function answerTags(scenario: string, status: number): AnswerTags {
-  let byStatus = TAGS.get(scenario);
-  if (!byStatus) TAGS.set(scenario, (byStatus = new Map()));
+function answerTags(scenario: string, cls: string, status: number): AnswerTags {
+  const key = `${scenario}\u0000${cls}`;
+  let byStatus = TAGS.get(key);
+  if (!byStatus) TAGS.set(key, (byStatus = new Map()));
   let tags = byStatus.get(status);
   if (!tags) {
-    const base = Object.freeze({ scenario, status: String(status), expected_response: String(isExpectedStatus(status)) });
+    const base = Object.freeze({ scenario, class: cls, status: String(status), expected_response: String(isExpectedStatus(status)) });
     tags = { base, image: Object.freeze({ ...base, check: CHECKS.image }), clear: Object.freeze({ ...base, check: CHECKS.clear }), refusal: new Map() };
     byStatus.set(status, tags);
   }
@@ -113,7 +145,7 @@ function refusalTags(t: AnswerTags, reason: string): Tags {
 export function recordAnswer(metrics: Metrics, ctx: IterationContext, a: AnswerRecord): void {
   const { status, text } = a;
   const expected = isExpectedStatus(status);
-  const t = answerTags(ctx.scenario, status);
+  const t = answerTags(ctx.scenario, a.class, status);
   const tags = t.base;
   metrics.add('http_reqs', 1, tags);
   metrics.add('http_req_duration', a.doneAt - a.sentAt, tags);
@@ -131,6 +163,7 @@ export function recordAnswer(metrics: Metrics, ctx: IterationContext, a: AnswerR
   const attempts = numberHeader(a.headers, 'x-ratelab-attempts');
   if (attempts !== undefined) metrics.add(M.attempts.name, attempts, tags);
   if (upstreamStatus === 429) metrics.add(M.upstream429.name, 1, tags);
+  if (answer.ok) metrics.add(M.timeToFirstImage.name, (a.firstImageAt ?? a.doneAt) - a.sentAt, tags);
   metrics.add('checks', answer.ok ? 1 : 0, t.image);
   metrics.add('checks', answer.clear ? 1 : 0, t.clear);
 }

@@ -1,8 +1,12 @@
 import OpenAI, { APIError } from 'openai';
+import { DEFAULT_MIX, MIXES } from '../../loadtests/mixes.ts';
 import type { Clock } from '../core/clock.ts';
 import { recordAnswer } from './image-iteration.ts';
 import type { IterationFn } from './iteration.ts';
 import type { Metrics } from './metrics.ts';
+
+/** The SDK sends the `single` mix's one shape. */
+const SINGLE_CLASS = MIXES[DEFAULT_MIX]!.classes[0]!.name;
 
 /**
  * The "no limiter" strategy of `ratelab compare`: the official openai SDK straight at the
@@ -24,7 +28,7 @@ export function sdkIteration(metrics: Metrics, o: { baseURL: string; apiKey: str
       text = error instanceof APIError && error.error ? JSON.stringify({ error: error.error }) : '';
     }
     const done = o.clock.now();
-    recordAnswer(metrics, ctx, { status, text, headers: {}, sentAt: sent, firstByteAt: done, doneAt: done, bytesSent: 120 });
+    recordAnswer(metrics, ctx, { status, text, headers: {}, sentAt: sent, firstByteAt: done, doneAt: done, bytesSent: 120, class: SINGLE_CLASS });
   };
   return { fn, close: async () => undefined };
 }

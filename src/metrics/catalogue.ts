@@ -199,6 +199,12 @@ export const LOADTEST_METRICS = {
   queueWait: { name: 'ratelab_queue_wait', type: 'trend', isTime: true, help: 'ms the request waited in the gateway before its first attempt (x-ratelab-queue-ms).' },
   attempts: { name: 'ratelab_attempts', type: 'trend', isTime: false, help: 'Upstream attempts per request (x-ratelab-attempts).' },
   upstream429: { name: 'ratelab_upstream_429', type: 'counter', help: 'Answers whose last upstream attempt got 429 (x-ratelab-upstream-status).' },
+  timeToFirstImage: {
+    name: 'ratelab_time_to_first_image',
+    type: 'trend',
+    isTime: true,
+    help: "ms from the send to the first image a client could show, for answers with an image: a stream's first partial image (or its final one when it came first), else the whole answer.",
+  },
 } as const;
 
 /** k6's built-in metrics the engine reports, by k6's names and types. */

@@ -19,6 +19,9 @@ export interface StreamUsage {
 /** `image_generation.*` for generations, `image_edit.*` for edits. */
 export const eventPrefix = (endpoint: Endpoint): string => (endpoint === 'edits' ? 'image_edit' : 'image_generation');
 
+/** An event that carries an image (a partial or the final one), matched on its `event:` line: what a client can show first. */
+export const IMAGE_EVENT = /event: image_(generation|edit)\.(partial_image|completed)/;
+
 /**
  * One server-sent event, spliced as text: the base64 image needs no JSON escaping, and
  * JSON.stringify over a large image string costs more than the rest of the event.

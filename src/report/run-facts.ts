@@ -1,3 +1,6 @@
+import { LOADTEST_METRICS } from '../metrics/catalogue.ts';
+import type { Trend } from '../loadgen/trend.ts';
+import type { RequestMix } from '../../loadtests/mixes.ts';
 import { CHECKS } from '../../loadtests/lib/answers.ts';
 import type { ScenarioPlan } from '../../loadtests/scenarios.ts';
 import type { RunResult } from '../loadgen/engine.ts';
@@ -29,9 +32,30 @@ export interface ProviderFigures {
  * ratelab's figures of one run (`summary.ratelab`), the same for a load test and a
  * simulation: what the tuner, `compare`, `sim` and the report rank and print.
  */
+/** One request class of the run's mix: what it sent and what came back, latencies in production time. */
+export interface ClassFigures {
+  class: string;
+  /** Its share of the mix's weights. */
+  share: number;
+  requests: number;
+  images: number;
+  /** Median and P95 of its successful requests, ms at scale 1 (null: no image). */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  /** P95 of the time to its first image, ms at scale 1: a streamed class's first partial, else the whole answer. */
+  firstImageP95Ms: number | null;
+}
+
+/** The sub-metrics a run keeps per class of a mix of more than one class. */
+export const classSubMetrics = (cls: string): string[] => [`http_reqs{class:${cls}}`, `http_req_duration{class:${cls},status:200}`, `${LOADTEST_METRICS.timeToFirstImage.name}{class:${cls}}`];
+
 export interface RunFigures {
   scenario: string;
   description: string;
+  /** The request mix's name (loadtests/mixes.ts, or the mix file's). */
+  mix: string;
+  /** Per class, for a mix of more than one. */
+  classes?: ClassFigures[];
   engine: string;
   timeScale: number;
   capacityImagesPerMinute: number;
@@ -70,12 +94,14 @@ export type RunSummary = SummaryData & { ratelab: RunFigures };
  * and a simulated one so they compare field by field. Goodput is successful images per
  * minute at scale 1 over the whole run (queued requests drain after the last arrival).
  */
-export function runFacts(run: RunResult, o: { plan: ScenarioPlan; engine: string; timeScale: number; capacity: number; provider?: ProviderCounts; refusalsByReason?: Record<string, number> }): RunFigures {
+export function runFacts(run: RunResult, o: { plan: ScenarioPlan; mix: RequestMix; engine: string; timeScale: number; capacity: number; provider?: ProviderCounts; refusalsByReason?: Record<string, number> }): RunFigures {
   const images = run.metrics.get('http_req_duration{status:200}')?.trend?.count ?? 0;
   const provider429 = o.provider?.byStatus['429'] ?? 0;
   return {
     scenario: o.plan.name,
     description: o.plan.description,
+    mix: o.mix.name,
+    ...(o.mix.classes.length > 1 ? { classes: classFigures(run, o.mix, o.timeScale) } : {}),
     engine: o.engine,
     timeScale: o.timeScale,
     capacityImagesPerMinute: o.capacity,
@@ -93,4 +119,13 @@ export function runFacts(run: RunResult, o: { plan: ScenarioPlan; engine: string
       ? { provider: { requests: o.provider.total, status429: provider429, rate429: o.provider.total > 0 ? provider429 / o.provider.total : 0, images: o.provider.images, byStatus: { ...o.provider.byStatus } } }
       : {}),
   };
+}
+
+function classFigures(run: RunResult, mix: RequestMix, timeScale: number): ClassFigures[] {
+  const total = mix.classes.reduce((a, c) => a + c.weight, 0);
+  return mix.classes.map((c) => {
+    const [reqs, ok, first] = classSubMetrics(c.name).map((name) => run.metrics.get(name));
+    const at1 = (trend: Trend | undefined, p: number): number | null => (trend && trend.count > 0 ? trend.percentile(p) / timeScale : null);
+    return { class: c.name, share: c.weight / total, requests: reqs?.sum ?? 0, images: ok?.trend?.count ?? 0, p50Ms: at1(ok?.trend, 50), p95Ms: at1(ok?.trend, 95), firstImageP95Ms: at1(first?.trend, 95) };
+  });
 }

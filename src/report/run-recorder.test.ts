@@ -1,3 +1,4 @@
+import { MIXES } from '../../loadtests/mixes.ts';
 import { describe, expect, it } from 'vitest';
 import { customScenario } from '../../loadtests/scenarios.ts';
 import { VirtualClock } from '../core/virtual-clock.ts';
@@ -14,7 +15,7 @@ describe('RunRecorder', () => {
     const clock = new VirtualClock(0);
     // 10 arrivals a second for 10 s; every fifth is refused, the rest are images after 200 ms.
     const plan = customScenario({ rate: 600, durationMs: 10_000 }, { capacity: 600, timeScale: 1 });
-    const recorder = new RunRecorder({ plan, tickMs: 1000, startedAt: clock.now() });
+    const recorder = new RunRecorder({ plan, tickMs: 1000, startedAt: clock.now(), mix: MIXES.single! });
     expect(recorder.windowMs).toBe(trailingWindowMs(10_000, 1000));
     const engine = recorder.engineOptions();
     expect(engine.subMetrics).toEqual([...RUN_SUB_METRICS]);
@@ -27,7 +28,7 @@ describe('RunRecorder', () => {
           const sentAt = clock.now();
           const refused = ctx.iteration % 5 === 4;
           if (!refused) await clock.sleep(200);
-          recordAnswer(metrics, ctx, { status: refused ? 429 : 200, text: refused ? refusal : '{"data":[{}]}', headers: {}, sentAt, firstByteAt: clock.now(), doneAt: clock.now(), bytesSent: 10 });
+          recordAnswer(metrics, ctx, { status: refused ? 429 : 200, text: refused ? refusal : '{"data":[{}]}', headers: {}, sentAt, firstByteAt: clock.now(), doneAt: clock.now(), class: 'gen-low', bytesSent: 10 });
         },
       }),
     });

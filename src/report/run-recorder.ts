@@ -1,10 +1,11 @@
+import type { RequestMix } from '../../loadtests/mixes.ts';
 import type { ScenarioPlan } from '../../loadtests/scenarios.ts';
 import type { RunLoadOptions, RunResult } from '../loadgen/engine.ts';
 import { Metrics } from '../loadgen/metrics.ts';
 import { runLengthMs } from '../loadgen/plan-length.ts';
 import { summaryData } from './k6-summary.ts';
 import { countRefusalReasons } from './refusal-reasons.ts';
-import { RUN_SUB_METRICS, runFacts, type ProviderCounts, type RunFigures, type RunSummary } from './run-facts.ts';
+import { classSubMetrics, RUN_SUB_METRICS, runFacts, type ProviderCounts, type RunFigures, type RunSummary } from './run-facts.ts';
 import type { GatewayGauges } from './scrape.ts';
 import { TimeSeries, type SeriesPoint } from './timeseries.ts';
 import { trailingWindowMs } from './trailing-window.ts';
@@ -15,6 +16,8 @@ export interface RunRecorderOptions {
   tickMs: number;
   /** When the run starts, on the run's clock. */
   startedAt: number;
+  /** What the run's iterations send: a mix of more than one class gets figures per class. */
+  mix: RequestMix;
 }
 
 /** What the run's figures say about how it ran, beside what the recorder counted itself. */
@@ -38,10 +41,12 @@ export class RunRecorder {
   readonly tickMs: number;
   readonly windowMs: number;
   private readonly plan: ScenarioPlan;
+  private readonly mix: RequestMix;
   private readonly refusalsByReason: () => Record<string, number>;
 
   constructor(o: RunRecorderOptions) {
     this.plan = o.plan;
+    this.mix = o.mix;
     this.tickMs = o.tickMs;
     this.windowMs = trailingWindowMs(runLengthMs(o.plan.options), o.tickMs);
     this.series = new TimeSeries(this.metrics, o.startedAt, this.windowMs);
@@ -50,7 +55,8 @@ export class RunRecorder {
 
   /** The engine options the recorder needs: its metrics, the run's sub-metrics, and the offered load. */
   engineOptions(): Pick<RunLoadOptions, 'metrics' | 'subMetrics' | 'onOffered'> {
-    return { metrics: this.metrics, subMetrics: [...RUN_SUB_METRICS], onOffered: (started) => this.series.offered(started) };
+    const perClass = this.mix.classes.length > 1 ? this.mix.classes.flatMap((c) => classSubMetrics(c.name)) : [];
+    return { metrics: this.metrics, subMetrics: [...RUN_SUB_METRICS, ...perClass], onOffered: (started) => this.series.offered(started) };
   }
 
   /** A time-series point now: busy VUs and, for a run through a gateway, its last scraped gauges. */
@@ -64,7 +70,7 @@ export class RunRecorder {
 
   /** ratelab's figures of the finished run (`summary.ratelab`), before a caller adds its own. */
   figures(run: RunResult, o: RunFactsOf): RunFigures {
-    return runFacts(run, { plan: this.plan, ...o, refusalsByReason: this.refusalsByReason() });
+    return runFacts(run, { plan: this.plan, mix: this.mix, ...o, refusalsByReason: this.refusalsByReason() });
   }
 
   /** The summary: k6's handleSummary shape with the figures. */

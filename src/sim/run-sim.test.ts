@@ -1,7 +1,39 @@
 import { describe, expect, it } from 'vitest';
+import { MIXES } from '../../loadtests/mixes.ts';
+import type { ClassFigures } from '../report/run-facts.ts';
 import { runSim } from './run-sim.ts';
 
 describe('runSim', () => {
+  it('sends a mix: each class its share, edits through the edits path, streams read to their last event, figures per class', { timeout: 60_000 }, async () => {
+    const mixed = await runSim({ scenario: 'peak', profile: 'openai', tier: 3, seed: 1, mix: MIXES.default! });
+    const figures = mixed.summary.ratelab;
+    expect(figures.mix).toBe('default');
+    const classes = figures.classes as ClassFigures[];
+    expect(classes.map((c) => c.class)).toEqual(MIXES.default!.classes.map((c) => c.name));
+    expect(classes.reduce((a, c) => a + c.requests, 0)).toBe(figures.requests);
+    expect(classes.reduce((a, c) => a + c.images, 0)).toBe(figures.images);
+    for (const c of classes) {
+      expect(Math.abs(c.requests / figures.requests - c.share)).toBeLessThan(0.05);
+      expect(c.images).toBeGreaterThan(0);
+    }
+    const byName = new Map(classes.map((c) => [c.class, c]));
+    // A stream holds its slot until its final event, seconds after it starts; its first partial comes before that.
+    const preview = byName.get('gen-preview')!;
+    expect(preview.p50Ms!).toBeGreaterThan(5_000);
+    expect(preview.firstImageP95Ms!).toBeLessThan(preview.p95Ms!);
+    // A whole answer's first image is the answer.
+    const medium = byName.get('gen-medium')!;
+    expect(medium.firstImageP95Ms).toBe(medium.p95Ms);
+    // High quality and three references cost more time than medium squares.
+    expect(byName.get('edit-high')!.p50Ms!).toBeGreaterThan(medium.p50Ms!);
+    expect(mixed.summary.metrics['http_reqs{class:edit-high}']!.values.count).toBe(byName.get('edit-high')!.requests);
+
+    const single = await runSim({ scenario: 'peak', profile: 'openai', tier: 3, seed: 1 });
+    expect(single.summary.ratelab.mix).toBe('single');
+    expect(single.summary.ratelab.classes).toBeUndefined();
+    expect(Object.keys(single.summary.metrics).some((m) => m.includes('class:'))).toBe(false);
+  });
+
   it('same seed → byte-identical summary; another seed → different, consistent results', { timeout: 60_000 }, async () => {
     const a = await runSim({ scenario: 'peak', profile: 'openai', tier: 3, seed: 11 });
     const b = await runSim({ scenario: 'peak', profile: 'openai', tier: 3, seed: 11 });

@@ -1,4 +1,5 @@
 import { scenario, type ScenarioName, type ScenarioPlan } from '../../loadtests/scenarios.ts';
+import { DEFAULT_MIX, MIXES, type RequestMix } from '../../loadtests/mixes.ts';
 import { MockModel } from '../../mock-server/model/model.ts';
 import { VirtualClock } from '../core/virtual-clock.ts';
 import { createLimiter } from '../limiter/limiter.ts';
@@ -23,6 +24,8 @@ export interface SimOptions {
   capacity?: number;
   /** Seconds of virtual time between time-series points. Default 2, or longer for runs past ~33 min: at most ~1 000 points (a day: one per 87 s). */
   tickS?: number;
+  /** What the iterations send; default the `single` mix (loadtests/mixes.ts). */
+  mix?: RequestMix;
 }
 
 export interface SimResult {
@@ -56,11 +59,12 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   const capacity = o.capacity ?? loadTestCapacity(model.profile, o.tier)!.imagesPerMinute;
   const plan = scenario(o.scenario, { capacity, timeScale: 1 });
   const limiter = o.limiter === 'none' ? undefined : createLimiter(o.limiter ?? {}, { clock, seed: o.seed, name: 'sim', catalogue: model.catalogue });
-  const call = simCall(model, limiter, o.tier);
+  const mix = o.mix ?? MIXES[DEFAULT_MIX]!;
+  const call = simCall(model, limiter, o.tier, mix, clock);
 
   // A day at 2 s would be 43 000 points, and a trailing window (5 % of the run) of 2 000 intervals to merge at each.
   const tickMs = o.tickS !== undefined ? o.tickS * 1000 : Math.max(2000, Math.ceil(runLengthMs(plan.options) / MAX_POINTS / 1000) * 1000);
-  const recorder = new RunRecorder({ plan, tickMs, startedAt: clock.now() });
+  const recorder = new RunRecorder({ plan, tickMs, startedAt: clock.now(), mix });
   const metrics = recorder.metrics;
   const result = runLoad({
     options: plan.options,
@@ -72,7 +76,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
           const sentAt = clock.now();
           const answer = await call(ctx.vu, ctx.iteration);
           const doneAt = clock.now();
-          recordAnswer(metrics, ctx, { status: answer.status, text: answer.text, error: answer.error, headers: answer.timing, sentAt, firstByteAt: doneAt, doneAt, bytesSent: answer.bytesSent });
+          recordAnswer(metrics, ctx, { status: answer.status, text: answer.text, error: answer.error, headers: answer.timing, sentAt, firstByteAt: doneAt, doneAt, bytesSent: answer.bytesSent, class: answer.class, ...(answer.firstImageAt !== undefined ? { firstImageAt: answer.firstImageAt } : {}) });
         },
         injectOutage: async () => {
           if (plan.outage) model.faults.inject({ kind: 'outage', status: plan.outage.fault.status, at: 0, duration: plan.outage.durationMs }, clock.now());

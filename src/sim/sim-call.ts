@@ -1,11 +1,15 @@
-import { errorFactsOf, imageRequestFields, type ErrorFacts } from '../../loadtests/lib/answers.ts';
+import { errorFactsOf, type ErrorFacts } from '../../loadtests/lib/answers.ts';
+import { classFields, inputImageBytes, pickClass, type RequestClass, type RequestMix } from '../../loadtests/mixes.ts';
 import type { MockModel } from '../../mock-server/model/model.ts';
+import type { MockResponse } from '../../mock-server/model/types.ts';
+import type { Clock } from '../core/clock.ts';
+import { IMAGE_EVENT } from '../openai/stream-events.ts';
 import { executionTiming, gatewayError, NO_SECRETS } from '../gateway/image-call.ts';
 import type { Limiter } from '../limiter/limiter.ts';
 import { ReadAnswer } from '../limiter/outcome.ts';
 import { costInputOf } from '../openai/cost.ts';
 import { RequestError } from '../openai/errors.ts';
-import { validateImageFields, type ImageRequest } from '../openai/request.ts';
+import { validateImageFields, type EditInputs, type ImageRequest } from '../openai/request.ts';
 
 /** What the simulated client gets: what `recordAnswer` reads of a real answer. */
 export interface SimAnswer {
@@ -16,6 +20,10 @@ export interface SimAnswer {
   timing: Record<string, string>;
   /** Bytes of the JSON body the request would send. */
   bytesSent: number;
+  /** The request's class in the mix. */
+  class: string;
+  /** A stream's first image event (absent for an answer that is not a stream). */
+  firstImageAt?: number;
   /** The error `text` carries, as `recordAnswer` would read it back (absent: it parses `text`). */
   error?: ErrorFacts;
 }
@@ -33,43 +41,60 @@ const reset = (): Error => Object.assign(new Error('socket hang up'), { code: 'E
  * The HTTP path (the mock's `handle`, the gateway's `upstreamCall`) gives the same
  * answers; only the bytes are gone.
  */
-export function simCall(model: MockModel, limiter: Limiter | undefined, tier: number): (vu: number, iteration: number) => Promise<SimAnswer> {
+export function simCall(model: MockModel, limiter: Limiter | undefined, tier: number, mix: RequestMix, clock: Clock): (vu: number, iteration: number) => Promise<SimAnswer> {
   const headers = { authorization: `Bearer sk-tier${tier}-sim`, 'content-type': 'application/json' };
-  const validation = model.validationFor('generations');
+  const validation = { generations: model.validationFor('generations'), edits: model.validationFor('edits') };
   const direct = { headers, imageBody: false };
-  const task = (image: ImageRequest) => async (): Promise<ReadAnswer<string>> => {
+  // A stream is read to its end inside the attempt, as the gateway's relay does: the GPU slot and the limiter's are held until its last event.
+  const answerOf = async (image: ImageRequest, seen: { firstImageAt?: number }): Promise<MockResponse> => {
     const res = await model.handleImage(image, direct);
+    if (res.stream) {
+      for await (const event of res.stream) if (seen.firstImageAt === undefined && IMAGE_EVENT.test(event)) seen.firstImageAt = clock.now();
+    }
+    return res;
+  };
+  const task = (image: ImageRequest, seen: { firstImageAt?: number }) => async (): Promise<ReadAnswer<string>> => {
+    const res = await answerOf(image, seen);
     if (res.reset) throw reset();
     return new ReadAnswer(res.status, res.headers, res.error, undefined, res.body);
   };
+  // An edit's references as the mock's multipart reader would measure them: their dimensions, and the bytes sent.
+  const inputsOf = (c: RequestClass): EditInputs | undefined =>
+    c.inputImages ? { images: Array.from({ length: c.inputImages.count }, () => ({ width: c.inputImages!.width, height: c.inputImages!.height })), mask: undefined, markup: false } : undefined;
+  const inputBytes = (c: RequestClass): number => (c.inputImages ? c.inputImages.count * inputImageBytes(c.inputImages.width, c.inputImages.height) : 0);
 
   return async (vu, iteration) => {
-    const fields = imageRequestFields(vu, iteration, model.profile.defaultModel);
+    const c = pickClass(mix, vu, iteration);
+    const fields = classFields(c, vu, iteration, model.profile.defaultModel);
     const json = JSON.stringify(fields);
-    const bytesSent = Buffer.byteLength(json);
+    const bytesSent = Buffer.byteLength(json) + inputBytes(c);
     let image: ImageRequest;
     try {
-      image = validateImageFields(fields, validation);
+      image = validateImageFields(fields, validation[c.endpoint], inputsOf(c));
     } catch (error) {
       if (!(error instanceof RequestError)) throw error;
-      // A request the mock refuses (a profile that does not serve its default model): its HTTP path answers it.
-      const res = await model.handle({ method: 'POST', path: '/v1/images/generations', headers, body: ENCODER.encode(json), loopback: true });
-      return { status: res.status, text: res.body, timing: {}, bytesSent };
+      // A request the mock refuses (a profile that does not serve its model, a size it does not draw): its HTTP path answers it.
+      if (c.endpoint === 'generations') {
+        const res = await model.handle({ method: 'POST', path: '/v1/images/generations', headers, body: ENCODER.encode(json), loopback: true });
+        return { status: res.status, text: res.body, timing: {}, bytesSent, class: c.name };
+      }
+      return { status: error.status, text: JSON.stringify({ error: error.body }), timing: {}, bytesSent, class: c.name, error: errorFactsOf(error.body) };
     }
+    const seen: { firstImageAt?: number } = {};
     if (!limiter) {
-      const res = await model.handleImage(image, direct);
+      const res = await answerOf(image, seen);
       const status = res.reset ? 0 : res.status;
-      return { status, text: status === 200 ? '' : res.body, timing: {}, bytesSent };
+      return { status, text: status === 200 ? '' : res.body, timing: {}, bytesSent, class: c.name, ...seen };
     }
     // Priced exactly as the gateway prices it: from the validated request.
-    const execution = await limiter.execute(task(image), { cost: costInputOf(image) });
+    const execution = await limiter.execute(task(image, seen), { cost: costInputOf(image) });
     // What the gateway's executionAnswer gives, less the provider's headers, which a client's metrics never read.
     const timing = executionTiming(execution, 'sim');
     // The body the gateway's errorAnswer would send, without encoding it to bytes and parsing it back.
     const own = gatewayError(execution);
-    if (own) return { status: own.status, text: JSON.stringify({ error: own.body }), timing, bytesSent, error: errorFactsOf(own.body) };
+    if (own) return { status: own.status, text: JSON.stringify({ error: own.body }), timing, bytesSent, class: c.name, error: errorFactsOf(own.body) };
     const answer = execution.value as ReadAnswer<string>;
-    if (answer.status === 200) return { status: 200, text: '', timing, bytesSent };
-    return { status: answer.status, text: NO_SECRETS.text(answer.body ?? ''), timing, bytesSent, ...(answer.error ? { error: errorFactsOf(answer.error) } : {}) };
+    if (answer.status === 200) return { status: 200, text: '', timing, bytesSent, class: c.name, ...seen };
+    return { status: answer.status, text: NO_SECRETS.text(answer.body ?? ''), timing, bytesSent, class: c.name, ...(answer.error ? { error: errorFactsOf(answer.error) } : {}) };
   };
 }

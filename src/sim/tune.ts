@@ -1,3 +1,4 @@
+import type { RequestMix } from '../../loadtests/mixes.ts';
 import type { ScenarioName } from '../../loadtests/scenarios.ts';
 import { loadProfile } from '../../mock-server/profiles/index.ts';
 import { loadTestLimits } from './capacity.ts';
@@ -37,6 +38,8 @@ export interface TuneOptions {
   /** ms; P95 of successful requests must stay at or under it. */
   p95Ms: number;
   seeds: number[];
+  /** What the simulated iterations send; default the `single` mix. */
+  mix?: RequestMix;
   candidates?: Candidate[];
   /**
    * After the grid, vary the settings it does not cover (concurrency bounds, burst, queue
@@ -70,7 +73,7 @@ export function defaultCandidates(): Candidate[] {
 
 async function figuresOf(o: TuneOptions, c: Candidate): Promise<Figures> {
   const runs: SimResult[] = [];
-  for (const seed of o.seeds) runs.push(await runSim({ scenario: o.scenario, profile: o.profile, tier: o.tier, seed, limiter: c.config }));
+  for (const seed of o.seeds) runs.push(await runSim({ scenario: o.scenario, profile: o.profile, tier: o.tier, seed, limiter: c.config, ...(o.mix ? { mix: o.mix } : {}) }));
   const mean = (f: (r: (typeof runs)[number]) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
   const rl = (r: (typeof runs)[number]) => r.summary.ratelab;
   return {
