@@ -208,6 +208,8 @@ describe('ratelab loadtest (CLI)', () => {
     const preview = byName.get('gen-preview')!;
     expect(preview.images).toBeGreaterThan(0);
     expect(preview.firstImageP95Ms!).toBeLessThan(preview.p95Ms!);
+    const report = readFileSync(outcome.files.report, 'utf8');
+    for (const c of MIXES.default!.classes) expect(report).toContain(`<tr><td><code>${c.name}</code></td><td>${c.weight} %</td><td>${byName.get(c.name)!.requests}</td>`);
     // Edits send their references: far more bytes than generations' JSON.
     expect(summary.metrics.data_sent!.values.count!).toBeGreaterThan(byName.get('edit-medium')!.requests * 3_000_000);
   });

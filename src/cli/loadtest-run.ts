@@ -238,6 +238,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
         windowS: windowMs / 1000,
         facts: [...headlineFacts(summary, ratelab), ...(after?.facts ?? [])],
         refusals: { requests: ratelab.requests, byReason: ratelab.refusalsByReason },
+        ...(ratelab.classes ? { classes: ratelab.classes } : {}),
         ...(plan.outage ? { outage: { from: plan.outage.atMs / 1000, to: (plan.outage.atMs + plan.outage.durationMs) / 1000 } } : {}),
       }),
     );

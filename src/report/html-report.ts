@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { SummaryData } from './k6-summary.ts';
-import { thresholdInProduction, thresholdValue } from './production-time.ts';
+import { readable, thresholdInProduction, thresholdValue } from './production-time.ts';
+import type { ClassFigures } from './run-facts.ts';
 import type { SeriesPoint } from './timeseries.ts';
 
 const require = createRequire(import.meta.url);
@@ -34,6 +35,8 @@ export interface ReportInput {
   facts?: [string, string][];
   /** The gateway's refusals by reason (their `error.code`) and the requests they were among. */
   refusals?: { requests: number; byReason: Record<string, number> };
+  /** A mix's figures per request class (production time). */
+  classes?: ClassFigures[];
   /** An outage window to shade, in seconds since start as run. */
   outage?: { from: number; to: number };
   /** Seconds (as run) of the trailing window the points carry (`SeriesPoint.trailing`), which the charts plot. */
@@ -72,6 +75,17 @@ function refusalTable(refusals: NonNullable<ReportInput['refusals']>): string {
   const rows = entries.map(([reason, n]) => `<tr><td><code>${escape(reason)}</code></td><td>${n}</td><td>${pct(n)}</td></tr>`);
   return `<table id="refusals"><tr><th>reason (error.code)</th><th>refusals</th><th>share</th></tr>\n${rows.join('\n')}\n<tr><th>all</th><th>${total}</th><th>${pct(total)}</th></tr></table>
 <p class="sub">Each refusal's message says why and which setting or capacity would change it; <code>error.type</code> is <code>ratelab_gateway_error</code>, so a client tells it from a provider 429.</p>`;
+}
+
+/** Per request class of the mix: its share, what it sent and got, and its latencies (production time). */
+function classTable(classes: ClassFigures[]): string {
+  const time = (ms: number | null): string => (ms === null ? '—' : readable(ms));
+  const rows = classes.map(
+    (c) =>
+      `<tr><td><code>${escape(c.class)}</code></td><td>${(100 * c.share).toFixed(0)} %</td><td>${c.requests}</td><td>${c.images}</td><td>${time(c.p50Ms)}</td><td>${time(c.p95Ms)}</td><td>${time(c.firstImageP95Ms)}</td></tr>`,
+  );
+  return `<table id="classes"><tr><th>class</th><th>share of the mix</th><th>requests</th><th>images</th><th>P50 (images)</th><th>P95 (images)</th><th>P95 to first image</th></tr>\n${rows.join('\n')}</table>
+<p class="sub">Each class's requests carry a <code>class</code> tag: thresholds like <code>http_req_duration{class:${escape(classes[0]?.class ?? 'name')}}</code> apply to one class. A streamed class's first image is its first partial image.</p>`;
 }
 
 /**
@@ -118,6 +132,7 @@ ${table}
 ${facts ? `<table id="facts">${facts}</table>` : ''}
 <h2>Thresholds</h2>
 ${thresholdTable(input.runs, scale)}
+${input.classes?.length ? `<h2>Request classes</h2>\n${classTable(input.classes)}` : ''}
 ${input.refusals ? `<h2>Gateway refusals by reason</h2>\n${refusalTable(input.refusals)}` : ''}
 <h2>Over the run</h2>
 ${input.windowS ? `<p class="sub">Rates and percentiles over the trailing ${Number((input.windowS / scale / 60).toPrecision(3))} min of scenario time at each point (timeseries.json also keeps each interval's own, as run).</p>` : ''}
