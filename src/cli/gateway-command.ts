@@ -11,6 +11,7 @@ interface GatewayCommandOptions {
   config?: string;
   timeScale: number;
   cacheTtl?: number;
+  trace?: string;
 }
 
 export function registerGatewayCommand(program: Command): void {
@@ -23,6 +24,7 @@ export function registerGatewayCommand(program: Command): void {
     .option('--config <gateway.yaml>', 'gateway config (upstreams, clients, jobs, limiter) or a plain limiter config (default: learn limits from the provider headers)')
     .addOption(timeScaleOption('multiply every duration of the limiter config'))
     .option('--cache-ttl <duration>', 'answer identical requests from a result cache for this long, and coalesce identical calls in flight (default off)', durationOption('--cache-ttl'))
+    .option('--trace <file>', 'write one JSON line per images request to this file (no prompt, image or key; rotated at 100 MiB, 5 kept; see schemas/trace-line.schema.json)')
     .action(async (opts: GatewayCommandOptions) => {
       let url: URL;
       try {
@@ -42,6 +44,7 @@ export function registerGatewayCommand(program: Command): void {
         host: opts.host,
         redisUrl: process.env.REDIS_URL,
         ...(opts.cacheTtl === undefined ? {} : { cacheTtlMs: opts.cacheTtl * opts.timeScale }),
+        ...(opts.trace ? { trace: { ...config?.trace, path: opts.trace } } : {}),
       });
       printBanner(gateway, opts, config?.upstreams ? 'config' : process.env.UPSTREAM_API_KEY ? 'UPSTREAM_API_KEY' : 'the mock default (sk-tier1-…)');
       const stop = (): void => void gateway.close().then(() => process.exit(0));
@@ -50,11 +53,12 @@ export function registerGatewayCommand(program: Command): void {
     });
 }
 
-export function printBanner(gateway: RunningGateway, opts: { config?: string; timeScale: number }, keySource: string): void {
+export function printBanner(gateway: RunningGateway, opts: { config?: string; timeScale: number; trace?: string }, keySource: string): void {
   console.log(`ratelab gateway  ${gateway.baseURL}`);
   for (const u of gateway.upstreams.list) console.log(`  upstream  ${u.name}  →  ${u.baseURL}`);
   console.log(`  limiter   ${opts.config ?? 'defaults: limits learned from the provider headers'}${opts.timeScale === 1 ? '' : `, time scale ${opts.timeScale}`}`);
   console.log(`  jobs      ${gateway.jobs.kind === 'bullmq' ? 'BullMQ on REDIS_URL; limiter budgets shared in Redis' : 'in memory (set REDIS_URL to keep them across restarts and share limits between replicas)'}`);
+  if (opts.trace) console.log(`  trace     ${opts.trace} (one JSON line per images request)`);
   if (gateway.clients.devMode) console.log(`  dev mode  clients authenticate with ${DEV_CLIENT_KEY}`);
   console.log(`  upstream keys from ${keySource}; they are never logged`);
 }

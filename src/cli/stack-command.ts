@@ -15,6 +15,7 @@ interface StackCommandOptions {
   mockPort: number;
   gatewayPort: number;
   seed: number;
+  trace?: string;
 }
 
 /** The mock (4010) and the gateway (4020) together: what load tests and local apps talk to. */
@@ -30,6 +31,7 @@ export function registerStackCommand(program: Command): void {
     .option('--gateway-port <port>', 'gateway port', intOption('--gateway-port', 0, 65535), 4020)
     .option('--seed <n>', 'mock seed', intOption('--seed', 0, 2 ** 32 - 1), 1)
     .option('--cache-ttl <duration>', 'answer identical requests from a result cache for this long, and coalesce identical calls in flight (default off)', durationOption('--cache-ttl'))
+    .option('--trace <file>', "the gateway's trace: one JSON line per images request (see schemas/trace-line.schema.json)")
     .action(async (opts: StackCommandOptions) => {
       const config = opts.config ? loadGatewayConfig(opts.config) : undefined;
       const { mock, gateway, close } = await startStack({
@@ -42,6 +44,7 @@ export function registerStackCommand(program: Command): void {
         ...(config ? { gatewayConfig: config } : {}),
         ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
         ...(opts.cacheTtl === undefined ? {} : { cacheTtlMs: opts.cacheTtl * opts.timeScale }),
+        ...(opts.trace ? { trace: opts.trace } : {}),
       });
       console.log(profileSummary(mock.model.profile, { url: mock.url, timeScale: opts.timeScale, seed: opts.seed }));
       console.log(`\nratelab gateway  ${gateway.baseURL}  (tier ${opts.tier} upstream account${gateway.clients.devMode ? `; clients use ${DEV_CLIENT_KEY}` : ''}; jobs ${gateway.jobs.kind === 'bullmq' ? 'in Redis' : 'in memory'})`);

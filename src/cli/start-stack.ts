@@ -16,6 +16,8 @@ export interface StackOptions {
   gatewayPort?: number;
   cacheTtlMs?: number;
   redisUrl?: string;
+  /** The gateway's trace file (one JSON line per images request); overrides the config's. */
+  trace?: string;
   /**
    * Log level of the mock and the gateway. Default LOG_LEVEL, else `info`; a load test's
    * embedded stack passes `warn`, so request lines do not bury its progress.
@@ -53,6 +55,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       ...(o.gatewayConfig ? { config: o.gatewayConfig } : {}),
       ...(o.cacheTtlMs === undefined ? {} : { cacheTtlMs: o.cacheTtlMs }),
       ...(o.redisUrl ? { redisUrl: o.redisUrl } : {}),
+      ...(o.trace ? { trace: { ...o.gatewayConfig?.trace, path: o.trace } } : {}),
     });
     return {
       mock,

@@ -10,6 +10,8 @@ describe('gateway config', () => {
     expect(c.redis).toEqual({ leaseTtl: 15_000 });
     expect(c.cacheTtl).toBe(0);
     expect(c.limiter.queue.maxSize).toBeGreaterThan(0);
+    expect(c.trace).toBeUndefined();
+    expect(parseGatewayConfig({ trace: { path: 'trace.jsonl' } }).trace).toEqual({ path: 'trace.jsonl', maxBytes: 100 * 1024 * 1024, keep: 5 });
   });
 
   it('reads a plain limiter config as the gateway limiter', () => {
@@ -24,6 +26,8 @@ describe('gateway config', () => {
     expect(() => parseGatewayConfig({ clients: [{ name: 'web', priority: 'urgent', key: 'sk-web-12345' }] })).toThrow('Expected `clients.0.priority` to be one of critical, high, normal, low, got `urgent` (string)');
     expect(() => parseGatewayConfig({ clients: [{ name: 'web' }] })).toThrow('Expected `clients.0` to be an object with exactly one of `key` and `keyEnv`');
     expect(() => parseGatewayConfig({ jobs: { backof: '1s' } })).toThrow('Unknown field `backof` in jobs');
+    expect(() => parseGatewayConfig({ trace: { path: 't.jsonl', maxBytes: 10 } })).toThrow('Expected `trace.maxBytes` to be an integer >= 1024, got `10` (number)');
+    expect(() => parseGatewayConfig({ trace: {} })).toThrow('Expected `trace.path` to be a file path, got `undefined` (undefined)');
   });
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TRACE_DEFAULTS } from './trace-line.ts';
 import { readConfigFile } from '../core/config-file.ts';
 import { ConfigError, duration, intAtLeast, parseOrThrow } from '../core/validation.ts';
 import { uniqueNames } from './clients.ts';
@@ -106,6 +107,17 @@ export const gatewayConfigSchema = z
       .prefault({}),
     /** Largest JSON body (generations, JSON edits with data URLs). Multipart edits are spooled, bounded by OpenAI's upload limits. */
     maxBodyBytes: intAtLeast(1024).default(64 * 1024 * 1024),
+    /** One JSON line per images request (schemas/trace-line.schema.json), for `ratelab calibrate` and `replay`. Default off. */
+    trace: z
+      .object({
+        path: z.string({ error: 'a file path' }).min(1, { error: 'a file path' }),
+        /** Bytes after which the file is rotated to `<path>.1`. */
+        maxBytes: intAtLeast(1024).default(TRACE_DEFAULTS.maxBytes),
+        /** Rotated files kept. */
+        keep: intAtLeast(0).default(TRACE_DEFAULTS.keep),
+      })
+      .strict()
+      .optional(),
     /** Where multipart uploads wait while they are parsed and sent upstream (and resent on a retry). */
     spool: z
       .object({
@@ -125,7 +137,7 @@ export type UpstreamConfig = z.output<typeof upstreamSchema>;
 export type ClientConfig = z.output<typeof clientSchema>;
 export type JobsConfig = z.output<typeof jobsSchema>;
 
-const GATEWAY_KEYS = ['limiter', 'upstreams', 'clients', 'jobs', 'redis', 'cacheTtl', 'validation', 'models', 'maxBodyBytes', 'spool'];
+const GATEWAY_KEYS = ['limiter', 'upstreams', 'clients', 'jobs', 'redis', 'cacheTtl', 'validation', 'models', 'maxBodyBytes', 'spool', 'trace'];
 
 /**
  * A gateway config file, or a plain limiter config (what `--config limiter.yaml` took

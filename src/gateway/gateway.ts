@@ -13,7 +13,7 @@ import { GATEWAY_METRICS } from '../metrics/catalogue.ts';
 import { counter, gauge, histogram } from '../metrics/register.ts';
 import { Clients, type GatewayClient } from './clients.ts';
 import { parseGatewayConfig, type ClientConfig, type GatewayConfig, type GatewayConfigInput } from './config.ts';
-import { sendError, sendJson } from './http-io.ts';
+import { sendError, sendJson, sentErrors } from './http-io.ts';
 import { imageCall, jobCall, type Answer } from './image-call.ts';
 import { StreamRelay } from './stream-relay.ts';
 import { Redactor } from './redact.ts';
@@ -27,7 +27,10 @@ import type { JobRun } from './jobs/run-outcome.ts';
 import { JOB_EVENT_TYPES, type Durability, type JobBackend, type JobEvent, type JobInput } from './jobs/types.ts';
 import { routeJobs } from './jobs-routes.ts';
 import { GATEWAY_ERROR_TYPE } from './refusals.ts';
-import { readImageInput, type RequestLimits } from './request-input.ts';
+import { readImageInput, type ImageInput, type RequestLimits } from './request-input.ts';
+import { traceLine, type TraceFacts } from './trace-record.ts';
+import { TraceWriter, type TraceOptions } from './trace-writer.ts';
+import { readUsage } from './upstream-call.ts';
 import { ResultCache } from './result-cache.ts';
 import { resolveUpstreams } from './resolve-upstreams.ts';
 import { Upstreams } from './upstreams.ts';
@@ -69,6 +72,8 @@ export interface GatewayOptions {
   env?: NodeJS.ProcessEnv;
   port?: number;
   host?: string;
+  /** One JSON line per images request to this file (or with rotation settings); overrides `config.trace`. Default none. */
+  trace?: string | TraceOptions;
 }
 
 export interface RunningGateway {
@@ -126,6 +131,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const log =
     options.logger ??
     createLogger({ name: 'gateway', scrub: (line) => redactor.text(line), ...(options.logLevel ? { level: options.logLevel } : {}), ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const traceTo = typeof options.trace === 'string' ? { path: options.trace } : (options.trace ?? config.trace);
+  const trace = traceTo ? new TraceWriter(traceTo, redactor, (error) => log.error({ err: error, path: traceTo.path }, 'trace file failed: tracing stops')) : undefined;
   const jobEvents = counter(registry, GATEWAY_METRICS.jobs);
   for (const event of JOB_EVENT_TYPES) jobEvents.inc({ event }, 0);
   const observe = (e: JobEvent) => jobEvents.inc({ event: e.type });
@@ -230,8 +237,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   async function images(req: IncomingMessage, res: ServerResponse, client: GatewayClient, endpoint: Endpoint): Promise<void> {
     const arrivedAt = Date.now();
+    const seen: { input?: ImageInput; answer?: Answer; relay?: StreamRelay } = {};
+    if (trace) res.on('close', () => trace.write(traceLine(traceFacts(res, req, client, endpoint, arrivedAt, seen))));
     const input = await readImageInput(req, res, endpoint, client, clients, limits);
     if (!input) return;
+    seen.input = input;
     res.on('close', () => void input.dispose());
     const stream = input.image.stream;
     // Edits differ by their images and streams are relayed live: only plain generations are cached.
@@ -241,6 +251,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const gone = new AbortController();
     if (bypass) res.on('close', () => res.writableFinished || gone.abort());
     const relay = stream ? new StreamRelay(res, arrivedAt, redactor) : undefined;
+    seen.relay = relay;
     const run = () => call({ image: input.image, client, upstream: input.upstream, relay }, gone.signal);
     let answer: Answer;
     if (bypass) {
@@ -251,11 +262,37 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       cacheCounter.inc({ result: cached.result });
       answer = cached.result === 'miss' ? cached.value : { ...cached.value, timing: { ...cached.value.timing, 'x-ratelab-cache': cached.result } };
     }
+    seen.answer = answer;
     if (answer.source === 'upstream') fromUpstream.add(res);
     answerHeaders.set(res, { ...answer.headers, ...answer.timing });
     if (res.destroyed || answer.streamed) return;
     res.writeHead(answer.status, { ...answer.headers, ...answer.timing });
     res.end(answer.body);
+  }
+
+  /** What one images request came to, for its trace line, once its answer has ended. */
+  function traceFacts(res: ServerResponse, req: IncomingMessage, client: GatewayClient, endpoint: Endpoint, arrivedAt: number, seen: { input?: ImageInput; answer?: Answer; relay?: StreamRelay }): TraceFacts {
+    const { input, answer, relay } = seen;
+    const upload = input?.upstream;
+    const requestBytes = upload?.bytes?.length ?? upload?.size ?? upload?.file?.size ?? (Number(req.headers['content-length']) || 0);
+    const headers = relay?.started ? relay.sentHeaders : { ...answer?.headers, ...answer?.timing };
+    const body = answer && !answer.streamed ? answer.body : undefined;
+    const error = sentErrors.get(res);
+    return {
+      arrivedAt,
+      endedAt: Date.now(),
+      client: client.name,
+      endpoint,
+      ...(input ? { image: input.image } : {}),
+      requestBytes,
+      status: res.statusCode,
+      source: fromUpstream.has(res) ? 'upstream' : 'gateway',
+      headers,
+      ...(error ? { error } : {}),
+      ...(body ? { body } : {}),
+      usage: relay?.started ? relay.usage : res.statusCode === 200 && body ? readUsage(body) : undefined,
+      ...(relay?.firstImageAt !== undefined ? { firstImageAt: relay.firstImageAt } : {}),
+    };
   }
 
   let active = 0;
@@ -309,7 +346,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     server.closeAllConnections();
     await Promise.all([closed, jobsClosed]);
-    await Promise.allSettled(redisStores.map((s) => s.close()));
+    await Promise.allSettled([...redisStores.map((s) => s.close()), trace?.close()]);
   }
 
   // Listen once Redis answers (or after 5 s, then /readyz says why it is not ready).

@@ -19,6 +19,11 @@ export class StreamRelay {
   started = false;
   /** When the first attempt began: the request's time in the gateway's queue ends there. */
   firstAttemptAt: number | undefined;
+  /** When the first image event (partial or final) was relayed, and the completed event's usage: for the trace. */
+  firstImageAt: number | undefined;
+  usage: { input_tokens?: number; output_tokens?: number } | undefined;
+  /** The headers the client got. */
+  sentHeaders: Record<string, string> = {};
   private outcome: Response | undefined;
 
   constructor(
@@ -42,13 +47,16 @@ export class StreamRelay {
       'x-ratelab-attempts': String(ctx.attempt),
       'x-ratelab-upstream-status': String(response.status),
     };
-    res.writeHead(response.status, { ...this.redactor.headers(passedHeaders(response.headers)), 'cache-control': 'no-cache', ...timing });
+    this.sentHeaders = { ...this.redactor.headers(passedHeaders(response.headers)), 'cache-control': 'no-cache', ...timing };
+    res.writeHead(response.status, this.sentHeaders);
     res.flushHeaders();
     const parser = createParser({
       onEvent: (event) => {
+        if (this.firstImageAt === undefined && /\.(partial_image|completed)$/.test(event.event ?? '')) this.firstImageAt = Date.now();
         if (!event.event?.endsWith('.completed')) return;
         try {
           const usage = (JSON.parse(event.data) as { usage?: { input_tokens?: number; output_tokens?: number } }).usage;
+          this.usage = usage;
           if (usage) ctx.reportUsage(usage);
         } catch {
           // an unreadable completed event: the reservation stands as estimated

@@ -68,7 +68,8 @@ export function upstreamCall(upstream: { name: string; baseURL: string; key: str
   };
 }
 
-function readUsage(bytes: Buffer): { input_tokens?: number; output_tokens?: number } | undefined {
+/** The `usage` of an image answer's JSON body, read from its tail. */
+export function readUsage(bytes: Buffer): { input_tokens?: number; output_tokens?: number } | undefined {
   // The usage object sits at the end of the body; parse only that tail, not the images.
   const text = bytes.subarray(Math.max(0, bytes.length - 512)).toString('utf8');
   const match = /"usage":(\{.*\})\}\s*$/.exec(text);

@@ -1,5 +1,5 @@
 import { CATALOGUE, type Catalogue, type CatalogueModel } from './catalogue.ts';
-import type { Endpoint, FormatName, QualityName } from './catalogue-schema.ts';
+import { FORMAT_NAMES, type Endpoint, type FormatName, type QualityName } from './catalogue-schema.ts';
 import { invalid, quoteList, RequestError } from './errors.ts';
 import { checkSize, type Dimensions } from './sizes.ts';
 
@@ -202,6 +202,8 @@ export function validateImageFields(fields: Record<string, unknown>, ctx: Valida
     // What a gateway must know to relay: a stream of a format that cannot stream is refused here.
     const format = typeof b.output_format === 'string' ? b.output_format : undefined;
     if (stream && (format === 'svg' || format === 'gif')) throw invalid(`Streaming is not supported with output_format '${format}'.`, 'stream', 'unsupported_parameter');
+    // Not checked against the model, but said as asked (a trace line names it), when it is a format at all.
+    if (format !== undefined && (FORMAT_NAMES as readonly string[]).includes(format)) request.format = format as FormatName;
     return request;
   }
   return checkTheRest(b, ctx, model, request, inputs);

@@ -1,0 +1,85 @@
+import { errorOf } from '../../loadtests/lib/answers.ts';
+import type { Endpoint } from '../openai/catalogue-schema.ts';
+import type { OpenAIErrorBody } from '../openai/errors.ts';
+import type { ImageRequest } from '../openai/request.ts';
+import { TRACE_VERSION, type TraceLine } from './trace-line.ts';
+
+/** What the gateway knows of one answered request, gathered as it goes. */
+export interface TraceFacts {
+  arrivedAt: number;
+  endedAt: number;
+  client: string;
+  endpoint: Endpoint;
+  /** Absent when the request was refused before it was read (bad body, unknown model, quota). */
+  image?: ImageRequest;
+  requestBytes: number;
+  status: number;
+  source: 'upstream' | 'gateway';
+  /** The headers the client got: the provider's passed ones and the gateway's timing. */
+  headers: Readonly<Record<string, string | undefined>>;
+  /** The error the client got, when the gateway sent it; else read from `body`. */
+  error?: OpenAIErrorBody;
+  body?: Buffer;
+  usage?: { input_tokens?: number; output_tokens?: number } | undefined;
+  /** A stream's first image event. */
+  firstImageAt?: number;
+}
+
+const num = (v: string | undefined): number | null => {
+  if (v === undefined || v === '') return null;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : null;
+};
+const int = (v: string | undefined): number | null => {
+  const n = num(v);
+  return n === null ? null : Math.round(n);
+};
+
+function rateLimitOf(h: TraceFacts['headers']): TraceLine['rateLimit'] {
+  const r = {
+    limitRequests: int(h['x-ratelimit-limit-requests']),
+    remainingRequests: int(h['x-ratelimit-remaining-requests']),
+    resetRequests: h['x-ratelimit-reset-requests'] ?? null,
+    limitTokens: int(h['x-ratelimit-limit-tokens']),
+    remainingTokens: int(h['x-ratelimit-remaining-tokens']),
+    resetTokens: h['x-ratelimit-reset-tokens'] ?? null,
+  };
+  return Object.values(r).every((v) => v === null) ? null : r;
+}
+
+/** The trace line of one request: its class, what came back and where its time went; never its prompt, images or key. */
+export function traceLine(f: TraceFacts): TraceLine {
+  const img = f.image;
+  const ok = f.status === 200;
+  const error = ok ? undefined : f.error ? { errorType: f.error.type ?? undefined, errorCode: f.error.code ?? undefined } : errorOf(f.body?.toString('utf8'));
+  const latencyMs = Math.max(0, f.endedAt - f.arrivedAt);
+  const usage = f.usage && (f.usage.input_tokens !== undefined || f.usage.output_tokens !== undefined) ? { inputTokens: f.usage.input_tokens ?? 0, outputTokens: f.usage.output_tokens ?? 0 } : null;
+  return {
+    v: TRACE_VERSION,
+    at: new Date(f.arrivedAt).toISOString(),
+    client: f.client,
+    endpoint: f.endpoint,
+    model: img?.model ?? null,
+    quality: img?.quality ?? null,
+    size: img?.size ?? null,
+    n: img?.n ?? null,
+    format: img?.format ?? null,
+    stream: img?.stream ?? null,
+    partialImages: img ? img.partialImages : null,
+    inputImages: img ? img.inputImages.length : null,
+    mask: img ? img.hasMask : null,
+    requestBytes: f.requestBytes,
+    status: f.status,
+    source: f.source,
+    upstream: f.headers['x-ratelab-upstream'] ?? null,
+    upstreamStatus: int(f.headers['x-ratelab-upstream-status']),
+    errorType: error?.errorType ?? null,
+    errorCode: error?.errorCode ?? null,
+    latencyMs,
+    firstImageMs: ok ? Math.max(0, (f.firstImageAt ?? f.endedAt) - f.arrivedAt) : null,
+    queueMs: num(f.headers['x-ratelab-queue-ms']),
+    attempts: int(f.headers['x-ratelab-attempts']),
+    usage,
+    rateLimit: rateLimitOf(f.headers),
+  };
+}
