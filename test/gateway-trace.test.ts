@@ -66,7 +66,7 @@ describe('gateway --trace', () => {
     expect(streamed!.firstImageMs!).toBeLessThan(streamed!.latencyMs);
     expect(streamed!.usage!.outputTokens).toBeGreaterThan(0);
 
-    expect(edit).toMatchObject({ endpoint: 'edits', inputImages: 1, mask: false, status: 200 });
+    expect(edit).toMatchObject({ endpoint: 'edits', inputImages: 1, inputImageSizes: ['300x200'], mask: false, status: 200, timeScale: 0.01 });
     expect(edit!.requestBytes).toBeGreaterThan(inputImagePng(300, 200).length);
     expect(edit!.usage!.inputTokens).toBeGreaterThan(0);
 

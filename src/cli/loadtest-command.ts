@@ -15,7 +15,8 @@ import { describeWarmUp } from '../loadgen/warm-up.ts';
 import { textSummary } from '../report/text-summary.ts';
 import { runLoadtest, type LoadtestSettings } from './loadtest-run.ts';
 import { suggestionText } from '../core/suggest.ts';
-import { loadOptionsFile } from './options-file.ts';
+import { loadOptionsFile, scaleOptions } from './options-file.ts';
+import { readTrace, replayOf, type TraceReplay } from '../sim/trace-replay.ts';
 import { scaleForTarget, targetTimeScale } from './target-time-scale.ts';
 import { CliError, durationOption, intOption, isLoopbackUrl, numberOption } from './options.ts';
 import { progressReporter } from './progress.ts';
@@ -48,6 +49,11 @@ export interface LoadtestCommandOptions {
   options?: string;
   /** A built-in request mix or a mix file. */
   mix: string;
+  /** `replay`: a gateway trace whose arrivals and classes are the load, and its rate factor. */
+  trace?: string;
+  rateFactor?: number;
+  /** Whether --mix was given (a trace brings its own classes). */
+  mixGiven?: boolean;
 }
 
 /** `custom`'s load from its flags; the flags are refused for the built-in scenarios, which have their own. */
@@ -126,6 +132,14 @@ export function loadtestOptions(cmd: Command): Command {
     .option('--options <file>', "custom: k6 options (scenarios, thresholds; JSON or YAML) in production time, run at --time-scale by either engine");
 }
 
+/** `replay <trace>`: the trace's arrivals (× --rate-factor) and classes, as a custom load in production time. */
+function replayOfTrace(name: RunnableScenario, o: LoadtestCommandOptions): TraceReplay {
+  const given = (['rate', 'vus', 'duration', 'options'] as const).filter((k) => o[k] !== undefined);
+  if (name !== 'custom' || given.length > 0) throw new CliError(`Expected a trace's replay to be its own load, got it with ${given.length ? `\`--${given[0]}\`` : `the \`${name}\` scenario`}`);
+  if (o.mixGiven) throw new CliError('Expected either a trace or `--mix`, got both (a trace brings its own request classes)');
+  return replayOf(readTrace(o.trace!), o.rateFactor === undefined ? {} : { rateFactor: o.rateFactor });
+}
+
 function checkTarget(o: LoadtestCommandOptions): void {
   for (const [flag, url] of [['--target', o.target], ['--mock-url', o.mockUrl]] as const) {
     if (url === undefined) continue;
@@ -184,8 +198,10 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   const scenarioName = name as RunnableScenario;
   checkTarget(o);
   if (o.target) o = { ...o, timeScale: scaleForTarget({ value: o.timeScale, explicit: o.timeScaleGiven ?? true }, await targetTimeScale(o.target)) };
-  const custom = customLoadOf(scenarioName, o);
-  const mix = loadMix(o.mix);
+  const replay = o.trace === undefined ? undefined : replayOfTrace(scenarioName, o);
+  const custom = replay ? { options: scaleOptions(replay.plan.options, o.timeScale), description: replay.plan.description } : customLoadOf(scenarioName, o);
+  const mix = replay ? replay.mix : loadMix(o.mix);
+  if (replay?.skipped) console.error(`  ${replay.skipped} traced requests left out: the gateway could not read them, so they have no class to send`);
   const outDir = o.out ?? join('results', `${scenarioName}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(outDir, { recursive: true });
   const engine = o.engine === 'auto' ? (haveK6() ? 'k6' : 'embedded') : o.engine;
@@ -252,4 +268,10 @@ export function registerLoadtestCommand(program: Command): void {
       process.exitCode = await loadtestAction(name, { ...o, timeScaleGiven: cmd.getOptionValueSource('timeScale') !== 'default' });
     },
   );
+  loadtestOptions(program.command('replay').argument('<trace>', "a gateway trace (ratelab gateway --trace): its arrivals and request classes are the load"))
+    .description("Replay a gateway trace against the stack (or --target): its arrival curve in production time (× --rate-factor), its classes in their proportions")
+    .option('--rate-factor <k>', 'what if traffic were k× (every arrival rate × k, shape and classes kept)', numberOption('--rate-factor', 0.01, 1000))
+    .action(async (trace: string, o: LoadtestCommandOptions, cmd: Command) => {
+      process.exitCode = await loadtestAction('custom', { ...o, trace, mixGiven: cmd.getOptionValueSource('mix') === 'cli', timeScaleGiven: cmd.getOptionValueSource('timeScale') !== 'default' });
+    });
 }

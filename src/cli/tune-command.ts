@@ -12,8 +12,8 @@ import { humanDuration } from '../core/duration.ts';
 import { recommendationRisks } from '../sim/tune-risks.ts';
 import { tune, type Scored } from '../sim/tune.ts';
 import { runLoadtest } from './loadtest-run.ts';
-import { loadMix } from '../loadgen/mix-file.ts';
-import { simTargetOptions, scenarioOf, type SimTarget } from './sim-options.ts';
+import { scaleOptions } from './options-file.ts';
+import { simLoadOf, simTargetOptions, type SimTarget } from './sim-options.ts';
 import { CliError, durationOption, intOption, numberOption } from './options.ts';
 
 interface TuneCommandOptions extends SimTarget {
@@ -39,9 +39,9 @@ export function registerTuneCommand(program: Command): void {
     .option('--out <limiter.yaml>', 'where to write the recommendation', 'limiter.tuned.yaml')
     .option('--validate', 'then run the recommendation for real over HTTP (at --validate-scale) and print sim vs real', false)
     .option('--validate-scale <s>', 'time scale of the validation run', numberOption('--validate-scale', 0.001, 1), 0.02)
-    .action(async (o: TuneCommandOptions) => {
-      const scenario = scenarioOf(o);
-      const mix = loadMix(o.mix);
+    .action(async (o: TuneCommandOptions, cmd: Command) => {
+      const { scenario, mix } = simLoadOf(o, (option) => cmd.getOptionValueSource(option) === 'cli');
+      const scenarioName = typeof scenario === 'string' ? scenario : `--trace ${o.trace} (${scenario.description})`;
       const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
       const seedCount = `${seeds.length} seed${seeds.length === 1 ? '' : 's'}`;
       const t0 = performance.now();
@@ -69,7 +69,7 @@ export function registerTuneCommand(program: Command): void {
       const config = parseLimiterConfig(best.config);
       const risks = recommendationRisks(best, ipm);
       const header = [
-        `# ratelab tune: ${o.profile} tier ${o.tier}, scenario ${scenario}, mix ${mix.name}, ${seedCount}, limits: provider 429 ≤ ${o.max429Rate}, P95 ≤ ${humanDuration(o.p95)}`,
+        `# ratelab tune: ${o.profile} tier ${o.tier}, scenario ${scenarioName}, mix ${mix.name}, ${seedCount}, limits: provider 429 ≤ ${o.max429Rate}, P95 ≤ ${humanDuration(o.p95)}`,
         `# recommended: ${best.name}`,
         `# expected (simulated, production time): ${best.figures.images.toFixed(0)} images delivered, goodput ${best.figures.goodput.toFixed(1)} images/min, P95 ${humanDuration(best.figures.p95)}, provider 429 ${(100 * best.figures.provider429Rate).toFixed(2)} %, refusals ${(100 * best.figures.refusalRate).toFixed(2)} %`,
         ...risks.map((r) => `# risk: ${r}`),
@@ -80,7 +80,7 @@ export function registerTuneCommand(program: Command): void {
       console.log(`wrote ${o.out}`);
       if (!o.validate) return;
       const sim = await runSim({ scenario, profile: o.profile, tier: o.tier, seed: 1, limiter: config, mix });
-      const real = await runLoadtest({ scenario, mix, timeScale: o.validateScale, tier: o.tier, profile: o.profile, seed: 1, outDir: mkdtempSync(join(tmpdir(), 'ratelab-validate-')), gatewayConfig: parseGatewayConfig({ limiter: best.config }) });
+      const real = await runLoadtest({ ...(typeof scenario === 'string' ? { scenario } : { scenario: 'custom', custom: { options: scaleOptions(scenario.options, o.validateScale), description: scenario.description } }), mix, timeScale: o.validateScale, tier: o.tier, profile: o.profile, seed: 1, outDir: mkdtempSync(join(tmpdir(), 'ratelab-validate-')), gatewayConfig: parseGatewayConfig({ limiter: best.config }) });
       const s = sim.summary.ratelab;
       const r = real.summary.ratelab;
       const p95 = (x: typeof sim.summary, scale: number) => (x.metrics['http_req_duration{status:200}']?.values['p(95)'] ?? 0) / scale;

@@ -281,6 +281,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return {
       arrivedAt,
       endedAt: Date.now(),
+      timeScale,
       client: client.name,
       endpoint,
       ...(input ? { image: input.image } : {}),

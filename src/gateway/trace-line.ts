@@ -37,6 +37,7 @@ export const traceLineSchema = z
   .object({
     v: z.literal(TRACE_VERSION),
     at: z.iso.datetime().describe('When the gateway had the request, ISO 8601 (wall clock, as run: a time-scaled run\'s trace is scaled).'),
+    timeScale: z.number().positive().describe('The gateway\'s time scale: every time and duration of the line is as run; divided by it, production time.'),
     client: text.describe('The gateway client\'s name (never its key).'),
     endpoint: z.enum(['generations', 'edits']),
     model: text.nullable(),
@@ -47,6 +48,7 @@ export const traceLineSchema = z
     stream: z.boolean().nullable(),
     partialImages: count.nullable(),
     inputImages: count.nullable().describe('An edit\'s reference images (0 for generations).'),
+    inputImageSizes: z.array(text).nullable().describe('Each reference image\'s `WxH`, as the gateway read it (what its input tokens are priced from).'),
     mask: z.boolean().nullable(),
     requestBytes: count.describe('The request body\'s bytes as it arrived (an edit\'s form with its images).'),
     status: z.number().int().min(0).describe('The status the client got.'),

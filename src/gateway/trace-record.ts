@@ -8,6 +8,7 @@ import { TRACE_VERSION, type TraceLine } from './trace-line.ts';
 export interface TraceFacts {
   arrivedAt: number;
   endedAt: number;
+  timeScale: number;
   client: string;
   endpoint: Endpoint;
   /** Absent when the request was refused before it was read (bad body, unknown model, quota). */
@@ -57,6 +58,7 @@ export function traceLine(f: TraceFacts): TraceLine {
   return {
     v: TRACE_VERSION,
     at: new Date(f.arrivedAt).toISOString(),
+    timeScale: f.timeScale,
     client: f.client,
     endpoint: f.endpoint,
     model: img?.model ?? null,
@@ -67,6 +69,7 @@ export function traceLine(f: TraceFacts): TraceLine {
     stream: img?.stream ?? null,
     partialImages: img ? img.partialImages : null,
     inputImages: img ? img.inputImages.length : null,
+    inputImageSizes: img ? img.inputImages.map((d) => `${d.width}x${d.height}`) : null,
     mask: img ? img.hasMask : null,
     requestBytes: f.requestBytes,
     status: f.status,

@@ -14,7 +14,8 @@ import { checkTier, loadTestCapacity } from './capacity.ts';
 import { simCall } from './sim-call.ts';
 
 export interface SimOptions {
-  scenario: ScenarioName;
+  /** A built-in scenario, sized to the account's capacity; or a plan of its own (a trace's replay), in production time. */
+  scenario: ScenarioName | ScenarioPlan;
   profile: string;
   tier: number;
   /** The limiter in front of the mock; `none` sends straight to it (what the SDK without retries would). Default: the gateway's defaults. */
@@ -57,7 +58,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
   await model.ready();
   if (o.capacity === undefined) checkTier(model.profile, o.tier, true);
   const capacity = o.capacity ?? loadTestCapacity(model.profile, o.tier)!.imagesPerMinute;
-  const plan = scenario(o.scenario, { capacity, timeScale: 1 });
+  const plan = typeof o.scenario === 'string' ? scenario(o.scenario, { capacity, timeScale: 1 }) : o.scenario;
   const limiter = o.limiter === 'none' ? undefined : createLimiter(o.limiter ?? {}, { clock, seed: o.seed, name: 'sim', catalogue: model.catalogue });
   const mix = o.mix ?? MIXES[DEFAULT_MIX]!;
   const call = simCall(model, limiter, o.tier, mix, clock);

@@ -1,5 +1,5 @@
 import type { RequestMix } from '../../loadtests/mixes.ts';
-import type { ScenarioName } from '../../loadtests/scenarios.ts';
+import type { ScenarioName, ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { loadProfile } from '../../mock-server/profiles/index.ts';
 import { loadTestLimits } from './capacity.ts';
 import { parseLimiterConfig, type LimiterConfigInput } from '../limiter/config.ts';
@@ -33,7 +33,7 @@ export interface Scored extends Candidate {
 export interface TuneOptions {
   profile: string;
   tier: number;
-  scenario: ScenarioName;
+  scenario: ScenarioName | ScenarioPlan;
   max429Rate: number;
   /** ms; P95 of successful requests must stay at or under it. */
   p95Ms: number;

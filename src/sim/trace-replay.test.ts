@@ -1,0 +1,93 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { constantArrivals, rampingArrivals, rateSegments } from '../loadgen/executors/arrival-schedule.ts';
+import { toMs } from '../core/duration.ts';
+import type { TraceLine } from '../gateway/trace-line.ts';
+import { readTrace, replayOf } from './trace-replay.ts';
+
+const T0 = Date.parse('2026-12-01T10:00:00.000Z');
+
+function line(atMs: number, over: Partial<TraceLine> = {}): TraceLine {
+  return {
+    v: 1, at: new Date(T0 + atMs).toISOString(), timeScale: 1, client: 'web', endpoint: 'generations', model: 'gpt-image-1.5', quality: 'medium', size: '1024x1024', n: 1, format: 'png',
+    stream: false, partialImages: 0, inputImages: 0, inputImageSizes: [], mask: false, requestBytes: 120, status: 200, source: 'upstream', upstream: 'openai', upstreamStatus: 200,
+    errorType: null, errorCode: null, latencyMs: 30_000, firstImageMs: 30_000, queueMs: 0, attempts: 1, usage: { inputTokens: 10, outputTokens: 1056 }, rateLimit: null, ...over,
+  };
+}
+
+/** The arrivals a replay's ramping-arrival-rate makes, production ms from its start (the engine's own schedule). */
+function arrivalsOf(r: ReturnType<typeof replayOf>): number[] {
+  const s = r.plan.options.scenarios.replay!;
+  if (s.executor !== 'ramping-arrival-rate') throw new Error(s.executor);
+  return [...rampingArrivals(rateSegments(s.startRate ?? 0, toMs(s.timeUnit!), s.stages.map((st) => ({ durationMs: toMs(st.duration), target: st.target }))))];
+}
+
+describe('replayOf', () => {
+  // 3 a second for 20 s, then 10 a second for 10 s: 160 requests, 1 in 4 an edit of two 512² references.
+  const lines: TraceLine[] = [];
+  for (let t = 0; t < 20_000; t += 1000 / 3) lines.push(line(t));
+  for (let t = 20_000; t < 30_000; t += 100) lines.push(line(t));
+  lines.forEach((l, i) => i % 4 === 3 && Object.assign(l, { endpoint: 'edits', inputImages: 2, inputImageSizes: ['512x512', '512x512'] }));
+
+  it('sends what the trace had, bin by bin, and its classes in their proportions', () => {
+    const r = replayOf(lines);
+    const at = arrivalsOf(r);
+    expect(at).toHaveLength(lines.length);
+    expect(at.filter((t) => t < 20_000)).toHaveLength(60);
+    expect(at.filter((t) => t >= 20_000)).toHaveLength(100);
+    expect(r.mix.classes).toEqual([
+      expect.objectContaining({ name: 'gen-medium-1024x1024-gpt-image-1.5', weight: 120, endpoint: 'generations' }),
+      expect.objectContaining({ name: 'edit-medium-1024x1024-2ref-gpt-image-1.5', weight: 40, endpoint: 'edits', inputImages: { count: 2, width: 512, height: 512 } }),
+    ]);
+    expect(r).toMatchObject({ replayed: 160, skipped: 0 });
+    expect(r.spanMs).toBeCloseTo(29_900, 0);
+  });
+
+  it('×k sends k times the arrivals over the same curve', () => {
+    const at = arrivalsOf(replayOf(lines, { rateFactor: 2.5 }));
+    expect(at).toHaveLength(400);
+    expect(at.filter((t) => t < 20_000)).toHaveLength(150);
+  });
+
+  it('reads a time-scaled trace in production time, and leaves out requests the gateway could not read', () => {
+    const scaled = [line(0, { timeScale: 0.01 }), line(100, { timeScale: 0.01 }), line(150, { timeScale: 0.01, model: null, status: 400, quality: null })];
+    const r = replayOf(scaled);
+    expect(r.spanMs).toBe(10_000);
+    expect(r).toMatchObject({ replayed: 2, skipped: 1 });
+    expect(arrivalsOf(r)).toHaveLength(2);
+  });
+
+  it('keeps a stream and its partial images, n and the format in the class', () => {
+    const r = replayOf([line(0, { stream: true, partialImages: 2, format: 'webp', quality: 'low' }), line(10, { n: 4 })]);
+    expect(r.mix.classes.map((c) => c.name).sort()).toEqual(['gen-low-1024x1024-stream2-webp-gpt-image-1.5', 'gen-medium-1024x1024-n4-gpt-image-1.5']);
+    expect(r.mix.classes.find((c) => c.stream)).toMatchObject({ partialImages: 2, format: 'webp' });
+  });
+
+  it('refuses a rate factor that is not > 0', () => {
+    expect(() => replayOf(lines, { rateFactor: 0 })).toThrow('Expected `--rate-factor` to be a number > 0, got `0` (number)');
+  });
+
+  it('constant bins agree with a constant-arrival-rate of the same rate', () => {
+    const steady = Array.from({ length: 120 }, (_, i) => line(i * 500));
+    expect(arrivalsOf(replayOf(steady))).toHaveLength([...constantArrivals(2, 1000, 60_000)].length);
+  });
+});
+
+describe('readTrace', () => {
+  const write = (text: string): string => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ratelab-trace-read-')), 't.jsonl');
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('reads valid lines and names a bad one by its number', () => {
+    const ok = JSON.stringify(line(0));
+    expect(readTrace(write(`${ok}\n\n${ok}\n`))).toHaveLength(2);
+    expect(() => readTrace(write(`${ok}\n{"v":1,"at":"x"}\n`))).toThrow(/^Invalid trace `.*` line 2: Expected `at` to be/);
+    expect(() => readTrace(write(`${ok}\nnot json\n`))).toThrow(/line 2: not JSON/);
+    expect(() => readTrace(write(JSON.stringify({ ...line(0), v: 2 })))).toThrow('line 1: Expected `v` to be 1 (this ratelab\'s trace format), got 2');
+    expect(() => readTrace(write(''))).toThrow('to hold at least one line, got none');
+  });
+});

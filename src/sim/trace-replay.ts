@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import type { RequestClass, RequestMix } from '../../loadtests/mixes.ts';
+import type { ScenarioPlan, Stage } from '../../loadtests/scenarios.ts';
+import { ConfigError, formatIssue } from '../core/validation.ts';
+import { TRACE_VERSION, traceLineSchema, type TraceLine } from '../gateway/trace-line.ts';
+import { parseWxH } from '../openai/sizes.ts';
+
+/** Reads a gateway trace (JSON lines), each line checked against the trace schema; a bad line is named by its number. */
+export function readTrace(path: string): TraceLine[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read trace \`${path}\`: ${(error as Error).message}`);
+  }
+  const lines: TraceLine[] = [];
+  for (const [i, raw] of text.split('\n').entries()) {
+    if (raw.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new ConfigError(`Invalid trace \`${path}\` line ${i + 1}: not JSON`);
+    }
+    const v = (value as { v?: unknown } | null)?.v;
+    if (v !== TRACE_VERSION) throw new ConfigError(`Invalid trace \`${path}\` line ${i + 1}: Expected \`v\` to be ${TRACE_VERSION} (this ratelab's trace format), got ${JSON.stringify(v)}`);
+    const parsed = traceLineSchema.safeParse(value, { reportInput: true });
+    if (!parsed.success) throw new ConfigError(`Invalid trace \`${path}\` line ${i + 1}: ${parsed.error.issues.map((issue) => formatIssue(issue as Parameters<typeof formatIssue>[0])).join('; ')}`);
+    lines.push(parsed.data);
+  }
+  if (lines.length === 0) throw new ConfigError(`Expected trace \`${path}\` to hold at least one line, got none`);
+  return lines;
+}
+
+export interface ReplayOptions {
+  /** "What if traffic were k×": every bin's arrivals × k, the shape and the classes kept. Default 1. */
+  rateFactor?: number;
+  /** Production ms per bin of the arrival curve. Default: 1 s, or longer so a trace has at most 2 000 bins. */
+  binMs?: number;
+}
+
+export interface TraceReplay {
+  /** The trace's arrivals as a k6 ramping-arrival-rate in production time (run it at any time scale). */
+  plan: ScenarioPlan;
+  /** The trace's request classes, weighted by how often each came. */
+  mix: RequestMix;
+  /** Lines replayed, and lines left out (requests the gateway could not read: no class to send). */
+  replayed: number;
+  skipped: number;
+  /** The trace's span, production ms. */
+  spanMs: number;
+}
+
+/** A class's identity: what the mock and the limiter price and time. */
+type ClassKey = Pick<RequestClass, 'endpoint' | 'model' | 'quality' | 'size' | 'n' | 'format' | 'stream' | 'partialImages' | 'inputImages'>;
+
+function classOf(line: TraceLine): ClassKey | undefined {
+  if (line.model === null || line.quality === null || line.size === null || line.n === null || line.format === null) return undefined;
+  const quality = line.quality as RequestClass['quality'];
+  const format = line.format as RequestClass['format'];
+  if (!['low', 'medium', 'high', 'auto'].includes(quality) || !['png', 'jpeg', 'webp'].includes(format)) return undefined;
+  const first = line.inputImageSizes?.[0] ? parseWxH(line.inputImageSizes[0]) : undefined;
+  const inputs = line.endpoint === 'edits' && line.inputImages ? { count: line.inputImages, width: first?.width ?? 1024, height: first?.height ?? 1024 } : undefined;
+  return {
+    endpoint: line.endpoint,
+    model: line.model,
+    quality,
+    size: line.size,
+    n: line.n,
+    format,
+    ...(line.stream ? { stream: true, partialImages: line.partialImages ?? 0 } : {}),
+    ...(inputs ? { inputImages: inputs } : {}),
+  };
+}
+
+function className(k: ClassKey): string {
+  const parts = [k.endpoint === 'edits' ? 'edit' : 'gen', k.quality, k.size];
+  if (k.n > 1) parts.push(`n${k.n}`);
+  if (k.stream) parts.push(`stream${k.partialImages ?? 0}`);
+  if (k.inputImages) parts.push(`${k.inputImages.count}ref`);
+  if (k.format !== 'png') parts.push(k.format);
+  return `${parts.join('-')}-${k.model}`;
+}
+
+const MINUTE = 60_000;
+/**
+ * A traced mix holds classes slower than the built-in scenarios' one shape (high-quality
+ * edits with several references take minutes more): the requests of the last bins get as long
+ * as the load test's own request timeout (6.5 min) before they are cut.
+ */
+const GRACEFUL_STOP_MS = 7 * MINUTE;
+/** Rates are integers in k6: counted per ten bins, a tenth of an arrival per bin is kept. */
+const PER = 10;
+
+/**
+ * A trace as load: its arrival curve (production time, binned) as a ramping-arrival-rate
+ * whose every bin is a step (a 0 s stage to the bin's rate, then the bin at it), and its
+ * classes as a mix weighted by their counts. Arrivals are spread evenly inside a bin; the
+ * order of classes is drawn from the mix, not replayed line by line, so k6, the engine and
+ * the sim replay it alike.
+ */
+export function replayOf(lines: readonly TraceLine[], o: ReplayOptions = {}): TraceReplay {
+  const k = o.rateFactor ?? 1;
+  if (!(k > 0)) throw new RangeError(`Expected \`--rate-factor\` to be a number > 0, got \`${k}\` (${typeof k})`);
+  const classes = new Map<string, { key: ClassKey; count: number }>();
+  const times: number[] = [];
+  let skipped = 0;
+  const t0 = Date.parse(lines[0]!.at);
+  for (const line of lines) {
+    const key = classOf(line);
+    if (!key) {
+      skipped++;
+      continue;
+    }
+    const name = className(key);
+    const c = classes.get(name);
+    if (c) c.count++;
+    else classes.set(name, { key, count: 1 });
+    // Each line says its gateway's scale: production time is as-run time ÷ it.
+    times.push((Date.parse(line.at) - t0) / line.timeScale);
+  }
+  if (times.length === 0) throw new ConfigError(`Expected a trace with at least one request the gateway read (with a model, quality and size), got ${lines.length} without`);
+  times.sort((a, b) => a - b);
+  const start = times[0]!;
+  const spanMs = times.at(-1)! - start;
+  const binMs = o.binMs ?? Math.max(1000, Math.ceil(spanMs / 2000 / 1000) * 1000);
+  const bins = new Array<number>(Math.floor(spanMs / binMs) + 1).fill(0);
+  for (const t of times) bins[Math.floor((t - start) / binMs)]!++;
+  const stages: Stage[] = [];
+  for (const count of bins) {
+    const target = Math.round(count * k * PER);
+    stages.push({ duration: '0ms', target }, { duration: `${binMs}ms`, target });
+  }
+  const peakPerMinute = (Math.max(...bins) * k * MINUTE) / binMs;
+  const vus = { preAllocatedVUs: Math.ceil(peakPerMinute * 4) + 10, maxVUs: Math.ceil(peakPerMinute * 6.5) + 10 };
+  const mix: RequestMix = {
+    name: 'trace',
+    description: `the trace's ${classes.size} request classes in its proportions`,
+    classes: [...classes.entries()].sort((a, b) => b[1].count - a[1].count).map(([name, c]) => ({ name, weight: c.count, ...c.key })),
+  };
+  const minutes = (spanMs / MINUTE).toFixed(1);
+  return {
+    plan: {
+      name: 'custom',
+      description: `replay of ${times.length} traced requests over ${minutes} min${k === 1 ? '' : ` at ×${k}`}`,
+      options: {
+        scenarios: { replay: { executor: 'ramping-arrival-rate', startRate: 0, timeUnit: `${binMs * PER}ms`, stages, ...vus, gracefulStop: `${GRACEFUL_STOP_MS}ms`, tags: { scenario_kind: 'replay' } } },
+        thresholds: { ratelab_provider_429: ['rate<0.01'], 'checks{check:an image or a clear error}': ['rate>0.99'] },
+      },
+    },
+    mix,
+    replayed: times.length,
+    skipped,
+    spanMs,
+  };
+}
