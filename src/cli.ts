@@ -8,6 +8,7 @@ import { registerLoadtestCommand } from './cli/loadtest-command.ts';
 import { registerCompareCommand } from './cli/compare-command.ts';
 import { registerSimCommand } from './cli/sim-command.ts';
 import { registerTuneCommand } from './cli/tune-command.ts';
+import { registerCalibrateCommand } from './cli/calibrate-command.ts';
 import { CliError } from './cli/options.ts';
 import { ConfigError } from './core/validation.ts';
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerCompareCommand(program);
   registerSimCommand(program);
   registerTuneCommand(program);
+  registerCalibrateCommand(program);
   return program;
 }
 

@@ -43,6 +43,17 @@ describe('trace → replay', () => {
     expect(sim.summary.ratelab.images).toBe(sim.summary.ratelab.requests);
     expect(recorded.summary.ratelab.images).toBeGreaterThan(0.95 * lines.length);
 
+    // Calibrate on the same trace: a table per class, and a profile the simulator replays the trace with.
+    const profileFile = join(dir, 'calibrated.yaml');
+    const cal = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+      const child = execFile(process.execPath, ['bin/ratelab.js', 'calibrate', trace, '--out', profileFile, '--min-samples', '10'], { encoding: 'utf8' }, (_e, stdout, stderr) => done({ code: child.exitCode, stdout, stderr }));
+    });
+    expect(cal.code, cal.stderr).toBe(0);
+    expect(cal.stdout).toMatch(/\| gen-medium-1024x1024-gpt-image-1\.5 \| \d+ \| [\d.ms]+ → [\d.ms]+ \([+-]\d+ %\)/);
+    expect(cal.stdout).toMatch(/fitted: reference P50 .*typical error \+\d+ %/);
+    const calibrated = await runSim({ scenario: replay.plan, mix: replay.mix, profile: profileFile, tier: 3, seed: 1 });
+    expect(calibrated.summary.ratelab.requests).toBe(lines.length);
+
     const out = join(dir, 'replay');
     const run = await new Promise<{ code: number | null; stderr: string }>((done) => {
       const child = execFile(process.execPath, ['bin/ratelab.js', 'replay', trace, '--rate-factor', '2', '--time-scale', '0.01', '--engine', 'embedded', '--out', out], { encoding: 'utf8' }, (_e, _o, stderr) => done({ code: child.exitCode, stderr }));
@@ -54,7 +65,7 @@ describe('trace → replay', () => {
     expect(doubled.ratelab.requests).toBeGreaterThan(1.9 * lines.length);
     expect(doubled.ratelab.droppedIterations).toBe(0);
     expect(doubled.ratelab.mix).toBe('trace');
-    expect(doubled.ratelab.description).toMatch(/^replay of \d+ traced requests over 3\.0 min at ×2$/);
+    expect(doubled.ratelab.description).toMatch(/^replay of \d+ traced requests over (2\.9|3\.0) min at ×2$/);
   });
 
   it('refuses a trace with --mix, and --rate-factor without a trace', () => {

@@ -52,9 +52,10 @@ export interface TraceReplay {
 }
 
 /** A class's identity: what the mock and the limiter price and time. */
-type ClassKey = Pick<RequestClass, 'endpoint' | 'model' | 'quality' | 'size' | 'n' | 'format' | 'stream' | 'partialImages' | 'inputImages'>;
+export type ClassKey = Pick<RequestClass, 'endpoint' | 'model' | 'quality' | 'size' | 'n' | 'format' | 'stream' | 'partialImages' | 'inputImages'>;
 
-function classOf(line: TraceLine): ClassKey | undefined {
+/** A traced request's class; undefined for one the gateway could not read (no model, quality or size). */
+export function classKeyOf(line: TraceLine): ClassKey | undefined {
   if (line.model === null || line.quality === null || line.size === null || line.n === null || line.format === null) return undefined;
   const quality = line.quality as RequestClass['quality'];
   const format = line.format as RequestClass['format'];
@@ -73,7 +74,8 @@ function classOf(line: TraceLine): ClassKey | undefined {
   };
 }
 
-function className(k: ClassKey): string {
+/** A class's name: endpoint, quality, size, then what sets it apart (n, stream, references, format), then the model. */
+export function classNameOf(k: ClassKey): string {
   const parts = [k.endpoint === 'edits' ? 'edit' : 'gen', k.quality, k.size];
   if (k.n > 1) parts.push(`n${k.n}`);
   if (k.stream) parts.push(`stream${k.partialImages ?? 0}`);
@@ -107,12 +109,12 @@ export function replayOf(lines: readonly TraceLine[], o: ReplayOptions = {}): Tr
   let skipped = 0;
   const t0 = Date.parse(lines[0]!.at);
   for (const line of lines) {
-    const key = classOf(line);
+    const key = classKeyOf(line);
     if (!key) {
       skipped++;
       continue;
     }
-    const name = className(key);
+    const name = classNameOf(key);
     const c = classes.get(name);
     if (c) c.count++;
     else classes.set(name, { key, count: 1 });
