@@ -9,6 +9,7 @@ import { registerCompareCommand } from './cli/compare-command.ts';
 import { registerSimCommand } from './cli/sim-command.ts';
 import { registerTuneCommand } from './cli/tune-command.ts';
 import { registerCalibrateCommand } from './cli/calibrate-command.ts';
+import { registerPlanCommand } from './cli/plan-command.ts';
 import { CliError } from './cli/options.ts';
 import { ConfigError } from './core/validation.ts';
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerSimCommand(program);
   registerTuneCommand(program);
   registerCalibrateCommand(program);
+  registerPlanCommand(program);
   return program;
 }
 

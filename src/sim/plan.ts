@@ -1,0 +1,164 @@
+import { classFields, type RequestMix } from '../../loadtests/mixes.ts';
+import { customScenario, DIURNAL_CURVE, scenario, type ScenarioPlan } from '../../loadtests/scenarios.ts';
+import { catalogueOf, loadProfile } from '../../mock-server/profiles/index.ts';
+import type { LimiterConfigInput } from '../limiter/config.ts';
+import { costInputOf } from '../openai/cost.ts';
+import { priceOf } from '../openai/prices.ts';
+import { validateImageFields } from '../openai/request.ts';
+import type { RunSummary } from '../report/run-facts.ts';
+import { profileTiers } from './capacity.ts';
+import { runSim } from './run-sim.ts';
+
+export interface PlanTargets {
+  /** Every class's P95 (successful requests), production ms. */
+  p95Ms: number;
+  /** Every class's P95 time to its first image (a stream's first partial), production ms; absent: not a target. */
+  firstImageP95Ms?: number;
+  /** Provider 429s that reach clients. */
+  max429Rate: number;
+  /** The gateway's own refusals (queue full, deadline): demand the plan does not serve. */
+  maxRefusalRate: number;
+}
+
+export interface PlanOptions {
+  profile: string;
+  mix: RequestMix;
+  /** Images per minute the app asks for (production time); with `day`, the day's mean. */
+  demand: number;
+  /** How long the demand is held (production ms). Default 30 min; with `day`, 24 h. */
+  durationMs?: number;
+  /** The demand follows the `day` scenario's diurnal curve (its mean = `demand`, its evening peak 1.8× that). */
+  day?: boolean;
+  targets: PlanTargets;
+  /** Tiers tried, lowest first. Default: every tier of the profile that may use its default model. */
+  tiers?: number[];
+  /** Most accounts (upstreams) tried per tier. Default 8. */
+  maxAccounts?: number;
+  seed?: number;
+  limiter?: LimiterConfigInput;
+  onProgress?: (tried: PlanOption) => void;
+}
+
+/** One option tried: `accounts` accounts of `tier`, each taking an even share of the demand (the gateway sends each request to the upstream with the most headroom). */
+export interface PlanOption {
+  tier: number;
+  accounts: number;
+  /** Images per minute delivered, all accounts together. */
+  goodput: number;
+  /** The slowest class's P95 and its name; the slowest time to first image. */
+  worstP95Ms: number;
+  worstClass: string;
+  worstFirstImageP95Ms: number;
+  provider429Rate: number;
+  refusalRate: number;
+  meets: boolean;
+  /** What it missed, in words. */
+  misses: string[];
+}
+
+export interface Plan {
+  tried: PlanOption[];
+  /** The fewest accounts that meet every target, at the lowest tier that needs no more. */
+  recommended: PlanOption | undefined;
+  /** USD per image of the mix (its classes' catalogue prices, weighted), per 1 000 images, and per 30-day month at the demand. */
+  cost: { perImage: number; per1000: number; perMonth: number; byClass: { class: string; share: number; perImage: number }[] };
+}
+
+const MINUTE = 60_000;
+const DAY_MEAN = DIURNAL_CURVE.slice(0, -1).reduce((a, b) => a + b, 0) / (DIURNAL_CURVE.length - 1);
+
+/** The catalogue price of one image of each class, and of the mix (weighted by its shares). */
+export function mixCost(mix: RequestMix, profileName: string): Omit<Plan['cost'], 'perMonth'> {
+  const profile = loadProfile(profileName);
+  const catalogue = catalogueOf(profile);
+  const total = mix.classes.reduce((a, c) => a + c.weight, 0);
+  const byClass = mix.classes.map((c) => {
+    const fields = classFields(c, 1, 0, profile.defaultModel);
+    const inputs = c.inputImages ? { images: Array.from({ length: c.inputImages.count }, () => ({ width: c.inputImages!.width, height: c.inputImages!.height })), mask: undefined, markup: false } : undefined;
+    const image = validateImageFields(fields, { catalogue, endpoint: c.endpoint }, inputs);
+    return { class: c.name, share: c.weight / total, perImage: priceOf(costInputOf(image), catalogue) / image.n };
+  });
+  const perImage = byClass.reduce((a, c) => a + c.share * c.perImage, 0);
+  return { perImage, per1000: perImage * 1000, byClass };
+}
+
+function worst(summary: RunSummary): { p95: number; cls: string; firstImage: number } {
+  const classes = summary.ratelab.classes;
+  if (classes?.length) {
+    let p95 = 0;
+    let cls = '';
+    let firstImage = 0;
+    for (const c of classes) {
+      if ((c.p95Ms ?? 0) > p95) [p95, cls] = [c.p95Ms ?? 0, c.class];
+      firstImage = Math.max(firstImage, c.firstImageP95Ms ?? 0);
+    }
+    return { p95, cls, firstImage };
+  }
+  const m = summary.metrics;
+  return { p95: m['http_req_duration{status:200}']?.values['p(95)'] ?? 0, cls: summary.ratelab.mix, firstImage: m.ratelab_time_to_first_image?.values['p(95)'] ?? 0 };
+}
+
+/** One account's share of the demand as a plan in production time. */
+function demandPlan(o: PlanOptions, perAccount: number): ScenarioPlan {
+  if (o.day) {
+    // The day scenario's rates are fractions of a capacity: the one whose curve has this mean.
+    const plan = scenario('day', { capacity: perAccount / DAY_MEAN, timeScale: 1 });
+    return { ...plan, description: `${perAccount.toFixed(1)} images/min on average over a day (diurnal)` };
+  }
+  return customScenario({ rate: perAccount, durationMs: o.durationMs ?? 30 * MINUTE }, { capacity: perAccount, timeScale: 1 });
+}
+
+/**
+ * Which tier and how many accounts serve a demand within the targets, by simulation: for
+ * each tier, lowest first, one account, then more until every target is met (or
+ * `maxAccounts`); each account gets an even share of the demand and the gateway's limiter.
+ * Accounts are simulated one at a time (they share nothing but the demand), so N accounts
+ * are one simulation at demand ÷ N: the gateway's routing to the upstream with the most
+ * headroom is taken as an even split.
+ */
+export async function plan(o: PlanOptions): Promise<Plan> {
+  const profile = loadProfile(o.profile);
+  const tiers = o.tiers ?? profileTiers(profile, true);
+  const maxAccounts = o.maxAccounts ?? 8;
+  const tried: PlanOption[] = [];
+  for (const tier of tiers) {
+    for (let accounts = 1; accounts <= maxAccounts; accounts++) {
+      const r = await runSim({ scenario: demandPlan(o, o.demand / accounts), profile: o.profile, tier, seed: o.seed ?? 1, mix: o.mix, ...(o.limiter ? { limiter: o.limiter } : {}) });
+      const f = r.summary.ratelab;
+      const w = worst(r.summary);
+      const misses: string[] = [];
+      if (w.p95 > o.targets.p95Ms) misses.push(`P95 of ${w.cls} ${Math.round(w.p95 / 1000)} s > ${Math.round(o.targets.p95Ms / 1000)} s`);
+      if (o.targets.firstImageP95Ms !== undefined && w.firstImage > o.targets.firstImageP95Ms) misses.push(`P95 to first image ${Math.round(w.firstImage / 1000)} s > ${Math.round(o.targets.firstImageP95Ms / 1000)} s`);
+      if (f.provider429Rate > o.targets.max429Rate) misses.push(`provider 429s ${(100 * f.provider429Rate).toFixed(2)} % > ${(100 * o.targets.max429Rate).toFixed(2)} %`);
+      if (f.gatewayRefusalRate > o.targets.maxRefusalRate) misses.push(`refusals ${(100 * f.gatewayRefusalRate).toFixed(2)} % > ${(100 * o.targets.maxRefusalRate).toFixed(2)} %`);
+      const option: PlanOption = {
+        tier,
+        accounts,
+        goodput: f.goodputImagesPerMinute * accounts,
+        worstP95Ms: w.p95,
+        worstClass: w.cls,
+        worstFirstImageP95Ms: w.firstImage,
+        provider429Rate: f.provider429Rate,
+        refusalRate: f.gatewayRefusalRate,
+        meets: misses.length === 0,
+        misses,
+      };
+      tried.push(option);
+      o.onProgress?.(option);
+      if (option.meets) break;
+    }
+  }
+  const meeting = tried.filter((t) => t.meets);
+  const fewest = Math.min(...meeting.map((t) => t.accounts));
+  const recommended = meeting.find((t) => t.accounts === fewest);
+  const cost = mixCost(o.mix, o.profile);
+  return { tried, recommended, cost: { ...cost, perMonth: cost.perImage * o.demand * 60 * 24 * 30 } };
+}
+
+/** A gateway.yaml to start from: one upstream per account (keys from the environment, never in the file) and the limiter the plan simulated. */
+export function plannedGatewayConfig(p: PlanOption, baseURL: string, limiter: LimiterConfigInput = {}): Record<string, unknown> {
+  return {
+    upstreams: Array.from({ length: p.accounts }, (_, i) => ({ name: `account-${i + 1}`, baseURL, apiKeyEnv: p.accounts === 1 ? 'UPSTREAM_API_KEY' : `UPSTREAM_${i + 1}_API_KEY` })),
+    limiter,
+  };
+}
