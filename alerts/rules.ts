@@ -14,6 +14,8 @@ const num = (x: number): string => String(Number(x.toPrecision(6)));
 export const WARN_429 = 0.1;
 export const CRIT_429 = 0.3;
 export const P95_SLO_SECONDS = 90;
+/** A streamed preview should show something within this (P95): the point of streaming. */
+export const FIRST_IMAGE_SLO_SECONDS = 30;
 
 interface Recording {
   record: string;
@@ -79,6 +81,10 @@ export function ratelabRules(scale = 1): RuleFile {
             record: 'ratelab:gateway_latency_p95:rate5m',
             expr: `histogram_quantile(0.95, sum by (le, route) (rate(ratelab_gateway_request_duration_seconds_bucket[${w5}])))`,
           },
+          {
+            record: 'ratelab:gateway_first_image_p95:rate5m',
+            expr: `histogram_quantile(0.95, sum by (le, endpoint, stream) (rate(ratelab_gateway_time_to_first_image_seconds_bucket[${w5}])))`,
+          },
           { record: 'ratelab:limiter_queue_depth:sum', expr: 'sum by (upstream) (ratelab_limiter_queue_depth)' },
           // Availability: an image request fails when the client gets a 5xx or a 429 (from the provider or the gateway).
           ...Object.entries(SLO_WINDOWS).map(([key, ms]) => ({
@@ -92,6 +98,14 @@ export function ratelabRules(scale = 1): RuleFile {
           alert('RatelabGateway429RateCritical', 'critical', `ratelab:gateway_429_ratio:rate5m > ${CRIT_429}`, 5 * MIN, 'More than 30 % of image requests get 429', '{{ $value | humanizePercentage }} of image requests answered 429 over 5 minutes: a 429 storm.'),
           alert('RatelabProviderThrottling', 'warning', 'ratelab:provider_throttle_ratio:rate5m > 0.05', 10 * MIN, 'The provider throttles the limiter', 'Upstream {{ $labels.upstream }}: {{ $value | humanizePercentage }} of attempts got a limit or contention answer; the limiter should keep this near 0.'),
           alert('RatelabLatencyP95SLO', 'warning', `ratelab:gateway_latency_p95:rate5m{${images}} > ${num(P95_SLO_SECONDS * scale)}`, 10 * MIN, 'Image P95 latency above its SLO', `P95 of image requests is {{ $value | humanizeDuration }} (SLO ${P95_SLO_SECONDS} s).`),
+          alert(
+            'RatelabFirstImageP95SLO',
+            'warning',
+            `ratelab:gateway_first_image_p95:rate5m{stream="true"} > ${num(FIRST_IMAGE_SLO_SECONDS * scale)}`,
+            10 * MIN,
+            'Streamed images: P95 time to the first image above its SLO',
+            `P95 time to the first partial image of streamed {{ $labels.endpoint }} is {{ $value | humanizeDuration }} (SLO ${FIRST_IMAGE_SLO_SECONDS} s): previews no longer come early.`,
+          ),
           alert(
             'RatelabErrorBudgetBurnFast',
             'critical',

@@ -1,7 +1,7 @@
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
-import { CRIT_429, WARN_429 } from '../alerts/rules.ts';
+import { CRIT_429, FIRST_IMAGE_SLO_SECONDS, WARN_429 } from '../alerts/rules.ts';
 import { dashboard } from './lib/defaults.ts';
 import { PanelIds, q, stat, timeseries, withThresholdLines } from './lib/panels.ts';
 
@@ -38,6 +38,19 @@ export function gatewayDashboard(): Dashboard {
         ],
       ),
     )
+    .withRow(new RowBuilder('Traffic: first image, tokens, spend').id(ids.take()))
+    .withPanel(
+      withThresholdLines(
+        ids,
+        'Time to first image (P95)',
+        `From request to the first image a client could show: a stream's first partial image, else the whole answer. Dashed: the streamed-preview SLO (${FIRST_IMAGE_SLO_SECONDS} s).`,
+        units.Seconds,
+        [q(`histogram_quantile(0.95, sum by (le, endpoint, stream) (rate(ratelab_gateway_time_to_first_image_seconds_bucket[${R}])))`, '{{endpoint}} stream={{stream}}')],
+        [{ value: FIRST_IMAGE_SLO_SECONDS, color: 'orange' }],
+      ),
+    )
+    .withPanel(timeseries(ids, 'Tokens per minute by model', "What the provider's answers said they used (usage), input and output.", units.Short, [q(`sum by (model, direction) (rate(ratelab_gateway_tokens_total[${R}])) * 60`, '{{model}} {{direction}}')], { min: 0 }))
+    .withPanel(timeseries(ids, 'Spend per hour by model (USD, estimated)', 'Answered images at the catalogue prices: an estimate from the requests, not the bill.', units.Short, [q(`sum by (model) (rate(ratelab_gateway_spend_usd_total[${R}])) * 3600`, '{{model}}')], { min: 0 }))
     .withRow(new RowBuilder('Limiter').id(ids.take()))
     .withPanel(timeseries(ids, 'Queue depth by priority', 'Requests waiting in the limiter.', units.Short, [q('sum by (priority) (ratelab_limiter_queue_depth)', '{{priority}}')], { min: 0 }))
     .withPanel(

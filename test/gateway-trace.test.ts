@@ -73,6 +73,16 @@ describe('gateway --trace', () => {
     expect(bad).toMatchObject({ status: 400, source: 'gateway', model: null, errorType: 'invalid_request_error', firstImageMs: null, usage: null });
     expect(bad!.errorCode).not.toBeNull();
 
+    // The same answers in the gateway's metrics: time to first image by endpoint and stream, tokens by direction, estimated spend.
+    const metrics = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    expect(value('ratelab_gateway_time_to_first_image_seconds_count{endpoint="generations",stream="true"}')).toBe(1);
+    expect(value('ratelab_gateway_time_to_first_image_seconds_count{endpoint="generations",stream="false"}')).toBe(1);
+    expect(value('ratelab_gateway_time_to_first_image_seconds_count{endpoint="edits",stream="false"}')).toBe(1);
+    const outputTokens = [gen, streamed, edit].reduce((a, l) => a + l!.usage!.outputTokens, 0);
+    expect(value('ratelab_gateway_tokens_total{model="gpt-image-1.5",direction="output"}')).toBe(outputTokens);
+    expect(value('ratelab_gateway_spend_usd_total{model="gpt-image-1.5"}')).toBeGreaterThan(0);
+
     const text = readFileSync(file, 'utf8');
     expect(text).not.toContain('secret-prompt-words');
     expect(text).not.toContain(DEV_CLIENT_KEY);

@@ -21,6 +21,8 @@ import { CATALOGUE, type Catalogue } from '../openai/catalogue.ts';
 import type { Endpoint } from '../openai/catalogue-schema.ts';
 import { OPENAI_UPLOAD_LIMITS } from '../openai/edit-inputs.ts';
 import { modelsAnswer } from '../openai/models-answer.ts';
+import { costInputOf } from '../openai/cost.ts';
+import { priceOf } from '../openai/prices.ts';
 import { MemoryJobs } from './jobs/memory-jobs.ts';
 import { JobEventStreams } from './jobs/sse.ts';
 import type { JobRun } from './jobs/run-outcome.ts';
@@ -238,7 +240,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   async function images(req: IncomingMessage, res: ServerResponse, client: GatewayClient, endpoint: Endpoint): Promise<void> {
     const arrivedAt = Date.now();
     const seen: { input?: ImageInput; answer?: Answer; relay?: StreamRelay } = {};
-    if (trace) res.on('close', () => trace.write(traceLine(traceFacts(res, req, client, endpoint, arrivedAt, seen))));
+    res.on('close', () => {
+      const facts = traceFacts(res, req, client, endpoint, arrivedAt, seen);
+      observeImage(facts);
+      trace?.write(traceLine(facts));
+    });
     const input = await readImageInput(req, res, endpoint, client, clients, limits);
     if (!input) return;
     seen.input = input;
@@ -270,7 +276,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     res.end(answer.body);
   }
 
-  /** What one images request came to, for its trace line, once its answer has ended. */
+  const firstImage = histogram(registry, GATEWAY_METRICS.firstImage, timeScale);
+  const tokens = counter(registry, GATEWAY_METRICS.tokens);
+  const spend = counter(registry, GATEWAY_METRICS.spend);
+  /** An answered image's time to first image, tokens and estimated spend. */
+  function observeImage(f: TraceFacts): void {
+    if (f.status !== 200 || !f.image) return;
+    const model = f.image.model;
+    firstImage.observe({ endpoint: f.endpoint, stream: String(f.image.stream) }, Math.max(0, (f.firstImageAt ?? f.endedAt) - f.arrivedAt) / 1000);
+    // A cached or coalesced answer was not billed again.
+    if (f.headers['x-ratelab-cache'] === 'hit' || f.headers['x-ratelab-cache'] === 'coalesced') return;
+    if (f.usage?.input_tokens) tokens.inc({ model, direction: 'input' }, f.usage.input_tokens);
+    if (f.usage?.output_tokens) tokens.inc({ model, direction: 'output' }, f.usage.output_tokens);
+    spend.inc({ model }, priceOf(costInputOf(f.image), catalogue));
+  }
+
+  /** What one images request came to, for its metrics and its trace line, once its answer has ended. */
   function traceFacts(res: ServerResponse, req: IncomingMessage, client: GatewayClient, endpoint: Endpoint, arrivedAt: number, seen: { input?: ImageInput; answer?: Answer; relay?: StreamRelay }): TraceFacts {
     const { input, answer, relay } = seen;
     const upload = input?.upstream;

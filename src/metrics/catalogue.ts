@@ -185,6 +185,25 @@ export const GATEWAY_METRICS = {
     help: 'Open server-sent-event streams of job events.',
     labelNames: [],
   }),
+  firstImage: def({
+    name: 'ratelab_gateway_time_to_first_image_seconds',
+    type: 'histogram',
+    help: "Time from request to the first image the client could show (a stream's first partial image; else the whole answer), answers with an image, by endpoint and stream.",
+    labelNames: ['endpoint', 'stream'],
+    buckets: 'latency',
+  }),
+  tokens: def({
+    name: 'ratelab_gateway_tokens_total',
+    type: 'counter',
+    help: "Tokens the provider's answers said they used (usage), by model and direction (input, output).",
+    labelNames: ['model', 'direction'],
+  }),
+  spend: def({
+    name: 'ratelab_gateway_spend_usd_total',
+    type: 'counter',
+    help: 'USD of the answered images at the catalogue prices (an estimate from the request, not the bill), by model.',
+    labelNames: ['model'],
+  }),
 } as const;
 
 /**
