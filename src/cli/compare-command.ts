@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SCENARIO_NAMES, type ScenarioName } from '../../loadtests/scenarios.ts';
+import { DEFAULT_MIX } from '../../loadtests/mixes.ts';
 import { realClock } from '../core/clock.ts';
 import { expectationMessage } from '../core/validation.ts';
 import { parseGatewayConfig, type GatewayConfig } from '../gateway/config.ts';
@@ -10,6 +11,7 @@ import type { LimiterConfigInput } from '../limiter/config.ts';
 import { htmlReport } from '../report/html-report.ts';
 import { readable } from '../report/production-time.ts';
 import { runLoadtest, type LoadtestOutcome, type LoadtestSettings } from './loadtest-run.ts';
+import { loadMix } from '../loadgen/mix-file.ts';
 import { loadtestOptions, type LoadtestCommandOptions } from './loadtest-command.ts';
 import { CliError } from './options.ts';
 import { progressReporter } from './progress.ts';
@@ -103,7 +105,7 @@ export async function runCompare(name: ScenarioName, base: Omit<LoadtestSettings
       outDir: join(outDir, strategy),
       onTick: progress.tick,
       ...(strategy === 'none'
-        ? { viaGateway: false, iteration: (metrics, stack) => sdk!.sdkIteration(metrics, { baseURL: `${stack.mockUrl}/v1`, apiKey: `sk-tier${base.tier}-compare-none`, model: loadProfile(base.profile).defaultModel, clock: realClock, timeoutMs: 600_000 }) }
+        ? { viaGateway: false, iteration: (metrics, stack) => sdk!.sdkIteration(metrics, { baseURL: `${stack.mockUrl}/v1`, apiKey: `sk-tier${base.tier}-compare-none`, model: loadProfile(base.profile).defaultModel, clock: realClock, timeoutMs: 600_000, ...(base.mix ? { mix: base.mix } : {}) }) }
         : { gatewayConfig: GATEWAY[strategy] }),
     });
     progress.done();
@@ -111,7 +113,7 @@ export async function runCompare(name: ScenarioName, base: Omit<LoadtestSettings
   }
   const rows = outcomes.map(({ strategy, outcome }) => compareRow(strategy, outcome));
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'compare.json'), `${JSON.stringify({ scenario: name, timeScale: base.timeScale, rows }, null, 2)}\n`);
+  writeFileSync(join(outDir, 'compare.json'), `${JSON.stringify({ scenario: name, timeScale: base.timeScale, mix: base.mix?.name ?? DEFAULT_MIX, rows }, null, 2)}\n`);
   const first = outcomes[0]!.outcome;
   writeFileSync(
     join(outDir, 'report.html'),
@@ -136,7 +138,7 @@ export function registerCompareCommand(program: Command): void {
       const custom = (['rate', 'vus', 'duration', 'options'] as const).find((k) => o[k] !== undefined);
       if (custom) throw new CliError(`Expected no \`--${custom}\` for compare (it runs the built-in scenarios; use loadtest custom for your own load), got one`);
       const outDir = o.out ?? join('results', `compare-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-      const { rows } = await runCompare(name as ScenarioName, { timeScale: o.timeScale, capacity: o.capacity, tier: o.tier, profile: o.profile, seed: o.seed, apiKey: o.apiKey }, outDir);
+      const { rows } = await runCompare(name as ScenarioName, { timeScale: o.timeScale, capacity: o.capacity, tier: o.tier, profile: o.profile, seed: o.seed, apiKey: o.apiKey, mix: loadMix(o.mix) }, outDir);
       console.log(`\n${compareTable(rows, o.timeScale)}\n\n  wrote ${join(outDir, 'compare.json')}, ${join(outDir, 'report.html')}`);
     },
   );
