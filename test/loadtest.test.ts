@@ -74,7 +74,7 @@ describe('the four short scenarios end to end (embedded engine, mock + gateway, 
     // The peak run above, or (when this test runs alone) a quick one of its own.
     const outcome = outcomes.get('peak') ?? (await runLoadtest({ scenario: 'peak', timeScale: 0.005, tier: 3, profile: 'openai', seed: 7, outDir: mkdtempSync(join(tmpdir(), 'ratelab-peak-')) }));
     const { text, charts } = await renderReport(outcome.files.report);
-    expect(charts.map((c) => c.id)).toEqual(['throughput', 'latency', 'rejections', 'queue', 'concurrency']);
+    expect(charts.map((c) => c.id)).toEqual(['throughput', 'latency', 'first-image', 'rejections', 'queue', 'concurrency']);
     for (const c of charts) {
       expect(c.points, c.id).toBeGreaterThan(20);
       expect(c.values, c.id).toBeGreaterThan(10);
@@ -208,6 +208,10 @@ describe('ratelab loadtest (CLI)', () => {
     const preview = byName.get('gen-preview')!;
     expect(preview.images).toBeGreaterThan(0);
     expect(preview.firstImageP95Ms!).toBeLessThan(preview.p95Ms!);
+    // The time series carries the time to first image for the report's chart.
+    const withFirst = outcome.points.filter((p) => p.firstImage);
+    expect(withFirst.length).toBeGreaterThan(outcome.points.length / 2);
+    for (const p of withFirst) expect(p.firstImage!.p95).toBeGreaterThanOrEqual(p.firstImage!.p50);
     const report = readFileSync(outcome.files.report, 'utf8');
     for (const c of MIXES.default!.classes) expect(report).toContain(`<tr><td><code>${c.name}</code></td><td>${c.weight} %</td><td>${byName.get(c.name)!.requests}</td>`);
     // Edits send their references: far more bytes than generations' JSON.

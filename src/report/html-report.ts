@@ -90,8 +90,8 @@ function classTable(classes: ClassFigures[]): string {
 
 /**
  * A self-contained HTML report in production time: the verdict, headline facts, thresholds,
- * refusals by reason, and plots over scenario time — offered vs completed against the
- * account's capacity, P50/P95/P99, provider 429s vs gateway refusals against the alert
+ * refusals by reason, request classes, and plots over scenario time — offered vs completed against the
+ * account's capacity, P50/P95/P99, time to first image, provider 429s vs gateway refusals against the alert
  * lines, queue depth, concurrency limit vs in-flight. With several runs (`compare`), each
  * run has one colour on every chart and a chart draws only what a run has. Every chart
  * registers itself in `window.ratelabCharts` so a headless browser can check what was drawn.
@@ -220,6 +220,11 @@ chart('latency', 'Latency of answers (end to end)', 'production time', (v) => nu
   { label: 'P50', value: (p) => inUnit(w(p).p50) },
   { label: 'P95', value: (p) => inUnit(w(p).p95) },
   { label: 'P99', value: (p) => inUnit(w(p).p99) },
+]);
+chart('first-image', 'Time to first image vs the whole answer (P95)', 'production time', (v) => num(v) + ' ' + unitName, [
+  { label: 'first image P95', value: (p) => (p.firstImage ? inUnit(p.firstImage.p95) : null) },
+  { label: 'first image P50', value: (p) => (p.firstImage ? inUnit(p.firstImage.p50) : null) },
+  { label: 'whole answer P95', value: (p) => inUnit(w(p).p95) },
 ]);
 chart('rejections', 'Provider 429s vs gateway refusals', '% of answers', (v) => num(v) + ' %', [
   { label: 'provider 429', value: (p) => pct(w(p).provider429, p) },

@@ -15,6 +15,8 @@ export interface SeriesPoint extends WindowFigures {
   circuitState?: number;
   /** The same figures over the trailing window (`TimeSeries.windowMs`) ending here, when the series has one: what the report plots. */
   trailing?: WindowFigures;
+  /** P50 and P95 time to the first image (a stream's first partial, else the whole answer), ms, over the trailing window (else the interval); absent with no image in it. */
+  firstImage?: { p50: number; p95: number };
 }
 
 /**
@@ -30,6 +32,8 @@ export class TimeSeries {
   private lastAt: number;
   private readonly interval = new TrailingWindow(0);
   private readonly trailing: TrailingWindow | undefined;
+  private firstImages: number[] = [];
+  private readonly firstImageWindow: TrailingWindow;
 
   constructor(
     metrics: Metrics,
@@ -39,7 +43,9 @@ export class TimeSeries {
   ) {
     this.lastAt = startedAt;
     this.trailing = windowMs > 0 ? new TrailingWindow(windowMs) : undefined;
+    this.firstImageWindow = new TrailingWindow(windowMs);
     metrics.listen((name, value, tags) => {
+      if (name === M.timeToFirstImage.name) return void this.firstImages.push(value);
       if (name === 'http_req_duration') {
         this.latency.push(value);
         this.counts.completed++;
@@ -73,8 +79,11 @@ export class TimeSeries {
     if (gateway?.concurrencyLimit !== undefined) point.concurrencyLimit = gateway.concurrencyLimit;
     if (gateway?.circuitState !== undefined) point.circuitState = gateway.circuitState;
     if (this.trailing) point.trailing = this.trailing.add(this.lastAt, now, counts, latencies);
+    const first = this.firstImageWindow.add(this.lastAt, now, zeroCounts(), this.firstImages);
+    if (first.p50 !== null && first.p95 !== null) point.firstImage = { p50: first.p50, p95: first.p95 };
     this.points.push(point);
     this.latency = [];
+    this.firstImages = [];
     this.counts = zeroCounts();
     this.lastAt = now;
   }
