@@ -108,6 +108,20 @@ describe('gateway --trace', () => {
   });
 });
 
+describe('a client that leaves', () => {
+  it('before its answer is traced with status 0, not completed, and counts no image', { timeout: 30_000 }, async () => {
+    const before = (await traced(4)).length;
+    const ac = new AbortController();
+    const pending = sdk.images.generate({ model: 'gpt-image-1.5', prompt: PROMPT, quality: 'high', size: '1536x1024' }, { signal: ac.signal });
+    setTimeout(() => ac.abort(), 30);
+    await expect(pending).rejects.toThrow();
+    const all = await traced(before + 1);
+    expect(all.at(-1)).toMatchObject({ status: 0, completed: false, model: 'gpt-image-1.5', quality: 'high', firstImageMs: null, usage: null });
+    const metrics = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/^ratelab_gateway_time_to_first_image_seconds_count\{endpoint="generations",stream="false"\} 1$/m);
+  });
+});
+
 describe('trace rotation', () => {
   it('rotates the file past maxBytes and keeps `keep` rotated files', { timeout: 60_000 }, async () => {
     const rotated = join(mkdtempSync(join(tmpdir(), 'ratelab-trace-rot-')), 't.jsonl');

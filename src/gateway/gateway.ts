@@ -281,7 +281,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const spend = counter(registry, GATEWAY_METRICS.spend);
   /** An answered image's time to first image, tokens and estimated spend. */
   function observeImage(f: TraceFacts): void {
-    if (f.status !== 200 || !f.image) return;
+    if (f.status !== 200 || !f.completed || !f.image) return;
     const model = f.image.model;
     firstImage.observe({ endpoint: f.endpoint, stream: String(f.image.stream) }, Math.max(0, (f.firstImageAt ?? f.endedAt) - f.arrivedAt) / 1000);
     // A cached or coalesced answer was not billed again.
@@ -307,7 +307,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       endpoint,
       ...(input ? { image: input.image } : {}),
       requestBytes,
-      status: res.statusCode,
+      // A client that left before any answer got none: res.statusCode would still read its default 200.
+      status: res.headersSent ? res.statusCode : 0,
+      completed: res.writableFinished,
       source: fromUpstream.has(res) ? 'upstream' : 'gateway',
       headers,
       ...(error ? { error } : {}),

@@ -14,7 +14,10 @@ export interface TraceFacts {
   /** Absent when the request was refused before it was read (bad body, unknown model, quota). */
   image?: ImageRequest;
   requestBytes: number;
+  /** The status the client got; 0 when it left before any answer. */
   status: number;
+  /** The answer reached its last byte (false: the client left during it). */
+  completed: boolean;
   source: 'upstream' | 'gateway';
   /** The headers the client got: the provider's passed ones and the gateway's timing. */
   headers: Readonly<Record<string, string | undefined>>;
@@ -51,7 +54,7 @@ function rateLimitOf(h: TraceFacts['headers']): TraceLine['rateLimit'] {
 /** The trace line of one request: its class, what came back and where its time went; never its prompt, images or key. */
 export function traceLine(f: TraceFacts): TraceLine {
   const img = f.image;
-  const ok = f.status === 200;
+  const ok = f.status === 200 && f.completed;
   const error = ok ? undefined : f.error ? { errorType: f.error.type ?? undefined, errorCode: f.error.code ?? undefined } : errorOf(f.body?.toString('utf8'));
   const latencyMs = Math.max(0, f.endedAt - f.arrivedAt);
   const usage = f.usage && (f.usage.input_tokens !== undefined || f.usage.output_tokens !== undefined) ? { inputTokens: f.usage.input_tokens ?? 0, outputTokens: f.usage.output_tokens ?? 0 } : null;
@@ -73,6 +76,7 @@ export function traceLine(f: TraceFacts): TraceLine {
     mask: img ? img.hasMask : null,
     requestBytes: f.requestBytes,
     status: f.status,
+    completed: f.completed,
     source: f.source,
     upstream: f.headers['x-ratelab-upstream'] ?? null,
     upstreamStatus: int(f.headers['x-ratelab-upstream-status']),

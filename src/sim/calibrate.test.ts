@@ -35,7 +35,7 @@ function traceOf(classes: { quality: 'low' | 'medium' | 'high'; size: string; n?
       at += 50;
       lines.push({
         v: 1, at: new Date(at).toISOString(), timeScale: 0.01, client: 'app', endpoint: c.inputs ? 'edits' : 'generations', model: 'gpt-image-1.5', quality: c.quality, size: c.size, n: c.n ?? 1, format: 'png',
-        stream: false, partialImages: 0, inputImages: c.inputs ?? 0, inputImageSizes: Array(c.inputs ?? 0).fill('1024x1024'), mask: false, requestBytes: 200, status: 200, source: 'upstream', upstream: 'openai',
+        stream: false, partialImages: 0, inputImages: c.inputs ?? 0, inputImageSizes: Array(c.inputs ?? 0).fill('1024x1024'), mask: false, requestBytes: 200, status: 200, completed: true, source: 'upstream', upstream: 'openai',
         upstreamStatus: 200, errorType: null, errorCode: null, latencyMs: service * 0.01 + queueMs, firstImageMs: null, queueMs, attempts: 1, usage: { inputTokens: 20, outputTokens: tokens * (c.n ?? 1) },
         rateLimit: { limitRequests: 250, remainingRequests: 249, resetRequests: '240ms', limitTokens: 8_000_000, remainingTokens: 7_990_000, resetTokens: '1ms' },
       });

@@ -97,7 +97,7 @@ export function calibrate(lines: readonly TraceLine[], o: CalibrateOptions = {})
     const c = byClass.get(name) ?? { key, name, service: [], tokens: [] };
     byClass.set(name, c);
     // Only answers that ran once on the provider time the provider: a retry adds its backoff.
-    if (line.status !== 200 || line.attempts !== 1) continue;
+    if (line.status !== 200 || !line.completed || line.attempts !== 1) continue;
     c.service.push(Math.max(0, line.latencyMs - (line.queueMs ?? 0)) / line.timeScale);
     if (line.usage && line.n) c.tokens.push(line.usage.outputTokens / line.n);
   }

@@ -12,7 +12,7 @@ const T0 = Date.parse('2026-12-01T10:00:00.000Z');
 function line(atMs: number, over: Partial<TraceLine> = {}): TraceLine {
   return {
     v: 1, at: new Date(T0 + atMs).toISOString(), timeScale: 1, client: 'web', endpoint: 'generations', model: 'gpt-image-1.5', quality: 'medium', size: '1024x1024', n: 1, format: 'png',
-    stream: false, partialImages: 0, inputImages: 0, inputImageSizes: [], mask: false, requestBytes: 120, status: 200, source: 'upstream', upstream: 'openai', upstreamStatus: 200,
+    stream: false, partialImages: 0, inputImages: 0, inputImageSizes: [], mask: false, requestBytes: 120, status: 200, completed: true, source: 'upstream', upstream: 'openai', upstreamStatus: 200,
     errorType: null, errorCode: null, latencyMs: 30_000, firstImageMs: 30_000, queueMs: 0, attempts: 1, usage: { inputTokens: 10, outputTokens: 1056 }, rateLimit: null, ...over,
   };
 }
