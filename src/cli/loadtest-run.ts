@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
+import type { Agent } from 'undici';
 import { DEFAULT_LOADTEST_MODEL } from '../../loadtests/lib/answers.ts';
 import { DEFAULT_MIX, MIXES, type RequestMix } from '../../loadtests/mixes.ts';
 import { customScenario, scenario, type CustomLoad, type RunnableScenario, type ScenarioPlan } from '../../loadtests/scenarios.ts';
@@ -20,7 +21,6 @@ import type { SummaryData } from '../report/k6-summary.ts';
 import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
 import type { RunFigures, RunSummary } from '../report/run-facts.ts';
 import { RunRecorder } from '../report/run-recorder.ts';
-import type { Agent } from 'undici';
 import { arrivalsPerMinute, capacityNeeded, verdict } from '../report/verdict.ts';
 import { productionTime } from '../report/production-time.ts';
 import { loadProfile } from '../../mock-server/profiles/index.ts';

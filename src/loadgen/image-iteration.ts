@@ -66,7 +66,7 @@ export function imageIteration(metrics: Metrics, o: ImageIterationOptions): { fn
       if (ctx.signal.aborted) throw error;
       // Connection failures are answers too: status 0, as k6 reports them.
     }
-    recordAnswer(metrics, ctx, { status, text, headers: got, sentAt: sent, firstByteAt: firstByte, doneAt: o.clock.now(), bytesSent: req.body.length, class: c.name, ...(firstImage !== undefined ? { firstImageAt: firstImage } : {}) });
+    recordAnswer(metrics, ctx, { status, text, headers: got, sentAt: sent, firstByteAt: firstByte, doneAt: o.clock.now(), bytesSent: req.body.length, class: c.name, firstImageAt: firstImage });
   };
   return { fn, close: () => (o.dispatcher ? Promise.resolve() : dispatcher.close()) };
 }
@@ -92,8 +92,8 @@ export interface AnswerRecord {
   headers: Record<string, string | string[] | undefined>;
   sentAt: number;
   firstByteAt: number;
-  /** When the first image arrived: a stream's first image event; absent, `doneAt`. */
-  firstImageAt?: number;
+  /** When the first image arrived: a stream's first image event; absent (or undefined), `doneAt`. */
+  firstImageAt?: number | undefined;
   doneAt: number;
   bytesSent: number;
   /** The request's class in its mix: the `class` tag of every sample. */
@@ -120,12 +120,13 @@ interface AnswerTags {
  * samples per answer, and fresh tag objects for each were a tenth of a simulation's garbage.
  * Samples only read their tags (listeners, sub-metric selectors), so sharing is safe.
  */
-const TAGS = new Map<string, Map<number, AnswerTags>>();
+const TAGS = new Map<string, Map<string, Map<number, AnswerTags>>>();
 
 function answerTags(scenario: string, cls: string, status: number): AnswerTags {
-  const key = `${scenario}\u0000${cls}`;
-  let byStatus = TAGS.get(key);
-  if (!byStatus) TAGS.set(key, (byStatus = new Map()));
+  let byClass = TAGS.get(scenario);
+  if (!byClass) TAGS.set(scenario, (byClass = new Map()));
+  let byStatus = byClass.get(cls);
+  if (!byStatus) byClass.set(cls, (byStatus = new Map()));
   let tags = byStatus.get(status);
   if (!tags) {
     const base = Object.freeze({ scenario, class: cls, status: String(status), expected_response: String(isExpectedStatus(status)) });

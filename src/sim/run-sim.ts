@@ -77,7 +77,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
           const sentAt = clock.now();
           const answer = await call(ctx.vu, ctx.iteration);
           const doneAt = clock.now();
-          recordAnswer(metrics, ctx, { status: answer.status, text: answer.text, error: answer.error, headers: answer.timing, sentAt, firstByteAt: doneAt, doneAt, bytesSent: answer.bytesSent, class: answer.class, ...(answer.firstImageAt !== undefined ? { firstImageAt: answer.firstImageAt } : {}) });
+          recordAnswer(metrics, ctx, { status: answer.status, text: answer.text, error: answer.error, headers: answer.timing, sentAt, firstByteAt: doneAt, doneAt, bytesSent: answer.bytesSent, class: answer.class, firstImageAt: answer.firstImageAt });
         },
         injectOutage: async () => {
           if (plan.outage) model.faults.inject({ kind: 'outage', status: plan.outage.fault.status, at: 0, duration: plan.outage.durationMs }, clock.now());

@@ -1,7 +1,6 @@
 import { errorFactsOf, type ErrorFacts } from '../../loadtests/lib/answers.ts';
 import { classFields, inputImageBytes, pickClass, type RequestClass, type RequestMix } from '../../loadtests/mixes.ts';
 import type { MockModel } from '../../mock-server/model/model.ts';
-import type { MockResponse } from '../../mock-server/model/types.ts';
 import type { Clock } from '../core/clock.ts';
 import { IMAGE_EVENT } from '../openai/stream-events.ts';
 import { executionTiming, gatewayError, NO_SECRETS } from '../gateway/image-call.ts';
@@ -22,8 +21,8 @@ export interface SimAnswer {
   bytesSent: number;
   /** The request's class in the mix. */
   class: string;
-  /** A stream's first image event (absent for an answer that is not a stream). */
-  firstImageAt?: number;
+  /** A stream's first image event (undefined for an answer that is not a stream). */
+  firstImageAt?: number | undefined;
   /** The error `text` carries, as `recordAnswer` would read it back (absent: it parses `text`). */
   error?: ErrorFacts;
 }
@@ -46,15 +45,12 @@ export function simCall(model: MockModel, limiter: Limiter | undefined, tier: nu
   const validation = { generations: model.validationFor('generations'), edits: model.validationFor('edits') };
   const direct = { headers, imageBody: false };
   // A stream is read to its end inside the attempt, as the gateway's relay does: the GPU slot and the limiter's are held until its last event.
-  const answerOf = async (image: ImageRequest, seen: { firstImageAt?: number }): Promise<MockResponse> => {
-    const res = await model.handleImage(image, direct);
-    if (res.stream) {
-      for await (const event of res.stream) if (seen.firstImageAt === undefined && IMAGE_EVENT.test(event)) seen.firstImageAt = clock.now();
-    }
-    return res;
+  const readStream = async (stream: AsyncIterable<string>, seen: { firstImageAt?: number }): Promise<void> => {
+    for await (const event of stream) if (seen.firstImageAt === undefined && IMAGE_EVENT.test(event)) seen.firstImageAt = clock.now();
   };
   const task = (image: ImageRequest, seen: { firstImageAt?: number }) => async (): Promise<ReadAnswer<string>> => {
-    const res = await answerOf(image, seen);
+    const res = await model.handleImage(image, direct);
+    if (res.stream) await readStream(res.stream, seen);
     if (res.reset) throw reset();
     return new ReadAnswer(res.status, res.headers, res.error, undefined, res.body);
   };
@@ -82,9 +78,10 @@ export function simCall(model: MockModel, limiter: Limiter | undefined, tier: nu
     }
     const seen: { firstImageAt?: number } = {};
     if (!limiter) {
-      const res = await answerOf(image, seen);
+      const res = await model.handleImage(image, direct);
+      if (res.stream) await readStream(res.stream, seen);
       const status = res.reset ? 0 : res.status;
-      return { status, text: status === 200 ? '' : res.body, timing: {}, bytesSent, class: c.name, ...seen };
+      return { status, text: status === 200 ? '' : res.body, timing: {}, bytesSent, class: c.name, firstImageAt: seen.firstImageAt };
     }
     // Priced exactly as the gateway prices it: from the validated request.
     const execution = await limiter.execute(task(image, seen), { cost: costInputOf(image) });
@@ -94,7 +91,7 @@ export function simCall(model: MockModel, limiter: Limiter | undefined, tier: nu
     const own = gatewayError(execution);
     if (own) return { status: own.status, text: JSON.stringify({ error: own.body }), timing, bytesSent, class: c.name, error: errorFactsOf(own.body) };
     const answer = execution.value as ReadAnswer<string>;
-    if (answer.status === 200) return { status: 200, text: '', timing, bytesSent, class: c.name, ...seen };
+    if (answer.status === 200) return { status: 200, text: '', timing, bytesSent, class: c.name, firstImageAt: seen.firstImageAt };
     return { status: answer.status, text: NO_SECRETS.text(answer.body ?? ''), timing, bytesSent, class: c.name, ...(answer.error ? { error: errorFactsOf(answer.error) } : {}) };
   };
 }
