@@ -1,6 +1,8 @@
 import { catalogueOf, loadProfile } from '../../mock-server/profiles/index.ts';
 import type { Profile } from '../../mock-server/profiles/schema.ts';
+import { LatencyModel, type LatencyRequest } from '../../mock-server/model/latency.ts';
 import { referenceTokens } from '../../mock-server/model/latency-request.ts';
+import { createRng } from '../core/rng.ts';
 import type { TraceLine } from '../gateway/trace-line.ts';
 import { qualityOf } from '../openai/cost.ts';
 import { parseWxH } from '../openai/sizes.ts';
@@ -105,23 +107,29 @@ export function calibrate(lines: readonly TraceLine[], o: CalibrateOptions = {})
   const tooFew = [...byClass.values()].filter((c) => c.service.length < minSamples).map((c) => ({ class: c.name, samples: c.service.length }));
 
   const refTokens = referenceTokens(base, catalogue);
-  const { perExtraImage, formatFactor } = base.latency;
-  const classTokens = (k: ClassKey): number => {
-    const dims = parseWxH(k.size) ?? { width: 1024, height: 1024 };
-    return outputTokens(catalogue.factsFor(k.model).tokens, qualityOf(k.quality), dims);
+  // What the mock's latency model reads of a class (its LatencyRequest), made once per class.
+  const requestOf = (k: ClassKey): LatencyRequest => ({
+    tokens: outputTokens(catalogue.factsFor(k.model).tokens, qualityOf(k.quality), parseWxH(k.size) ?? { width: 1024, height: 1024 }),
+    format: k.format,
+    n: k.n,
+    inputImages: k.inputImages?.count ?? 0,
+  });
+  // The mock's own latency factor (LatencyModel.factor) for a fixed share and a time per reference; the RNG is never drawn.
+  const rng = createRng(0);
+  const factorsAt = (fixedShare: number, perInputImage: number, requests: readonly LatencyRequest[]): number[] => {
+    const model = new LatencyModel({ ...base.latency, fixedShare, perInputImage }, rng, refTokens);
+    return requests.map((r) => model.factor(r));
   };
-  // The mock's latency factor of a class (LatencyModel.factor), for a fixed share and a time per reference.
-  const factor = (k: ClassKey, fixedShare: number, perInputImage: number): number =>
-    (fixedShare + (1 - fixedShare) * (classTokens(k) / refTokens)) * (1 + perExtraImage * (k.n - 1)) * (1 + perInputImage * (k.inputImages?.count ?? 0)) * formatFactor[k.format];
   const observed = fitted.map((c) => {
     const sorted = [...c.service].sort((a, b) => a - b);
-    return { c, q: { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), p99: quantile(sorted, 0.99) } };
+    return { c, request: requestOf(c.key), q: { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), p99: quantile(sorted, 0.99) } };
   });
+  const requests = observed.map((o) => o.request);
   const P = ['p50', 'p95', 'p99'] as const;
   let best = { err: Infinity, fixedShare: base.latency.fixedShare, perInputImage: base.latency.perInputImage, ref: { p50: base.latency.p50, p95: base.latency.p95, p99: base.latency.p99 } as Quantiles };
   if (observed.length > 0) {
     const hasEdits = observed.some(({ c }) => (c.key.inputImages?.count ?? 0) > 0);
-    const varied = new Set(observed.map(({ c }) => classTokens(c.key))).size > 1;
+    const varied = new Set(requests.map((r) => r.tokens)).size > 1;
     // A factor the trace cannot tell apart stays the base profile's: one token count fits any fixed share.
     const shares = varied ? Array.from({ length: 101 }, (_, i) => i / 100) : [base.latency.fixedShare];
     const perInput = hasEdits ? Array.from({ length: 101 }, (_, i) => i / 50) : [base.latency.perInputImage];
@@ -129,7 +137,7 @@ export function calibrate(lines: readonly TraceLine[], o: CalibrateOptions = {})
     const total = weight.reduce((a, b) => a + b, 0);
     for (const fs of shares) {
       for (const pi of perInput) {
-        const logF = observed.map(({ c }) => Math.log(factor(c.key, fs, pi)));
+        const logF = factorsAt(fs, pi, requests).map(Math.log);
         const ref = {} as Quantiles;
         let err = 0;
         for (const p of P) {
@@ -142,9 +150,10 @@ export function calibrate(lines: readonly TraceLine[], o: CalibrateOptions = {})
       }
     }
   }
-  const fits: ClassFit[] = observed.map(({ c, q }) => {
-    const f = factor(c.key, best.fixedShare, best.perInputImage);
-    return { class: c.name, samples: c.service.length, observed: q, fitted: { p50: best.ref.p50 * f, p95: best.ref.p95 * f, p99: best.ref.p99 * f }, outputTokens: { observed: median(c.tokens), catalogue: classTokens(c.key) } };
+  const bestFactors = factorsAt(best.fixedShare, best.perInputImage, requests);
+  const fits: ClassFit[] = observed.map(({ c, q, request }, i) => {
+    const f = bestFactors[i]!;
+    return { class: c.name, samples: c.service.length, observed: q, fitted: { p50: best.ref.p50 * f, p95: best.ref.p95 * f, p99: best.ref.p99 * f }, outputTokens: { observed: median(c.tokens), catalogue: request.tokens } };
   });
   const logs = fits.flatMap((f) => P.map((p) => Math.log(f.fitted[p] / Math.max(f.observed[p], 1))));
   const typicalError = logs.length ? Math.exp(Math.sqrt(logs.reduce((a, x) => a + x * x, 0) / logs.length)) - 1 : 0;
