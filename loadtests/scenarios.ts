@@ -105,6 +105,16 @@ const MINUTE = 60_000;
 const PER = 10;
 
 /**
+ * An arrival-rate scenario's VUs for a peak of `perMinute` arrivals: arrivals per minute ×
+ * minutes an answer may take. Under overload the gateway queues up to 5 min, so a peak needs
+ * ~4 min of arrivals in flight; k6 adds VUs beyond the pre-allocated ones only one per
+ * dropped iteration.
+ */
+export function arrivalVus(perMinute: number): { preAllocatedVUs: number; maxVUs: number } {
+  return { preAllocatedVUs: Math.ceil(perMinute * 4) + 10, maxVUs: Math.ceil(perMinute * 6.5) + 10 };
+}
+
+/**
  * `custom`: `rate` images/min for `durationMs` (or `vus` for that long), both at scale 1 and
  * run at the scale. Thresholds: what every run must keep (provider 429s under 1 %, every
  * answer clear); add your own with --threshold.
@@ -132,8 +142,7 @@ export function customScenario(load: CustomLoad, params: ScenarioParams): Scenar
   }
   const rate = load.rate!;
   if (!(rate > 0)) throw new RangeError(`Expected \`--rate\` to be a number of images per minute > 0, got \`${rate}\` (${typeof rate})`);
-  // As the built-ins: requests may wait 5 minutes in the gateway, so ~4 minutes of arrivals can be in flight.
-  const vus = { preAllocatedVUs: Math.ceil(rate * 4) + 10, maxVUs: Math.ceil(rate * 6.5) + 10 };
+  const vus = arrivalVus(rate);
   return {
     name: 'custom',
     description: `${rate} images/min for ${minutes} min`,
@@ -151,10 +160,7 @@ export function scenario(name: ScenarioName, params: ScenarioParams): ScenarioPl
   const rate = (fraction: number): number => Math.max(1, Math.round(fraction * capacity * PER));
   const d = (minutes: number): string => ms(minutes * MINUTE * s);
   const timeUnit = ms(PER * MINUTE * s);
-  // VUs: arrivals per minute × minutes an answer may take. Under overload the gateway queues
-  // up to 5 min, so a peak needs ~4 min of arrivals in flight; k6 adds VUs beyond the
-  // pre-allocated ones only one per dropped iteration.
-  const vus = (peakFraction: number) => ({ preAllocatedVUs: Math.ceil(peakFraction * capacity * 4) + 10, maxVUs: Math.ceil(peakFraction * capacity * 6.5) + 10 });
+  const vus = (peakFraction: number) => arrivalVus(peakFraction * capacity);
   // Requests must be allowed to finish: the gateway's queue waits up to 5 minutes (scaled).
   const gracefulStop = d(5.5);
   const latency = (p95Minutes: number, p99Minutes: number) => [`p(95)<${Math.round(p95Minutes * MINUTE * s)}`, `p(99)<${Math.round(p99Minutes * MINUTE * s)}`];

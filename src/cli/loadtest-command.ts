@@ -137,7 +137,7 @@ function replayOfTrace(name: RunnableScenario, o: LoadtestCommandOptions): Trace
   const given = (['rate', 'vus', 'duration', 'options'] as const).filter((k) => o[k] !== undefined);
   if (name !== 'custom' || given.length > 0) throw new CliError(`Expected a trace's replay to be its own load, got it with ${given.length ? `\`--${given[0]}\`` : `the \`${name}\` scenario`}`);
   if (o.mixGiven) throw new CliError('Expected either a trace or `--mix`, got both (a trace brings its own request classes)');
-  return replayOf(readTrace(o.trace!), o.rateFactor === undefined ? {} : { rateFactor: o.rateFactor });
+  return replayOf(readTrace(o.trace!), { rateFactor: o.rateFactor });
 }
 
 function checkTarget(o: LoadtestCommandOptions): void {

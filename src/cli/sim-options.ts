@@ -43,7 +43,7 @@ export function simLoadOf(o: SimTarget, given: (option: 'scenario' | 'mix') => b
   for (const option of ['scenario', 'mix'] as const) {
     if (given(option)) throw new CliError(`Expected either \`--trace\` or \`--${option}\`, got both (a trace brings its own arrivals and classes)`);
   }
-  const replay = replayOf(readTrace(o.trace), o.rateFactor === undefined ? {} : { rateFactor: o.rateFactor });
+  const replay = replayOf(readTrace(o.trace), { rateFactor: o.rateFactor });
   return { scenario: replay.plan, mix: replay.mix, replay };
 }
 

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { createParser } from 'eventsource-parser';
 import type { AttemptContext } from '../limiter/limiter.ts';
+import { IMAGE_EVENT_TYPE } from '../openai/stream-events.ts';
 import type { Redactor } from './redact.ts';
 import { passedHeaders } from './upstream-call.ts';
 
@@ -52,7 +53,7 @@ export class StreamRelay {
     res.flushHeaders();
     const parser = createParser({
       onEvent: (event) => {
-        if (this.firstImageAt === undefined && /\.(partial_image|completed)$/.test(event.event ?? '')) this.firstImageAt = Date.now();
+        if (this.firstImageAt === undefined && IMAGE_EVENT_TYPE.test(event.event ?? '')) this.firstImageAt = Date.now();
         if (!event.event?.endsWith('.completed')) return;
         try {
           const usage = (JSON.parse(event.data) as { usage?: { input_tokens?: number; output_tokens?: number } }).usage;

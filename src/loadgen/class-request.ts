@@ -1,4 +1,11 @@
 import { classFields, editBody, type RequestClass } from '../../loadtests/mixes.ts';
+import type { EditInputs } from '../openai/request.ts';
+
+/** A class's references as the validator measures them (each `width`×`height`); undefined for a generation. */
+export function classEditInputs(c: RequestClass): EditInputs | undefined {
+  const refs = c.inputImages;
+  return refs ? { images: Array.from({ length: refs.count }, () => ({ width: refs.width, height: refs.height })), mask: undefined, markup: false } : undefined;
+}
 
 /** One class's request as the engine sends it: the path, the body, and its content type. */
 export interface ClassRequest {

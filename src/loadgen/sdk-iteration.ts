@@ -2,6 +2,7 @@ import OpenAI, { APIError, toFile } from 'openai';
 import type { ImageEditParamsNonStreaming, ImageGenerateParamsNonStreaming } from 'openai/resources/images';
 import { classFields, DEFAULT_MIX, inputImagePng, MIXES, pickClass, type RequestClass, type RequestMix } from '../../loadtests/mixes.ts';
 import type { Clock } from '../core/clock.ts';
+import { IMAGE_EVENT_TYPE } from '../openai/stream-events.ts';
 import { recordAnswer } from './image-iteration.ts';
 import type { IterationFn } from './iteration.ts';
 import type { Metrics } from './metrics.ts';
@@ -19,7 +20,7 @@ export interface SdkIterationOptions {
 /** An SDK stream's events: when the first image (a partial, or the final one) came. */
 async function firstImageOf(stream: AsyncIterable<{ type: string }>, clock: Clock): Promise<number | undefined> {
   let at: number | undefined;
-  for await (const event of stream) if (at === undefined && /\.(partial_image|completed)$/.test(event.type)) at = clock.now();
+  for await (const event of stream) if (at === undefined && IMAGE_EVENT_TYPE.test(event.type)) at = clock.now();
   return at;
 }
 

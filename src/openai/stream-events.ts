@@ -19,7 +19,10 @@ export interface StreamUsage {
 /** `image_generation.*` for generations, `image_edit.*` for edits. */
 export const eventPrefix = (endpoint: Endpoint): string => (endpoint === 'edits' ? 'image_edit' : 'image_generation');
 
-/** An event that carries an image (a partial or the final one), matched on its `event:` line: what a client can show first. */
+/** The type of an event that carries an image, a partial or the final one (`image_generation.partial_image`, `image_edit.completed`): what a client can show first. */
+export const IMAGE_EVENT_TYPE = /^image_(generation|edit)\.(partial_image|completed)$/;
+
+/** The same event found in a stream's text by its `event:` line. */
 export const IMAGE_EVENT = /event: image_(generation|edit)\.(partial_image|completed)/;
 
 /**

@@ -2,6 +2,7 @@ import { classFields, type RequestMix } from '../../loadtests/mixes.ts';
 import { customScenario, DIURNAL_CURVE, scenario, type ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { catalogueOf, loadProfile } from '../../mock-server/profiles/index.ts';
 import type { LimiterConfigInput } from '../limiter/config.ts';
+import { classEditInputs } from '../loadgen/class-request.ts';
 import { costInputOf } from '../openai/cost.ts';
 import { priceOf } from '../openai/prices.ts';
 import { validateImageFields } from '../openai/request.ts';
@@ -74,8 +75,7 @@ export function mixCost(mix: RequestMix, profileName: string): Omit<Plan['cost']
   const total = mix.classes.reduce((a, c) => a + c.weight, 0);
   const byClass = mix.classes.map((c) => {
     const fields = classFields(c, 1, 0, profile.defaultModel);
-    const inputs = c.inputImages ? { images: Array.from({ length: c.inputImages.count }, () => ({ width: c.inputImages!.width, height: c.inputImages!.height })), mask: undefined, markup: false } : undefined;
-    const image = validateImageFields(fields, { catalogue, endpoint: c.endpoint }, inputs);
+    const image = validateImageFields(fields, { catalogue, endpoint: c.endpoint }, classEditInputs(c));
     return { class: c.name, share: c.weight / total, perImage: priceOf(costInputOf(image), catalogue) / image.n };
   });
   const perImage = byClass.reduce((a, c) => a + c.share * c.perImage, 0);

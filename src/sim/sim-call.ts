@@ -8,7 +8,8 @@ import type { Limiter } from '../limiter/limiter.ts';
 import { ReadAnswer } from '../limiter/outcome.ts';
 import { costInputOf } from '../openai/cost.ts';
 import { RequestError } from '../openai/errors.ts';
-import { validateImageFields, type EditInputs, type ImageRequest } from '../openai/request.ts';
+import { validateImageFields, type ImageRequest } from '../openai/request.ts';
+import { classEditInputs } from '../loadgen/class-request.ts';
 
 /** What the simulated client gets: what `recordAnswer` reads of a real answer. */
 export interface SimAnswer {
@@ -54,9 +55,7 @@ export function simCall(model: MockModel, limiter: Limiter | undefined, tier: nu
     if (res.reset) throw reset();
     return new ReadAnswer(res.status, res.headers, res.error, undefined, res.body);
   };
-  // An edit's references as the mock's multipart reader would measure them: their dimensions, and the bytes sent.
-  const inputsOf = (c: RequestClass): EditInputs | undefined =>
-    c.inputImages ? { images: Array.from({ length: c.inputImages.count }, () => ({ width: c.inputImages!.width, height: c.inputImages!.height })), mask: undefined, markup: false } : undefined;
+  // The bytes of an edit's references (the mock's multipart reader measures their dimensions: classEditInputs).
   const inputBytes = (c: RequestClass): number => (c.inputImages ? c.inputImages.count * inputImageBytes(c.inputImages.width, c.inputImages.height) : 0);
 
   return async (vu, iteration) => {
@@ -66,7 +65,7 @@ export function simCall(model: MockModel, limiter: Limiter | undefined, tier: nu
     const bytesSent = Buffer.byteLength(json) + inputBytes(c);
     let image: ImageRequest;
     try {
-      image = validateImageFields(fields, validation[c.endpoint], inputsOf(c));
+      image = validateImageFields(fields, validation[c.endpoint], classEditInputs(c));
     } catch (error) {
       if (!(error instanceof RequestError)) throw error;
       // A request the mock refuses (a profile that does not serve its model, a size it does not draw): its HTTP path answers it.

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { RequestClass, RequestMix } from '../../loadtests/mixes.ts';
-import type { ScenarioPlan, Stage } from '../../loadtests/scenarios.ts';
+import { MIX_FORMATS, MIX_QUALITIES, type RequestClass, type RequestMix } from '../../loadtests/mixes.ts';
+import { arrivalVus, type ScenarioPlan, type Stage } from '../../loadtests/scenarios.ts';
 import { ConfigError, formatIssue } from '../core/validation.ts';
 import { TRACE_VERSION, traceLineSchema, type TraceLine } from '../gateway/trace-line.ts';
 import { parseWxH } from '../openai/sizes.ts';
@@ -33,8 +33,8 @@ export function readTrace(path: string): TraceLine[] {
 }
 
 export interface ReplayOptions {
-  /** "What if traffic were k×": every bin's arrivals × k, the shape and the classes kept. Default 1. */
-  rateFactor?: number;
+  /** "What if traffic were k×": every bin's arrivals × k, the shape and the classes kept. Default (or undefined) 1. */
+  rateFactor?: number | undefined;
   /** Production ms per bin of the arrival curve. Default: 1 s, or longer so a trace has at most 2 000 bins. */
   binMs?: number;
 }
@@ -57,9 +57,10 @@ export type ClassKey = Pick<RequestClass, 'endpoint' | 'model' | 'quality' | 'si
 /** A traced request's class; undefined for one the gateway could not read (no model, quality or size). */
 export function classKeyOf(line: TraceLine): ClassKey | undefined {
   if (line.model === null || line.quality === null || line.size === null || line.n === null || line.format === null) return undefined;
+  // A class the mixes cannot send (a gif, an xhigh quality) is left out like an unread request.
+  if (!(MIX_QUALITIES as readonly string[]).includes(line.quality) || !(MIX_FORMATS as readonly string[]).includes(line.format)) return undefined;
   const quality = line.quality as RequestClass['quality'];
   const format = line.format as RequestClass['format'];
-  if (!['low', 'medium', 'high', 'auto'].includes(quality) || !['png', 'jpeg', 'webp'].includes(format)) return undefined;
   const first = line.inputImageSizes?.[0] ? parseWxH(line.inputImageSizes[0]) : undefined;
   const inputs = line.endpoint === 'edits' && line.inputImages ? { count: line.inputImages, width: first?.width ?? 1024, height: first?.height ?? 1024 } : undefined;
   return {
@@ -134,7 +135,7 @@ export function replayOf(lines: readonly TraceLine[], o: ReplayOptions = {}): Tr
     stages.push({ duration: '0ms', target }, { duration: `${binMs}ms`, target });
   }
   const peakPerMinute = (Math.max(...bins) * k * MINUTE) / binMs;
-  const vus = { preAllocatedVUs: Math.ceil(peakPerMinute * 4) + 10, maxVUs: Math.ceil(peakPerMinute * 6.5) + 10 };
+  const vus = arrivalVus(peakPerMinute);
   const mix: RequestMix = {
     name: 'trace',
     description: `the trace's ${classes.size} request classes in its proportions`,
