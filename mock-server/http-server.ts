@@ -5,6 +5,8 @@ import { createLogger, type Logger } from '../src/core/logger.ts';
 import { readBody } from '../src/core/http-body.ts';
 import { isMultipart } from '../src/openai/read-request.ts';
 import { listen } from '../src/core/http-listen.ts';
+import { startServerSpan, startTracing, withServerSpan, type TracingConfig } from '../src/metrics/tracing.ts';
+import { SPAN_ATTRS } from '../src/metrics/spans.ts';
 import { MockModel, type MockModelOptions } from './model/model.ts';
 
 export interface MockServerOptions extends MockModelOptions {
@@ -18,6 +20,12 @@ export interface MockServerOptions extends MockModelOptions {
   timeouts?: HttpTimeouts;
   /** Default: pino at LOG_LEVEL to stdout: one line per answered request, unexpected errors with their stack. */
   logger?: Logger;
+  /**
+   * OpenTelemetry: a SERVER span per images request, continuing the caller's `traceparent`
+   * (so a load test through the gateway is one trace down to the mock), exported as
+   * `ratelab-mock`. Off unless this or the OTEL_* environment names an endpoint.
+   */
+  otel?: TracingConfig;
 }
 
 export interface RunningMockServer {
@@ -30,6 +38,7 @@ export interface RunningMockServer {
   close(): Promise<void>;
 }
 
+const IMAGE_ROUTES = new Set(['/v1/images/generations', '/v1/images/edits']);
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 /**
@@ -41,7 +50,18 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const model = options.model ?? new MockModel({ ...options, logger: log });
   await model.ready();
   const maxBody = model.profile.maxBodyBytes;
-  const server = createHttpServer((req, res) => void serve(model, maxBody, req, res, log), protocolErrorBody, options.timeouts);
+  const tracing = await startTracing('ratelab-mock', options.otel);
+  const tracer = tracing.enabled ? tracing.tracer : undefined;
+  const server = createHttpServer(
+    (req, res) => {
+      const path = tracer ? (req.url ?? '/').split('?')[0]! : '';
+      // Only the images routes: the provider's answer is what a trace follows; /v1/models and admin calls are not.
+      const span = tracer && IMAGE_ROUTES.has(path) ? startServerSpan(tracer, req, res, path, { [SPAN_ATTRS.timeScale]: model.timeScale.factor }) : undefined;
+      withServerSpan(span, () => void serve(model, maxBody, req, res, log));
+    },
+    protocolErrorBody,
+    options.timeouts,
+  );
   const url = await listen(server, options.port, options.host);
   return {
     url,
@@ -52,6 +72,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       model.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await tracing.shutdown().catch(() => undefined);
     },
   };
 }

@@ -41,7 +41,7 @@ export interface RunningStack {
 export async function startStack(o: StackOptions): Promise<RunningStack> {
   checkTier(loadProfile(o.profile), o.tier, o.requireAccess ?? false);
   const level = process.env.LOG_LEVEL ?? o.logLevel;
-  const mock = await startMockServer({ profile: o.profile, timeScale: o.timeScale, seed: o.seed, port: o.mockPort ?? 0, logger: createLogger({ name: 'mock', ...(level ? { level } : {}) }) });
+  const mock = await startMockServer({ profile: o.profile, timeScale: o.timeScale, seed: o.seed, port: o.mockPort ?? 0, logger: createLogger({ name: 'mock', ...(level ? { level } : {}) }), ...(o.gatewayConfig?.otel ? { otel: { ...o.gatewayConfig.otel, serviceName: undefined } } : {}) });
   try {
     const gateway = await startGateway({
       upstream: mock.baseURL,

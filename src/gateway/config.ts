@@ -118,6 +118,20 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * OpenTelemetry spans (README, "Traces"): OTLP/HTTP to `endpoint`. The standard OTEL_*
+     * variables also apply (OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on without this entry);
+     * what is set here wins. Default off. Not the `trace` entry: that is the request log.
+     */
+    otel: z
+      .object({
+        endpoint: z.url({ error: 'an OTLP/HTTP base URL like http://127.0.0.1:4318' }).optional(),
+        /** Share of new traces kept (a sampled caller's trace is always continued). Default: OTEL_TRACES_SAMPLER(_ARG), else all. */
+        sampleRatio: z.number({ error: 'a number from 0 to 1' }).min(0, { error: 'a number from 0 to 1' }).max(1, { error: 'a number from 0 to 1' }).optional(),
+        serviceName: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     /** Where multipart uploads wait while they are parsed and sent upstream (and resent on a retry). */
     spool: z
       .object({
@@ -137,7 +151,7 @@ export type UpstreamConfig = z.output<typeof upstreamSchema>;
 export type ClientConfig = z.output<typeof clientSchema>;
 export type JobsConfig = z.output<typeof jobsSchema>;
 
-const GATEWAY_KEYS = ['limiter', 'upstreams', 'clients', 'jobs', 'redis', 'cacheTtl', 'validation', 'models', 'maxBodyBytes', 'spool', 'trace'];
+const GATEWAY_KEYS = ['limiter', 'upstreams', 'clients', 'jobs', 'redis', 'cacheTtl', 'validation', 'models', 'maxBodyBytes', 'spool', 'trace', 'otel'];
 
 /**
  * A gateway config file, or a plain limiter config (what `--config limiter.yaml` took

@@ -10,7 +10,9 @@ import { parseLimiterConfig, type LimiterConfigInput } from '../limiter/config.t
 import type { Limiter } from '../limiter/limiter.ts';
 import type { RedisStore } from '../limiter/redis-store.ts';
 import { GATEWAY_METRICS } from '../metrics/catalogue.ts';
-import { counter, gauge, histogram } from '../metrics/register.ts';
+import { counter, gauge, tracedHistogram } from '../metrics/register.ts';
+import { startTracing, withServerSpan, type ServerSpan, type Tracing } from '../metrics/tracing.ts';
+import { describeAnswer, describeImage, inJobRunSpan, requestSpan } from './request-span.ts';
 import { Clients, type GatewayClient } from './clients.ts';
 import { parseGatewayConfig, type ClientConfig, type GatewayConfig, type GatewayConfigInput } from './config.ts';
 import { sendError, sendJson, sentErrors } from './http-io.ts';
@@ -26,7 +28,7 @@ import { priceOf } from '../openai/prices.ts';
 import { MemoryJobs } from './jobs/memory-jobs.ts';
 import { JobEventStreams } from './jobs/sse.ts';
 import type { JobRun } from './jobs/run-outcome.ts';
-import { JOB_EVENT_TYPES, type Durability, type JobBackend, type JobEvent, type JobInput } from './jobs/types.ts';
+import { JOB_EVENT_TYPES, type Durability, type JobBackend, type JobEvent, type JobInput, type JobRunOf } from './jobs/types.ts';
 import { routeJobs } from './jobs-routes.ts';
 import { GATEWAY_ERROR_TYPE } from './refusals.ts';
 import { readImageInput, type ImageInput, type RequestLimits } from './request-input.ts';
@@ -76,6 +78,8 @@ export interface GatewayOptions {
   host?: string;
   /** One JSON line per images request to this file (or with rotation settings); overrides `config.trace`. Default none. */
   trace?: string | TraceOptions;
+  /** OpenTelemetry spans. Default: started from `config.otel` and the OTEL_* environment (off unless an endpoint is set); closed with the gateway. */
+  tracing?: Tracing;
 }
 
 export interface RunningGateway {
@@ -108,6 +112,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   if (options.limiter) config.limiter = parseLimiterConfig(options.limiter);
   const timeScale = options.timeScale ?? 1;
   const registry = options.registry ?? new Registry();
+  const tracing = options.tracing ?? (await startTracing('ratelab-gateway', config.otel));
+  const tracer = tracing.enabled ? tracing.tracer : undefined;
   const clients = new Clients(options.clients ?? config.clients, env);
   const redisStores: RedisStore[] = [];
   // Loaded only with Redis: ioredis and BullMQ are a third of the CLI's start-up, and a gateway on memory never needs them.
@@ -119,6 +125,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     registry,
     timeScale,
     catalogue,
+    ...(tracer ? { tracer } : {}),
     store: (name) =>
       Store
         ? (budgets, clock) => {
@@ -139,8 +146,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   for (const event of JOB_EVENT_TYPES) jobEvents.inc({ event }, 0);
   const observe = (e: JobEvent) => jobEvents.inc({ event: e.type });
   // A run that failed while every upstream's circuit is open is the outage's, not the job's: it waits for the first probe.
-  const runJob = async (input: JobInput, signal: AbortSignal, deadline: number): Promise<JobRun> => {
-    const answer = await call(jobCall(input, deadline), signal);
+  const runJob = async (input: JobInput, signal: AbortSignal, deadline: number, run: JobRunOf): Promise<JobRun> => {
+    const answer = await inJobRunSpan(tracer, input, run, () => call(jobCall(input, deadline), signal));
     const outageMs = answer.status >= 400 ? upstreams.outageMs() : undefined;
     return outageMs === undefined ? answer : { ...answer, outageMs };
   };
@@ -162,7 +169,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const cacheCounter = counter(registry, GATEWAY_METRICS.cache);
   gauge(registry, GATEWAY_METRICS.sseSubscribers, (g) => g.set(streams.subscribers));
   const responses = counter(registry, GATEWAY_METRICS.responses);
-  const duration = histogram(registry, GATEWAY_METRICS.duration, timeScale);
+  // With tracing on, the latency histograms carry the trace id of a sampled request as an exemplar (and /metrics is OpenMetrics).
+  const duration = tracedHistogram(registry, GATEWAY_METRICS.duration, timeScale, tracer !== undefined);
+  /** Each request's span, for what its handlers add to it and for its latency's exemplar. */
+  const spans = new WeakMap<IncomingMessage, ServerSpan>();
   /** Answers that passed through from a provider; every other answer is the gateway's own. */
   const fromUpstream = new WeakSet<ServerResponse>();
   /** What an images answer said about itself (upstream, attempts, queue time, request id), for its log line. */
@@ -173,10 +183,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     (req, res) => {
       // Every answer has an id to quote: the gateway's own, which a provider's answer replaces with the provider's.
       res.setHeader('x-request-id', `req_gw_${randomUUID().replaceAll('-', '')}`);
-      route(req, res).catch((error: unknown) => {
-        log.error({ err: error, method: req.method, path: pathOf(req) }, 'unexpected error');
-        sendError(res, 500, { message: 'The gateway failed to handle this request.', type: GATEWAY_ERROR_TYPE, param: null, code: 'internal_error' });
-      });
+      const rs = requestSpan(tracer, req, res, timeScale);
+      if (rs) spans.set(req, rs);
+      withServerSpan(rs, () =>
+        route(req, res).catch((error: unknown) => {
+          log.error({ err: error, method: req.method, path: pathOf(req) }, 'unexpected error');
+          sendError(res, 500, { message: 'The gateway failed to handle this request.', type: GATEWAY_ERROR_TYPE, param: null, code: 'internal_error' });
+        }),
+      );
     },
     protocolErrorBody,
     options.timeouts,
@@ -240,14 +254,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   async function images(req: IncomingMessage, res: ServerResponse, client: GatewayClient, endpoint: Endpoint): Promise<void> {
     const arrivedAt = Date.now();
     const seen: { input?: ImageInput; answer?: Answer; relay?: StreamRelay } = {};
+    const rs = spans.get(req);
     res.on('close', () => {
       const facts = traceFacts(res, req, client, endpoint, arrivedAt, seen);
-      observeImage(facts);
+      observeImage(facts, rs?.traceId);
+      describeAnswer(rs, arrivedAt, facts.usage, facts.firstImageAt);
       trace?.write(traceLine(facts));
     });
     const input = await readImageInput(req, res, endpoint, client, clients, limits);
     if (!input) return;
     seen.input = input;
+    describeImage(rs, client.name, input.image);
     res.on('close', () => void input.dispose());
     const stream = input.image.stream;
     // Edits differ by their images and streams are relayed live: only plain generations are cached.
@@ -276,14 +293,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     res.end(answer.body);
   }
 
-  const firstImage = histogram(registry, GATEWAY_METRICS.firstImage, timeScale);
+  const firstImage = tracedHistogram(registry, GATEWAY_METRICS.firstImage, timeScale, tracer !== undefined);
   const tokens = counter(registry, GATEWAY_METRICS.tokens);
   const spend = counter(registry, GATEWAY_METRICS.spend);
   /** An answered image's time to first image, tokens and estimated spend. */
-  function observeImage(f: TraceFacts): void {
+  function observeImage(f: TraceFacts, traceId: string | undefined): void {
     if (f.status !== 200 || !f.completed || !f.image) return;
     const model = f.image.model;
-    firstImage.observe({ endpoint: f.endpoint, stream: String(f.image.stream) }, Math.max(0, (f.firstImageAt ?? f.endedAt) - f.arrivedAt) / 1000);
+    firstImage.observe({ endpoint: f.endpoint, stream: String(f.image.stream) }, Math.max(0, (f.firstImageAt ?? f.endedAt) - f.arrivedAt) / 1000, traceId);
     // A cached or coalesced answer was not billed again.
     if (f.headers['x-ratelab-cache'] === 'hit' || f.headers['x-ratelab-cache'] === 'coalesced') return;
     if (f.usage?.input_tokens) tokens.inc({ model, direction: 'input' }, f.usage.input_tokens);
@@ -325,13 +342,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     active++;
     const path = req.url ?? '';
     const routeName = path.startsWith('/v1/images/') ? 'images' : path.startsWith('/v1/jobs') ? 'jobs' : undefined;
-    const stop = routeName ? duration.startTimer({ route: routeName }) : undefined;
     const started = performance.now();
     res.on('close', () => {
       const source = fromUpstream.has(res) ? 'upstream' : 'gateway';
       if (routeName) {
         // Job event streams last as long as the job: their duration says nothing about the gateway.
-        if (!path.endsWith('/events')) stop!();
+        if (!path.endsWith('/events')) duration.observe({ route: routeName }, (performance.now() - started) / 1000, spans.get(req)?.traceId);
         responses.inc({ route: routeName, status: String(res.statusCode), source });
       }
       // One line per answered request: where it went and where its time went, never a key, a prompt or an image.
@@ -371,6 +387,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     server.closeAllConnections();
     await Promise.all([closed, jobsClosed]);
     await Promise.allSettled([...redisStores.map((s) => s.close()), trace?.close()]);
+    // Last: the spans of the requests that just ended are exported before the gateway says it is closed.
+    if (!options.tracing) await tracing.shutdown().catch((error: unknown) => log.warn({ err: error }, 'exporting the last spans failed'));
   }
 
   // Listen once Redis answers (or after 5 s, then /readyz says why it is not ready).

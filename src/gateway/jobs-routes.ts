@@ -1,3 +1,4 @@
+import { injectContext } from '../metrics/tracing.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/logger.ts';
 import type { Clients, GatewayClient } from './clients.ts';
@@ -68,7 +69,8 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, cl
       sendError(res, 400, { message: 'An async job cannot stream: send stream: false, or call /v1/images/generations with stream: true.', type: 'invalid_request_error', param: 'stream', code: 'unsupported_value' });
       return true;
     }
-    const view = await jobs.submit({ body: input.upstream.bytes!.toString('utf8'), image: input.image, client });
+        const trace = injectContext({});
+    const view = await jobs.submit({ body: input.upstream.bytes!.toString('utf8'), image: input.image, client, ...(trace.traceparent ? { trace } : {}) });
     sendJson(res, 202, view, { location: `/v1/jobs/${view.id}` });
     return true;
   }

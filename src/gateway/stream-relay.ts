@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
+import { trace } from '@opentelemetry/api';
 import { createParser } from 'eventsource-parser';
+import { SPAN_EVENTS } from '../metrics/spans.ts';
 import type { AttemptContext } from '../limiter/limiter.ts';
 import { IMAGE_EVENT_TYPE } from '../openai/stream-events.ts';
 import type { Redactor } from './redact.ts';
@@ -53,7 +55,11 @@ export class StreamRelay {
     res.flushHeaders();
     const parser = createParser({
       onEvent: (event) => {
-        if (this.firstImageAt === undefined && IMAGE_EVENT_TYPE.test(event.event ?? '')) this.firstImageAt = Date.now();
+        if (this.firstImageAt === undefined && IMAGE_EVENT_TYPE.test(event.event ?? '')) {
+          this.firstImageAt = Date.now();
+          // On the attempt's span (the relay runs in its context): the first image the client could show.
+          trace.getActiveSpan()?.addEvent(SPAN_EVENTS.firstImage, { 'ratelab.event': event.event ?? '' }, this.firstImageAt);
+        }
         if (!event.event?.endsWith('.completed')) return;
         try {
           const usage = (JSON.parse(event.data) as { usage?: { input_tokens?: number; output_tokens?: number } }).usage;

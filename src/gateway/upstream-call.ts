@@ -1,6 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { trace } from '@opentelemetry/api';
 import { request } from 'undici';
+import { SPAN_ATTRS } from '../metrics/spans.ts';
+import { injectContext } from '../metrics/tracing.ts';
 import type { AttemptContext } from '../limiter/limiter.ts';
 import type { ReadAnswer } from '../limiter/outcome.ts';
 import type { UpstreamBody } from './request-input.ts';
@@ -47,11 +50,19 @@ export function upstreamCall(upstream: { name: string; baseURL: string; key: str
     if (relay?.started) return relay.settled();
     if (relay) relay.firstAttemptAt ??= Date.now();
     const headers: Record<string, string> = { authorization: `Bearer ${upstream.key}`, 'content-type': body.contentType, 'x-stainless-retry-count': String(ctx.attempt - 1) };
+    const url = `${upstream.baseURL}/images/${body.endpoint}`;
+    // Inside the limiter's attempt span (when tracing): the provider continues this trace.
+    const span = trace.getActiveSpan();
+    if (span?.isRecording()) {
+      injectContext(headers);
+      const at = new URL(url);
+      span.setAttributes({ [SPAN_ATTRS.httpMethod]: 'POST', [SPAN_ATTRS.urlFull]: `${at.origin}${at.pathname}`, [SPAN_ATTRS.serverAddress]: at.hostname, [SPAN_ATTRS.serverPort]: Number(at.port || (at.protocol === 'https:' ? 443 : 80)) });
+    }
     const length = body.file?.size ?? body.size;
     if (length !== undefined) headers['content-length'] = String(length);
     // Each attempt sends the upload afresh: its chunks, or the spooled file read as it goes.
     const payload = body.bytes ?? (body.chunks ? Readable.from(body.chunks, { objectMode: false }) : createReadStream(body.file!.path, { highWaterMark: 256 * 1024 }));
-    const answer = await request(`${upstream.baseURL}/images/${body.endpoint}`, { method: 'POST', headers, body: payload, signal: ctx.signal });
+    const answer = await request(url, { method: 'POST', headers, body: payload, signal: ctx.signal });
     const responseHeaders = toHeaders(answer.headers);
     const ok = answer.statusCode >= 200 && answer.statusCode < 300;
     if (relay && ok && /^text\/event-stream/i.test(responseHeaders.get('content-type') ?? '')) {

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.ts';
 import type { Catalogue } from '../openai/catalogue.ts';
@@ -29,6 +30,8 @@ export interface UpstreamDeps {
   catalogue?: Catalogue;
   /** Per upstream (each keeps its own budgets): e.g. a RedisStore keyed by the upstream's name. */
   store?: (name: string) => StoreFactory | undefined;
+  /** For the limiters' queue and attempt spans; default none. */
+  tracer?: Tracer;
 }
 
 /**
@@ -65,7 +68,7 @@ export class Upstreams {
       if (names.has(spec.name)) throw new TypeError(`Expected upstream names to be unique, got \`${spec.name}\` twice (string)`);
       names.add(spec.name);
       const store = deps.store?.(spec.name);
-      const limiter = createLimiter(spec.limiter, { registry: deps.registry, timeScale: deps.timeScale, name: spec.name, clock: deps.clock, catalogue: deps.catalogue, ...(store ? { store } : {}) });
+      const limiter = createLimiter(spec.limiter, { registry: deps.registry, timeScale: deps.timeScale, name: spec.name, clock: deps.clock, catalogue: deps.catalogue, ...(store ? { store } : {}), ...(deps.tracer ? { tracer: deps.tracer } : {}) });
       return { name: spec.name, baseURL: spec.baseURL.replace(/\/$/, ''), key: spec.key, limiter };
     });
   }

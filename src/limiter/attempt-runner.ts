@@ -45,10 +45,12 @@ export class AttemptRunner {
     run.attempts++;
     core.running++;
     task.resetAttempt();
+    const spans = task.extra?.spans;
+    spans?.started(run.attempts, startedAt, startedAt - task.scheduledAt, core.lastWait);
     if (this.config.retry.attemptTimeout !== undefined) this.armTimeout(task, this.config.retry.attemptTimeout);
     let observed: Observed;
     try {
-      run.last = await task.fn(task);
+      run.last = await (spans ? spans.run(() => task.fn(task)) : task.fn(task));
       run.lastThrown = false;
       if (task.extra === undefined && isPlainSuccess(run.last)) {
         core.running--;
@@ -105,6 +107,7 @@ export class AttemptRunner {
     core.metrics?.countAttempt(kind);
     run.lastStatus = observed.status;
     run.lastKind = kind;
+    extra?.spans?.attemptEnded({ status: observed.status, kind, retryAfterMs, headers: observed.headers }, now);
     const actual = observed.outputTokens !== undefined ? { tpm: observed.outputTokens + (observed.inputTokens ?? 0) } : undefined;
     if (observed.headers && this.config.budgets.syncFromHeaders) void this.store.syncFromHeaders(observed.headers, now);
     void this.store.release(lease, actual, task.cost, now);
@@ -153,6 +156,7 @@ export class AttemptRunner {
 
   private retryLater(task: Task, delayMs: number, kind: FailureKind): void {
     this.core.metrics?.countRetry(kind);
+    task.extra?.spans?.retrying(this.clock.now());
     // The retry keeps its place in line (same priority and sequence) and may wait maxWait again (or to a later deadline of its own).
     task.deadline = Math.max(task.deadline, this.clock.now() + delayMs + this.config.queue.maxWait);
     task.defaultDeadline = false;

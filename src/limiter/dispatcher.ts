@@ -7,6 +7,7 @@ import type { LimiterCore } from './limiter-core.ts';
 import type { PriorityQueue } from './priority-queue.ts';
 import type { Admission, AdmitRequest, AsyncLimiterStore, LimiterStore } from './store.ts';
 import type { Task } from './task.ts';
+import { waitReasonOf } from './task-spans.ts';
 
 const REFUND: Cost = { rpm: 0, ipm: 0, tpm: 0 };
 
@@ -47,6 +48,7 @@ export class Dispatcher implements Requeue {
     else this.queue.push(task);
     // With every slot taken nothing can start now, and the next completion dispatches.
     if (this.core.running < this.concurrency.current || !this.store.synchronous) this.dispatch(now);
+    else extra?.spans?.waited('concurrency');
     // Only a task still waiting after the dispatch pass needs its deadline watched.
     if (task.index !== -1) this.core.deadlines.add(task);
   }
@@ -133,6 +135,8 @@ export class Dispatcher implements Requeue {
 
   private circuitBlocks(now: number): boolean {
     if (this.circuit.stateAt(now) !== 'open') return false;
+    this.core.lastWait = 'circuit';
+    this.queue.peek()?.extra?.spans?.waited('circuit');
     this.wakeAt(this.circuit.reopensAt());
     return true;
   }
@@ -140,6 +144,9 @@ export class Dispatcher implements Requeue {
   /** Acts on the store's answer for the head task (starts it, sheds it, or waits); returns whether the dispatch pass goes on to the next task. */
   private actOnAdmission(task: Task, admission: Admission, now: number): boolean {
     if (!admission.ok) {
+      const reason = waitReasonOf(admission.reason);
+      this.core.lastWait = reason;
+      task.extra?.spans?.waited(reason);
       if (admission.reason === 'concurrency') {
         // A local store says when a slot frees (a release); a shared one asks to poll.
         if (admission.waitMs !== undefined) this.wakeAt(now + admission.waitMs);

@@ -13,6 +13,8 @@ import { PriorityQueue } from './priority-queue.ts';
 import { SpendGuard } from './spend-guard.ts';
 import type { LimiterStore } from './store.ts';
 import type { Task } from './task.ts';
+import type { Tracer } from '@opentelemetry/api';
+import type { WaitReason } from './task-spans.ts';
 
 /**
  * What the limiter's rooms share: its parts (queue, store, concurrency, circuit, spend,
@@ -38,6 +40,10 @@ export class LimiterCore {
   /** Moving average of successful attempts' latency (ms; 0 before the first): with the concurrency limit, the service rate. */
   meanLatencyMs = 0;
   closed = false;
+  /** For the tasks' spans (LimiterDeps.tracer); undefined: no spans. */
+  tracer: Tracer | undefined = undefined;
+  /** What last held the head of the queue: the reason a task that waited only behind others gives. */
+  lastWait: WaitReason | undefined = undefined;
 
   constructor(
     readonly config: LimiterConfig,
@@ -59,6 +65,7 @@ export class LimiterCore {
   /** Ends a task that has run at least once with its last attempt's outcome. */
   finish(task: Task): void {
     this.cleanup(task);
+    task.extra?.spans?.ended(this.clock.now(), this.lastWait);
     this.metrics?.countTask(task.run!.lastKind === 'ok' ? 'ok' : 'failed');
     task.settle();
   }
@@ -66,6 +73,7 @@ export class LimiterCore {
   /** Ends a task without (another) attempt, saying why. */
   shed(task: Task, reason: ShedReason, retryAfterMs?: number): void {
     this.cleanup(task);
+    task.extra?.spans?.ended(this.clock.now(), this.lastWait, reason);
     this.metrics?.countShed(reason);
     this.metrics?.countTask('shed');
     const run = task.run;

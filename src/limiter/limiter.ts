@@ -11,6 +11,7 @@ import { MemoryStore } from './memory-store.ts';
 import { createLimiterMetrics, type LimiterMetrics } from './metrics.ts';
 import { scaleLimiterConfig } from './scale.ts';
 import { isCost, priorityOf, Task } from './task.ts';
+import { taskSpans } from './task-spans.ts';
 import type { AttemptContext, Execution, LimiterDeps, LimiterState, ScheduleOptions } from './types.ts';
 
 export { PRIORITIES, type AttemptContext, type Execution, type LimiterDeps, type LimiterState, type PriorityName, type ScheduleOptions, type StoreFactory } from './types.ts';
@@ -44,6 +45,7 @@ export class Limiter {
     this.entry = new Entry(this.core);
     this.dispatcher = new Dispatcher(this.core);
     this.name = deps.name ?? 'default';
+    this.core.tracer = deps.tracer;
     this.metrics = this.core.metrics = deps.registry ? createLimiterMetrics(deps.registry, this, deps.timeScale ?? 1) : undefined;
   }
 
@@ -83,6 +85,10 @@ export class Limiter {
       resolve,
       reject,
     );
+    if (core.tracer) {
+      const spans = taskSpans(core.tracer, this.name, priority, now);
+      if (spans) task.extras.spans = spans;
+    }
     core.retryBudget.onRequest();
     const refusal = this.entry.refusal(task, now);
     if (refusal) return core.shed(task, refusal.reason, refusal.retryAfterMs);

@@ -3,6 +3,7 @@ import { parseWxH, sizeLabel } from '../openai/sizes.ts';
 import type { FailureKind } from './classify.ts';
 import type { Cost, ImageCostInput } from './cost.ts';
 import type { QueueEntry } from './priority-queue.ts';
+import type { TaskSpans } from './task-spans.ts';
 import { PRIORITIES, type AttemptContext, type Execution, type PriorityName, type ScheduleOptions } from './types.ts';
 
 /**
@@ -157,6 +158,8 @@ interface TaskExtra {
   /** The running attempt's `retry.attemptTimeout` timer, and the error it aborted the attempt with. */
   timeout?: TimerHandle;
   timedOut?: DOMException;
+  /** The task's spans, when it was scheduled under a recording span and the limiter has a tracer. */
+  spans?: TaskSpans;
 }
 
 /**

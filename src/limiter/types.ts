@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.ts';
 import type { Catalogue } from '../openai/catalogue.ts';
@@ -71,6 +72,14 @@ export interface LimiterDeps {
   seed?: number;
   /** The models whose tokens and prices price the tasks. Default: the built-in catalogue (with `spend.prices` applied). */
   catalogue?: Catalogue;
+  /**
+   * OpenTelemetry tracer for the limiter's spans: a queue span for each wait (its priority and
+   * the reason it waited) and a CLIENT span for each attempt (status, outcome, retry-after,
+   * the `x-ratelimit-remaining-*` seen), as children of the span active when the task was
+   * scheduled; the task's function runs inside its attempt's context. Only under a recording
+   * (sampled) span. Default none.
+   */
+  tracer?: Tracer;
 }
 
 /** A limiter as it stands (`limiter.state()`): what routing, readiness checks and dashboards read. */

@@ -237,7 +237,7 @@ export class BullmqJobs implements JobBackend {
       if (Date.now() > data.deadline) throw new UnrecoverableError(JSON.stringify({ status: 504, error: jobDeadlineError(undefined), dead: true } satisfies Failure));
       const attempt = data.attempts + 1;
       await this.record(job, { type: 'started', at: Date.now(), attempt });
-      const answer = await this.runner(data, controller.signal, data.deadline);
+      const answer = await this.runner(data, controller.signal, data.deadline, { id, attempt });
       if (controller.signal.aborted) throw new UnrecoverableError(CANCELLED);
       const outcome = runOutcome(answer);
       if (outcome.kind === 'ok' || outcome.kind === 'fatal') await job.updateData({ ...data, attempts: attempt });

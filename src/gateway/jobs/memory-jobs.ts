@@ -189,7 +189,7 @@ export class MemoryJobs implements JobBackend {
       r.view.status = 'running';
       const attempt = r.view.attempts + 1;
       this.emit(r, { type: 'started', at: this.clock.now(), attempt });
-      const answer = await this.runner(r.input, r.controller.signal, r.deadline);
+      const answer = await this.runner(r.input, r.controller.signal, r.deadline, { id: r.view.id, attempt });
       if (TERMINAL.has(r.view.status)) return; // cancelled or shut down meanwhile
       const outcome = runOutcome(answer);
       const at = this.clock.now();

@@ -49,10 +49,18 @@ export interface JobInput {
   body: string;
   image: ImageRequest;
   client: GatewayClient;
+  /** The submitting request's W3C trace context (`traceparent`, `tracestate`), when it was traced: every run of the job continues that trace, on any replica. */
+  trace?: Record<string, string>;
+}
+
+/** Which job a run is of, and which run (1-based). */
+export interface JobRunOf {
+  id: string;
+  attempt: number;
 }
 
 /** One run of a job through the limiter to a provider (the gateway's sync path), to start by `deadline` (epoch ms). */
-export type JobRunner = (input: JobInput, signal: AbortSignal, deadline: number) => Promise<JobRun>;
+export type JobRunner = (input: JobInput, signal: AbortSignal, deadline: number, run: JobRunOf) => Promise<JobRun>;
 
 export type JobListener = (event: JobEvent) => void;
 
