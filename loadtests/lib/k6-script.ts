@@ -4,6 +4,7 @@
  * injector for the recovery scenario, and a JSON summary. Runs in k6 only.
  */
 import { check } from 'k6';
+import { randomBytes } from 'k6/crypto';
 import http from 'k6/http';
 import { Counter, Rate, Trend } from 'k6/metrics';
 import { LOADTEST_METRICS as M } from '../../src/metrics/catalogue.ts';
@@ -11,6 +12,7 @@ import { parseGoDuration } from '../../src/core/duration.ts';
 import { customScenario, DEFAULT_CAPACITY, DEFAULT_TIME_SCALE, scenario, type LoadOptions, type RunnableScenario } from '../scenarios.ts';
 import { DEFAULT_MIX, MIXES, classFields, editBody, pickClass, type RequestMix } from '../mixes.ts';
 import { CHECKS, classifyAnswer, DEFAULT_LOADTEST_MODEL, errorOf } from './answers.ts';
+import { iterationTrace } from './traceparent.ts';
 
 const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:4020').replace(/\/$/, '');
 const API_KEY = __ENV.API_KEY || 'sk-ratelab-dev';
@@ -18,6 +20,8 @@ const MOCK_URL = (__ENV.MOCK_URL || 'http://127.0.0.1:4010').replace(/\/$/, '');
 const TIME_SCALE = Number(__ENV.TIME_SCALE || DEFAULT_TIME_SCALE);
 const CAPACITY = Number(__ENV.CAPACITY || DEFAULT_CAPACITY);
 const MODEL = __ENV.MODEL || DEFAULT_LOADTEST_MODEL;
+/** Share of requests whose traceparent is flagged sampled (`ratelab loadtest --trace-ratio`). */
+const TRACE_RATIO = Number(__ENV.TRACE_RATIO || 1);
 
 /** MIX: a built-in mix by name, or a JSON mix file (`ratelab loadtest --mix <file>` writes the one it validated beside the summary). */
 function mixOf(spec: string): RequestMix {
@@ -55,12 +59,14 @@ export function k6Script(name: RunnableScenario) {
   function iteration(): void {
     const c = pickClass(MIX, __VU, __ITER);
     const tags = { class: c.name };
+    // A trace per request, as the embedded engine starts one: the gateway and the mock continue it.
+    const traceparent = iterationTrace(new Uint8Array(randomBytes(25)), TRACE_RATIO).header;
     let res;
     if (c.endpoint === 'edits') {
       const edit = editBody(c, __VU, __ITER, MODEL);
-      res = http.post(`${BASE_URL}/v1/images/edits`, edit.body.buffer, { ...params, headers: { authorization: params.headers.authorization, 'content-type': edit.contentType }, tags });
+      res = http.post(`${BASE_URL}/v1/images/edits`, edit.body.buffer, { ...params, headers: { authorization: params.headers.authorization, 'content-type': edit.contentType, traceparent }, tags });
     } else {
-      res = http.post(`${BASE_URL}/v1/images/generations`, JSON.stringify(classFields(c, __VU, __ITER, MODEL)), { ...params, tags });
+      res = http.post(`${BASE_URL}/v1/images/generations`, JSON.stringify(classFields(c, __VU, __ITER, MODEL)), { ...params, headers: { ...params.headers, traceparent }, tags });
     }
     const body = typeof res.body === 'string' ? res.body : null;
     const upstreamStatus = Number(res.headers['X-Ratelab-Upstream-Status'] ?? NaN);

@@ -11,9 +11,10 @@ import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
 import { expectationMessage } from '../core/validation.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
 import { loadMix } from '../loadgen/mix-file.ts';
+import { tracingWanted } from '../metrics/tracing.ts';
 import { describeWarmUp } from '../loadgen/warm-up.ts';
 import { textSummary } from '../report/text-summary.ts';
-import { runLoadtest, type LoadtestSettings } from './loadtest-run.ts';
+import { runLoadtest, slowestFacts, type LoadtestSettings } from './loadtest-run.ts';
 import { suggestionText } from '../core/suggest.ts';
 import { loadOptionsFile, scaleOptions } from './options-file.ts';
 import { readTrace, replayOf, type TraceReplay } from '../sim/trace-replay.ts';
@@ -54,6 +55,8 @@ export interface LoadtestCommandOptions {
   rateFactor?: number;
   /** Whether --mix was given (a trace brings its own classes). */
   mixGiven?: boolean;
+  /** Share of requests whose traceparent is flagged sampled. */
+  traceRatio: number;
 }
 
 /** `custom`'s load from its flags; the flags are refused for the built-in scenarios, which have their own. */
@@ -129,7 +132,8 @@ export function loadtestOptions(cmd: Command): Command {
     .option('--vus <n>', 'custom: VUs sending one request after another (closed model, as k6 constant-vus)', intOption('--vus', 1, 100_000))
     .option('--duration <duration>', 'custom: how long, in production time (10m)', durationOption('--duration'))
     .option('--mix <name|file>', `what the iterations send: a built-in request mix (${Object.keys(MIXES).join(', ')}) or a YAML/JSON mix file; k6 reads the same (MIX)`, DEFAULT_MIX)
-    .option('--options <file>', "custom: k6 options (scenarios, thresholds; JSON or YAML) in production time, run at --time-scale by either engine");
+    .option('--options <file>', "custom: k6 options (scenarios, thresholds; JSON or YAML) in production time, run at --time-scale by either engine")
+    .option('--trace-ratio <r>', 'each request starts a W3C trace (traceparent); this share is flagged sampled, so a parent-based sampler downstream keeps it', numberOption('--trace-ratio', 0, 1), 1);
 }
 
 /** `replay <trace>`: the trace's arrivals (× --rate-factor) and classes, as a custom load in production time. */
@@ -177,6 +181,7 @@ async function runWithK6(name: RunnableScenario, o: LoadtestCommandOptions, outD
       BASE_URL: target,
       API_KEY: o.apiKey,
       TIME_SCALE: String(o.timeScale),
+      TRACE_RATIO: String(o.traceRatio),
       MOCK_URL: mockUrl ?? '',
       MODEL: o.model ?? stack?.model ?? DEFAULT_LOADTEST_MODEL,
       SUMMARY_PATH: join(outDir, 'summary.json'),
@@ -243,6 +248,7 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
     registry,
     signal: stop.signal,
     onTick: progress.tick,
+    traceRatio: o.traceRatio,
     onWarmedUp: (w) => {
       if (w.iterations > 0) process.stderr.write(`${describeWarmUp(w)}\n`);
     },
@@ -252,6 +258,13 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
     progress.done();
     console.log(textSummary(outcome.summary, `ratelab ${scenarioName} (embedded engine, time scale ${o.timeScale}, capacity ${outcome.capacity} images/min, mix ${mix.name})`, o.timeScale));
     console.log(`  Verdict: ${String((outcome.summary.ratelab as { verdict?: string } | undefined)?.verdict)}\n`);
+    const slowest = outcome.summary.ratelab.slowest ?? [];
+    // Worth a look only where the traces went somewhere.
+    if (slowest.length > 0 && tracingWanted(settings.gatewayConfig?.otel)) {
+      console.log('  Slowest requests, by trace id (Jaeger / Tempo):');
+      for (const [, line] of slowestFacts(slowest, o.timeScale)) console.log(`    ${line}`);
+      console.log('');
+    }
     console.log(`  wrote ${outcome.files.summary}, ${outcome.files.timeseries}, ${outcome.files.report}`);
     if (outcome.thresholdsFailed) console.log(`  some thresholds failed: exit ${THRESHOLDS_FAILED_EXIT}`);
     return outcome.thresholdsFailed ? THRESHOLDS_FAILED_EXIT : 0;

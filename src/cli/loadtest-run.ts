@@ -11,6 +11,7 @@ import type { GatewayConfig } from '../gateway/config.ts';
 import { INTENDED_METRIC, runLoad, type RunResult } from '../loadgen/engine.ts';
 import { connectionPool } from '../loadgen/connection-pool.ts';
 import { imageIteration } from '../loadgen/image-iteration.ts';
+import { IterationTraces, type SlowRequest } from '../loadgen/iteration-traces.ts';
 import { warmUp, type WarmUpResult } from '../loadgen/warm-up.ts';
 import type { IterationFn } from '../loadgen/iteration.ts';
 import { exposeK6Metrics } from '../loadgen/k6-prometheus.ts';
@@ -55,6 +56,8 @@ export interface LoadtestSettings {
   registry?: Registry;
   /** Told what the engine's warm-up did, before the run's clock starts (not with a custom `iteration`). */
   onWarmedUp?: (w: WarmUpResult) => void;
+  /** Share of requests whose `traceparent` is flagged sampled (each request starts a trace). Default 1: every trace may be kept downstream. */
+  traceRatio?: number;
   /** Called each tick with progress, for the progress bar. */
   onTick?: (p: Progress) => void;
   signal?: AbortSignal;
@@ -148,6 +151,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     const tickMs = Math.min(1000, Math.max(100, totalMs / 300));
     const recorder = new RunRecorder({ plan, tickMs, startedAt: clock.now(), mix: s.mix ?? MIXES[DEFAULT_MIX]! });
     const { metrics, windowMs } = recorder;
+    const traces = new IterationTraces(s.traceRatio ?? 1, s.timeScale, clock.now());
     const runPromise = runLoad({
       options: plan.options,
       clock,
@@ -157,7 +161,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
         if (s.registry) exposeK6Metrics(s.registry, metrics);
         const it = s.iteration
           ? s.iteration(metrics, { gatewayUrl, mockUrl })
-          : imageIteration(metrics, { baseURL: gatewayUrl, apiKey: s.apiKey ?? 'sk-ratelab-dev', model, clock, timeoutMs, connections, ...(pool ? { dispatcher: pool } : {}), ...(s.mix ? { mix: s.mix } : {}) });
+          : imageIteration(metrics, { baseURL: gatewayUrl, apiKey: s.apiKey ?? 'sk-ratelab-dev', model, clock, timeoutMs, connections, traces, ...(pool ? { dispatcher: pool } : {}), ...(s.mix ? { mix: s.mix } : {}) });
         closeIteration = it.close;
         return {
           default: it.fn,
@@ -209,6 +213,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     const ratelab: RunFigures = {
       ...recorder.figures(run, { engine: 'embedded', timeScale: s.timeScale, capacity, ...(stack ? { provider: stack.mock.model.stats } : {}) }),
       target: gatewayUrl,
+      ...(s.iteration ? {} : { slowest: traces.slowest() }),
       ...(plan.outage
         ? {
             outage: { atS: plan.outage.atMs / 1000, durationS: plan.outage.durationMs / 1000, status: plan.outage.fault.status },
@@ -292,5 +297,14 @@ function headlineFacts(summary: SummaryData, r: RunFigures): [string, string][] 
     ...(r.timeToRecoverS !== undefined
       ? [['time to recover after the outage', r.timeToRecoverS === null ? 'did not recover' : productionTime(r.timeToRecoverS * 1000, scale)] as [string, string]]
       : []),
+    ...slowestFacts(r.slowest ?? [], scale),
   ];
+}
+
+/** The three slowest requests, each with the trace id to look it up by in Jaeger or Tempo. */
+export function slowestFacts(slowest: readonly SlowRequest[], scale: number): [string, string][] {
+  return slowest.slice(0, 3).map((s, i) => [
+    i === 0 ? 'slowest requests (trace id)' : '',
+    `${s.traceId}${s.sampled ? '' : ' (not sampled)'} · ${productionTime(s.latencyMs * scale, scale)} · ${s.class} · HTTP ${s.status} · at ${productionTime(s.atS * 1000 * scale, scale)}`,
+  ]);
 }

@@ -4,6 +4,7 @@ import { DEFAULT_MIX, MIXES, pickClass, type RequestMix } from '../../loadtests/
 import type { Clock } from '../core/clock.ts';
 import { IMAGE_EVENT } from '../openai/stream-events.ts';
 import { classRequest } from './class-request.ts';
+import type { IterationTraces } from './iteration-traces.ts';
 import { connectionPool } from './connection-pool.ts';
 import { LOADTEST_METRICS as M } from '../metrics/catalogue.ts';
 import { INTENDED_METRIC } from './engine.ts';
@@ -25,6 +26,8 @@ export interface ImageIterationOptions {
   mix?: RequestMix;
   /** A connection pool made (and warmed) by the caller, who then closes it; default: one made here for `connections`. */
   dispatcher?: Dispatcher;
+  /** A `traceparent` per request and the slowest answers' trace ids; default none sent. */
+  traces?: IterationTraces;
 }
 
 const HEADER_BYTES = 300;
@@ -44,6 +47,9 @@ export function imageIteration(metrics: Metrics, o: ImageIterationOptions): { fn
   const fn: IterationFn = async (ctx) => {
     const c = pickClass(mix, ctx.vu, ctx.iteration);
     const req = classRequest(c, ctx.vu, ctx.iteration, o.model);
+    const t = o.traces?.next();
+    const plain: Record<string, string> = req.body instanceof Uint8Array ? { authorization: json.authorization, 'content-type': req.contentType } : json;
+    const headers = t ? { ...plain, traceparent: t.header } : plain;
     const sent = o.clock.now();
     let status = 0;
     let text = '';
@@ -51,7 +57,7 @@ export function imageIteration(metrics: Metrics, o: ImageIterationOptions): { fn
     let firstByte = sent;
     let firstImage: number | undefined;
     try {
-      const res = await request(base + req.path, { method: 'POST', headers: req.body instanceof Uint8Array ? { authorization: json.authorization, 'content-type': req.contentType } : json, body: req.body, dispatcher, signal: ctx.signal });
+      const res = await request(base + req.path, { method: 'POST', headers, body: req.body, dispatcher, signal: ctx.signal });
       firstByte = o.clock.now();
       status = res.statusCode;
       got = res.headers;
@@ -66,7 +72,9 @@ export function imageIteration(metrics: Metrics, o: ImageIterationOptions): { fn
       if (ctx.signal.aborted) throw error;
       // Connection failures are answers too: status 0, as k6 reports them.
     }
-    recordAnswer(metrics, ctx, { status, text, headers: got, sentAt: sent, firstByteAt: firstByte, doneAt: o.clock.now(), bytesSent: req.body.length, class: c.name, firstImageAt: firstImage });
+    const doneAt = o.clock.now();
+    recordAnswer(metrics, ctx, { status, text, headers: got, sentAt: sent, firstByteAt: firstByte, doneAt, bytesSent: req.body.length, class: c.name, firstImageAt: firstImage });
+    if (t) o.traces!.record(t, sent, doneAt, c.name, status);
   };
   return { fn, close: () => (o.dispatcher ? Promise.resolve() : dispatcher.close()) };
 }

@@ -1,3 +1,4 @@
+import type { SlowRequest } from '../loadgen/iteration-traces.ts';
 import { LOADTEST_METRICS } from '../metrics/catalogue.ts';
 import type { Trend } from '../loadgen/trend.ts';
 import type { RequestMix } from '../../loadtests/mixes.ts';
@@ -82,6 +83,8 @@ export interface RunFigures {
   verdict?: string;
   /** A simulation's seed. */
   seed?: number;
+  /** A load test's slowest requests with their trace ids, slowest first (production time). */
+  slowest?: SlowRequest[];
   /** What a load test's `afterRun` hook adds, under its key (e.g. `alerts`). */
   [extra: string]: unknown;
 }
