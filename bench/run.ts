@@ -9,6 +9,7 @@ import { benchLimiterAb } from './limiter-ab.ts';
 import { benchCliStartup } from './cli-startup.ts';
 import { benchSimAb } from './sim-ab.ts';
 import { benchSimDay } from './sim-day.ts';
+import { benchGatewayTracing } from './gateway-tracing.ts';
 
 /** `npm run bench [-- name…]`: every benchmark, or the named ones; each rewrites its section of bench/RESULTS.md. */
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -23,6 +24,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'cli-startup': benchCliStartup,
   'sim-ab': benchSimAb,
   'sim-day': benchSimDay,
+  'gateway-tracing': benchGatewayTracing,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

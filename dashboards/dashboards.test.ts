@@ -11,12 +11,18 @@ interface PanelJson {
   title: string;
   gridPos: { x: number; y: number; w: number; h: number };
   datasource?: { type: string; uid: string };
-  targets?: { expr?: string; refId?: string }[];
+  targets?: { expr?: string; refId?: string; exemplar?: boolean }[];
 }
 
 const json = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, 'json', `${name}.json`), 'utf8')) as { uid: string; schemaVersion: number; panels: PanelJson[]; templating: { list: { type: string; name: string; query: string }[] } };
 
 describe('dashboards', () => {
+  it('shows exemplars on the latency panels of the histograms that carry trace ids, and only there', () => {
+    const targets = Object.keys(DASHBOARDS).flatMap((name) => json(name).panels.flatMap((p) => p.targets ?? []));
+    const withExemplars = targets.filter((t) => t.exemplar);
+    expect(withExemplars.map((t) => /ratelab_gateway_(request_duration|time_to_first_image)_seconds_bucket/.exec(t.expr!)?.[1])).toEqual(['request_duration', 'time_to_first_image']);
+  });
+
   for (const [name, build] of Object.entries(DASHBOARDS)) {
     describe(name, () => {
       it('committed JSON is what the TypeScript generates (run `npm run dashboards`)', () => {

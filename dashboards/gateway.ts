@@ -3,7 +3,7 @@ import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import { CRIT_429, FIRST_IMAGE_SLO_SECONDS, WARN_429 } from '../alerts/rules.ts';
 import { dashboard } from './lib/defaults.ts';
-import { PanelIds, q, stat, timeseries, withThresholdLines } from './lib/panels.ts';
+import { PanelIds, q, qWithExemplars, stat, timeseries, withThresholdLines } from './lib/panels.ts';
 
 const R = '$__rate_interval';
 const images = 'route="images"';
@@ -19,9 +19,9 @@ export function gatewayDashboard(): Dashboard {
     .withPanel(timeseries(ids, 'Answers per second', 'By route and by whose answer it is: the provider (passed through) or the gateway (its own refusals and validation).', units.RequestsPerSecond, [q(`sum by (route, source) (rate(ratelab_gateway_responses_total[${R}]))`, '{{route}} {{source}}')], { min: 0 }))
     .withPanel(timeseries(ids, 'Image answers by status', 'HTTP status of image answers.', units.RequestsPerSecond, [q(`sum by (status) (rate(ratelab_gateway_responses_total{${images}}[${R}]))`, '{{status}}')], { min: 0 }))
     .withPanel(
-      timeseries(ids, 'Latency of image requests', 'End to end, from request to the last byte of the answer.', units.Seconds, [
+      timeseries(ids, 'Latency of image requests', 'End to end, from request to the last byte of the answer. With tracing on, the dots are exemplars: a sampled request each, linking to its trace.', units.Seconds, [
         q(quantile(0.5, 'ratelab_gateway_request_duration_seconds', images), 'P50'),
-        q(quantile(0.95, 'ratelab_gateway_request_duration_seconds', images), 'P95'),
+        qWithExemplars(quantile(0.95, 'ratelab_gateway_request_duration_seconds', images), 'P95'),
         q(quantile(0.99, 'ratelab_gateway_request_duration_seconds', images), 'P99'),
       ], { min: 0 }),
     )
@@ -45,7 +45,7 @@ export function gatewayDashboard(): Dashboard {
         'Time to first image (P95)',
         `From request to the first image a client could show: a stream's first partial image, else the whole answer. Dashed: the streamed-preview SLO (${FIRST_IMAGE_SLO_SECONDS} s).`,
         units.Seconds,
-        [q(`histogram_quantile(0.95, sum by (le, endpoint, stream) (rate(ratelab_gateway_time_to_first_image_seconds_bucket[${R}])))`, '{{endpoint}} stream={{stream}}')],
+        [qWithExemplars(`histogram_quantile(0.95, sum by (le, endpoint, stream) (rate(ratelab_gateway_time_to_first_image_seconds_bucket[${R}])))`, '{{endpoint}} stream={{stream}}')],
         [{ value: FIRST_IMAGE_SLO_SECONDS, color: 'orange' }],
       ),
     )

@@ -5,7 +5,8 @@ import { createLogger, type Logger } from '../src/core/logger.ts';
 import { readBody } from '../src/core/http-body.ts';
 import { isMultipart } from '../src/openai/read-request.ts';
 import { listen } from '../src/core/http-listen.ts';
-import { startServerSpan, startTracing, withServerSpan, type TracingConfig } from '../src/metrics/tracing.ts';
+import type { Span } from '@opentelemetry/api';
+import { startServerSpan, startTracing, type TracingConfig } from '../src/metrics/tracing.ts';
 import { SPAN_ATTRS } from '../src/metrics/spans.ts';
 import { MockModel, type MockModelOptions } from './model/model.ts';
 
@@ -57,7 +58,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       const path = tracer ? (req.url ?? '/').split('?')[0]! : '';
       // Only the images routes: the provider's answer is what a trace follows; /v1/models and admin calls are not.
       const span = tracer && IMAGE_ROUTES.has(path) ? startServerSpan(tracer, req, res, path, { [SPAN_ATTRS.timeScale]: model.timeScale.factor }) : undefined;
-      withServerSpan(span, () => void serve(model, maxBody, req, res, log));
+      void serve(model, maxBody, req, res, log, span?.span);
     },
     protocolErrorBody,
     options.timeouts,
@@ -77,7 +78,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   };
 }
 
-async function serve(model: MockModel, maxBody: number, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
+async function serve(model: MockModel, maxBody: number, req: IncomingMessage, res: ServerResponse, log: Logger, span: Span | undefined): Promise<void> {
   const started = performance.now();
   let requestId: string | undefined;
   res.on('close', () => {
@@ -115,6 +116,7 @@ async function serve(model: MockModel, maxBody: number, req: IncomingMessage, re
     ...(multipart ? { bodyStream: req } : {}),
     bodyTooLarge: body.tooLarge,
     loopback: LOOPBACK.test(req.socket.remoteAddress ?? ''),
+    ...(span ? { onOutcome: (reason: string) => span.setAttribute(SPAN_ATTRS.mockReason, reason) } : {}),
   });
   requestId = response.headers['x-request-id'];
   if (res.destroyed) return;

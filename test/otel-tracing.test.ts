@@ -1,14 +1,18 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockServer, type RunningMockServer } from '../mock-server/http-server.ts';
+import { runLoadtest } from '../src/cli/loadtest-run.ts';
+import { parseGatewayConfig } from '../src/gateway/config.ts';
 import { startGateway, type RunningGateway } from '../src/gateway/gateway.ts';
 import { SPAN_ATTRS, SPAN_NAMES } from '../src/metrics/spans.ts';
+import { startTracing } from '../src/metrics/tracing.ts';
 import { GatewayProcess } from './support/gateway-process.ts';
 import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.ts';
 
@@ -204,5 +208,93 @@ describe.skipIf(!havePrometheus)('exemplars: trace ids on the latency histograms
     expect(ids.every((id) => sent.some((p) => p.traceId === id))).toBe(true);
     // And the spans those ids name were exported.
     await receiver.until((spans) => ids.every((id) => spans.some((s) => s.traceId === id && s.service === 'ratelab-gateway')));
+  });
+});
+
+/** The embedded engine starts a trace per request; the stack it runs continues each down to the mock; the summary names the slowest by trace id. */
+describe('a load test’s traces', () => {
+  it('is one trace per request from the engine to the mock, and the summary names the slowest by trace id', { timeout: 60_000 }, async () => {
+    const receiver = await OtlpReceiver.start();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'ratelab-otel-run-'));
+      const outcome = await runLoadtest({
+        scenario: 'custom', custom: { rate: 120, durationMs: 30_000 }, timeScale: 0.01, tier: 3, profile: 'openai', seed: 5, traceRatio: 0.5,
+        outDir: dir, gatewayConfig: parseGatewayConfig({ otel: { endpoint: receiver.endpoint } }),
+      });
+      const slowest = outcome.summary.ratelab.slowest!;
+      expect(slowest.length).toBe(10);
+      expect(slowest.map((s) => s.latencyMs)).toEqual([...slowest.map((s) => s.latencyMs)].sort((a, b) => b - a));
+      // Production time: at scale 0.01 a request takes seconds of production time, not tens of ms.
+      expect(slowest[0]!.latencyMs).toBeGreaterThan(1_000);
+      // Only sampled traces reach the exporter: the gateway's parent-based sampler follows the engine's flag.
+      const sampled = slowest.filter((s) => s.sampled);
+      expect(sampled.length).toBeGreaterThan(0);
+      const spans = await receiver.until((all) => sampled.every((s) => all.some((x) => x.traceId === s.traceId && x.service === 'ratelab-mock')));
+      const unsampled = slowest.filter((s) => !s.sampled);
+      expect(spans.some((x) => unsampled.some((s) => s.traceId === x.traceId))).toBe(false);
+      // An unsampled request reaches the mock flagged unsampled, so the mock starts no trace of its own for it.
+      const gatewayTraces = new Set(spans.filter((x) => x.service === 'ratelab-gateway').map((x) => x.traceId));
+      expect(spans.filter((x) => x.service === 'ratelab-mock' && !gatewayTraces.has(x.traceId))).toEqual([]);
+      for (const s of sampled) {
+        const trace = spans.filter((x) => x.traceId === s.traceId);
+        const server = trace.find((x) => x.service === 'ratelab-gateway' && x.kind === 'SPAN_KIND_SERVER')!;
+        // The engine's request is the root: its span id is the gateway span's parent, not exported itself.
+        expect(server.parentSpanId).toMatch(/^[0-9a-f]{16}$/);
+        expect(trace.some((x) => x.spanId === server.parentSpanId)).toBe(false);
+        const mock = trace.find((x) => x.service === 'ratelab-mock')!;
+        const attempt = trace.find((x) => x.spanId === mock.parentSpanId)!;
+        expect(attempt.name).toBe(SPAN_NAMES.attempt);
+        expect(attempt.parentSpanId).toBe(server.spanId);
+      }
+      const report = readFileSync(outcome.files.report, 'utf8');
+      expect(report).toContain(slowest[0]!.traceId);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+/** An async job's runs: each in the trace of the request that submitted it, the limiter's spans beneath, a failed run and its retry alike. */
+describe('async job runs in the submitter’s trace', () => {
+  it('traces every run of a job, the failed one and its retry, under the submitting request', { timeout: 60_000 }, async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = await startTracing('ratelab-gateway', undefined, {}, exporter);
+    const mock = await startMockServer({ profile: 'openai', timeScale: 0.01, seed: 4 });
+    const gateway = await startGateway({
+      upstream: mock.baseURL, upstreamKey: 'sk-tier5-jobs-trace', timeScale: 0.01, tracing,
+      // One attempt per run, so a provider failure fails the run and the job retries it after its backoff (10 s, 100 ms here).
+      config: { limiter: { retry: { maxAttempts: 1 } }, jobs: { backoff: '10s' } },
+    });
+    try {
+      await fetch(`${mock.url}/__admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'error', rate: 1, status: 500 }) });
+      const p = traceparent();
+      const submitted = await fetch(`${gateway.baseURL}/jobs/images`, { method: 'POST', headers: { authorization: 'Bearer sk-ratelab-dev', 'content-type': 'application/json', traceparent: p.header }, body: JSON.stringify({ model: 'gpt-image-1.5', prompt: 'a harbour', quality: 'low' }) });
+      expect(submitted.status).toBe(202);
+      const { id } = (await submitted.json()) as { id: string };
+      const status = async () => ((await (await fetch(`${gateway.baseURL}/jobs/${id}`, { headers: { authorization: 'Bearer sk-ratelab-dev' } })).json()) as { status: string; attempts: number });
+      // The first run fails on the provider's 500; then the provider recovers and the retry succeeds.
+      for (let i = 0; i < 100 && (await status()).attempts < 1; i++) await new Promise((r) => setTimeout(r, 20));
+      await fetch(`${mock.url}/__admin/faults`, { method: 'DELETE' });
+      for (let i = 0; i < 200 && (await status()).status !== 'succeeded'; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await status()).toMatchObject({ status: 'succeeded', attempts: 2 });
+    } finally {
+      await gateway.close(1_000);
+      await mock.close();
+    }
+    await tracing.flush();
+    const spans = exporter.getFinishedSpans();
+    await tracing.shutdown();
+    const submit = spans.find((s) => s.name === 'POST /v1/jobs/images')!;
+    expect(submit.attributes[SPAN_ATTRS.httpStatus]).toBe(202);
+    const runs = spans.filter((s) => s.name === SPAN_NAMES.jobRun).sort((a, b) => Number(a.attributes[SPAN_ATTRS.jobRun]) - Number(b.attributes[SPAN_ATTRS.jobRun]));
+    expect(runs.map((r) => [r.attributes[SPAN_ATTRS.jobRun], r.attributes[SPAN_ATTRS.httpStatus]])).toEqual([[1, 500], [2, 200]]);
+    for (const run of runs) {
+      expect(run.spanContext().traceId).toBe(submit.spanContext().traceId);
+      expect(run.parentSpanContext?.spanId).toBe(submit.spanContext().spanId);
+      expect(run.links.map((l) => l.context.spanId)).toEqual([submit.spanContext().spanId]);
+      const attempts = spans.filter((s: ReadableSpan) => s.name === SPAN_NAMES.attempt && s.parentSpanContext?.spanId === run.spanContext().spanId);
+      expect(attempts).toHaveLength(1);
+    }
+    expect(runs[0]!.status.code).toBe(2);
   });
 });

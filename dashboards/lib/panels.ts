@@ -10,9 +10,14 @@ import { DATASOURCE } from './defaults.ts';
 export interface Query {
   expr: string;
   legend: string;
+  /** Show the histogram's exemplars (trace ids) as points that link to the trace. */
+  exemplar?: boolean;
 }
 
 export const q = (expr: string, legend: string): Query => ({ expr, legend });
+
+/** A quantile of a histogram whose buckets carry trace-id exemplars (the gateway's, with tracing on): Grafana draws them, each a link to its trace. */
+export const qWithExemplars = (expr: string, legend: string): Query => ({ expr, legend, exemplar: true });
 
 /** Panel ids must be unique per dashboard: each dashboard numbers its own. */
 export class PanelIds {
@@ -23,7 +28,10 @@ export class PanelIds {
 }
 
 function targets<T extends { withTarget(t: DataqueryBuilder): T }>(panel: T, queries: Query[]): T {
-  queries.forEach((query, i) => panel.withTarget(new DataqueryBuilder().expr(query.expr).legendFormat(query.legend).refId(String.fromCharCode(65 + i))));
+  queries.forEach((query, i) => {
+    const target = new DataqueryBuilder().expr(query.expr).legendFormat(query.legend).refId(String.fromCharCode(65 + i));
+    panel.withTarget(query.exemplar ? target.exemplar(true) : target);
+  });
   return panel;
 }
 

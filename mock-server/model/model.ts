@@ -1,5 +1,3 @@
-import { trace } from '@opentelemetry/api';
-import { SPAN_ATTRS } from '../../src/metrics/spans.ts';
 import { Registry } from 'prom-client';
 import { realClock, type Clock } from '../../src/core/clock.ts';
 import { ceilMs, formatGoDuration } from '../../src/core/duration.ts';
@@ -149,6 +147,7 @@ export class MockModel {
     } catch (error) {
       outcome = this.unexpected(error, req.method, req.path);
     }
+    req.onOutcome?.(outcome.reason);
     return this.counted(outcome);
   }
 
@@ -187,8 +186,6 @@ export class MockModel {
       const status = response.reset ? 0 : response.status;
       this.stats.record(status, reason);
       this.metrics.countRequest(status, reason);
-      // The node:http adapter's request span, when it traces (elsewhere there is no active span).
-      trace.getActiveSpan()?.setAttribute(SPAN_ATTRS.mockReason, reason);
     }
     return response;
   }

@@ -1,3 +1,4 @@
+import type { MockReason } from '../../src/metrics/catalogue.ts';
 import type { OpenAIErrorBody } from '../../src/openai/errors.ts';
 
 /** What an adapter (msw or node:http) hands the model, and what it gets back. */
@@ -21,6 +22,8 @@ export interface MockRequest {
   loopback: boolean;
   /** Aborts when the client goes away. */
   signal?: AbortSignal;
+  /** Told why the request ended as it did (the reason its metrics count), e.g. for the adapter's span. */
+  onOutcome?: (reason: MockReason) => void;
 }
 
 export interface MockResponse {

@@ -11,7 +11,7 @@ import type { Limiter } from '../limiter/limiter.ts';
 import type { RedisStore } from '../limiter/redis-store.ts';
 import { GATEWAY_METRICS } from '../metrics/catalogue.ts';
 import { counter, gauge, tracedHistogram } from '../metrics/register.ts';
-import { startTracing, withServerSpan, type ServerSpan, type Tracing } from '../metrics/tracing.ts';
+import { startTracing, type ServerSpan, type Tracing } from '../metrics/tracing.ts';
 import { describeAnswer, describeImage, inJobRunSpan, requestSpan } from './request-span.ts';
 import { Clients, type GatewayClient } from './clients.ts';
 import { parseGatewayConfig, type ClientConfig, type GatewayConfig, type GatewayConfigInput } from './config.ts';
@@ -147,7 +147,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const observe = (e: JobEvent) => jobEvents.inc({ event: e.type });
   // A run that failed while every upstream's circuit is open is the outage's, not the job's: it waits for the first probe.
   const runJob = async (input: JobInput, signal: AbortSignal, deadline: number, run: JobRunOf): Promise<JobRun> => {
-    const answer = await inJobRunSpan(tracer, input, run, () => call(jobCall(input, deadline), signal));
+    const answer = await inJobRunSpan(tracer, input, run, (ctx) => call(jobCall(input, deadline, ctx), signal));
     const outageMs = answer.status >= 400 ? upstreams.outageMs() : undefined;
     return outageMs === undefined ? answer : { ...answer, outageMs };
   };
@@ -185,12 +185,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       res.setHeader('x-request-id', `req_gw_${randomUUID().replaceAll('-', '')}`);
       const rs = requestSpan(tracer, req, res, timeScale);
       if (rs) spans.set(req, rs);
-      withServerSpan(rs, () =>
-        route(req, res).catch((error: unknown) => {
-          log.error({ err: error, method: req.method, path: pathOf(req) }, 'unexpected error');
-          sendError(res, 500, { message: 'The gateway failed to handle this request.', type: GATEWAY_ERROR_TYPE, param: null, code: 'internal_error' });
-        }),
-      );
+      route(req, res).catch((error: unknown) => {
+        log.error({ err: error, method: req.method, path: pathOf(req) }, 'unexpected error');
+        sendError(res, 500, { message: 'The gateway failed to handle this request.', type: GATEWAY_ERROR_TYPE, param: null, code: 'internal_error' });
+      });
     },
     protocolErrorBody,
     options.timeouts,
@@ -237,7 +235,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (req.method !== 'GET') return sendError(res, 405, { message: `Invalid method for URL (${req.method} ${path})`, type: 'invalid_request_error', param: null, code: null }, { allow: 'GET' });
       return listModels(res, path);
     }
-    if (await routeJobs(req, res, path, client, { jobs, streams, clients, limits, log })) return;
+    if (await routeJobs(req, res, path, client, { jobs, streams, clients, limits, log, traceContext: spans.get(req)?.ctx })) return;
     return notFound(req, res, path);
   }
 
@@ -275,7 +273,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (bypass) res.on('close', () => res.writableFinished || gone.abort());
     const relay = stream ? new StreamRelay(res, arrivedAt, redactor) : undefined;
     seen.relay = relay;
-    const run = () => call({ image: input.image, client, upstream: input.upstream, relay }, gone.signal);
+    const run = () => call({ image: input.image, client, upstream: input.upstream, relay, traceContext: rs?.ctx }, gone.signal);
     let answer: Answer;
     if (bypass) {
       answer = await run();

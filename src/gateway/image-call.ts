@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { OpenAIErrorBody } from '../openai/errors.ts';
 import { LimiterError } from '../limiter/errors.ts';
 import type { Execution } from '../limiter/limiter.ts';
@@ -74,14 +75,17 @@ export interface CallInput {
   relay?: StreamRelay;
   /** Epoch ms by which the call must have started (an async job's); default the limiter's queue.maxWait. */
   deadline?: number;
+  /** The span the limiter's spans go under (the request's, or the job run's), when traced. */
+  traceContext?: Context | undefined;
 }
 
 /** An async job's run: a JSON generations request, kept as the client sent it. */
-export const jobCall = (input: JobInput, deadline: number): CallInput => ({
+export const jobCall = (input: JobInput, deadline: number, traceContext?: Context): CallInput => ({
   image: input.image,
   client: input.client,
   upstream: { endpoint: 'generations', contentType: 'application/json', bytes: Buffer.from(input.body) },
   deadline,
+  traceContext,
 });
 
 /**
@@ -99,7 +103,7 @@ export function imageCall(upstreams: Upstreams, catalogue: Catalogue, redactor: 
     for (const upstream of candidates) {
       // The limiter's clock is monotonic: carry the epoch deadline over as time left.
       const deadline = input.deadline === undefined ? undefined : upstream.limiter.now() + (input.deadline - Date.now());
-      const execution = await upstream.limiter.execute(upstreamCall(upstream, input.upstream, input.relay), { cost: costInput, priority: input.client.priority, signal, deadline });
+      const execution = await upstream.limiter.execute(upstreamCall(upstream, input.upstream, input.relay, input.traceContext), { cost: costInput, priority: input.client.priority, signal, deadline, ...(input.traceContext ? { traceContext: input.traceContext } : {}) });
       answer = await executionAnswer(execution, upstream.name, redactor);
       // A relayed stream is the client's answer, whatever the limiter made of it.
       if (input.relay?.started) return { ...answer, streamed: true };

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { injectContext } from '../metrics/tracing.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/logger.ts';
@@ -14,6 +15,8 @@ export interface JobsRouteDeps {
   clients: Clients;
   limits: RequestLimits;
   log: Logger;
+  /** This request's span context, when traced: a submitted job carries it, so its runs join the trace. */
+  traceContext?: Context | undefined;
 }
 
 /** Failures of the job store itself (Redis gone, a command timed out), as ioredis and BullMQ raise them. */
@@ -69,7 +72,7 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, cl
       sendError(res, 400, { message: 'An async job cannot stream: send stream: false, or call /v1/images/generations with stream: true.', type: 'invalid_request_error', param: 'stream', code: 'unsupported_value' });
       return true;
     }
-        const trace = injectContext({});
+        const trace = injectContext({}, deps.traceContext);
     const view = await jobs.submit({ body: input.upstream.bytes!.toString('utf8'), image: input.image, client, ...(trace.traceparent ? { trace } : {}) });
     sendJson(res, 202, view, { location: `/v1/jobs/${view.id}` });
     return true;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { GEN_AI_IMAGE, SPAN_ATTRS, SPAN_EVENTS, SPAN_NAMES } from '../metrics/spans.ts';
 import { extractContext, startServerSpan, type ServerSpan } from '../metrics/tracing.ts';
 import type { JobInput, JobRunOf } from './jobs/types.ts';
@@ -9,7 +9,7 @@ import type { ImageRequest } from '../openai/request.ts';
 function routeOf(path: string): string | undefined {
   if (path === '/v1/images/generations' || path === '/v1/images/edits' || path === '/v1/models') return path;
   if (path.startsWith('/v1/models/')) return '/v1/models/{model}';
-  if (path === '/v1/jobs') return path;
+  if (path === '/v1/jobs/images') return path;
   if (path.startsWith('/v1/jobs/')) return path.endsWith('/events') ? '/v1/jobs/{id}/events' : '/v1/jobs/{id}';
   return undefined;
 }
@@ -56,9 +56,9 @@ export function describeAnswer(rs: ServerSpan | undefined, arrivedAt: number, us
  * another replica — is found under that request; the limiter's spans are the run's children.
  * A job submitted untraced starts its own trace at each run, linked to nothing.
  */
-export async function inJobRunSpan<T extends { status: number }>(tracer: Tracer | undefined, input: JobInput, run: JobRunOf, fn: () => Promise<T>): Promise<T> {
-  if (!tracer) return fn();
-  const parent = input.trace ? extractContext(input.trace) : context.active();
+export async function inJobRunSpan<T extends { status: number }>(tracer: Tracer | undefined, input: JobInput, run: JobRunOf, fn: (ctx: Context | undefined) => Promise<T>): Promise<T> {
+  if (!tracer) return fn(undefined);
+  const parent = input.trace ? extractContext(input.trace) : ROOT_CONTEXT;
   const submitted = trace.getSpanContext(parent);
   const span: Span = tracer.startSpan(
     SPAN_NAMES.jobRun,
@@ -66,7 +66,7 @@ export async function inJobRunSpan<T extends { status: number }>(tracer: Tracer 
     parent,
   );
   try {
-    const answer = await context.with(trace.setSpan(parent, span), fn);
+    const answer = await fn(trace.setSpan(parent, span));
     span.setAttribute(SPAN_ATTRS.httpStatus, answer.status);
     if (answer.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
     return answer;

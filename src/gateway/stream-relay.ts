@@ -57,8 +57,8 @@ export class StreamRelay {
       onEvent: (event) => {
         if (this.firstImageAt === undefined && IMAGE_EVENT_TYPE.test(event.event ?? '')) {
           this.firstImageAt = Date.now();
-          // On the attempt's span (the relay runs in its context): the first image the client could show.
-          trace.getActiveSpan()?.addEvent(SPAN_EVENTS.firstImage, { 'ratelab.event': event.event ?? '' }, this.firstImageAt);
+          // On the attempt's span: the first image the client could show.
+          (ctx.traceContext && trace.getSpan(ctx.traceContext))?.addEvent(SPAN_EVENTS.firstImage, { 'ratelab.event': event.event ?? '' }, this.firstImageAt);
         }
         if (!event.event?.endsWith('.completed')) return;
         try {

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { trace } from '@opentelemetry/api';
+import { trace, type Context } from '@opentelemetry/api';
 import { request } from 'undici';
 import { SPAN_ATTRS } from '../metrics/spans.ts';
 import { injectContext } from '../metrics/tracing.ts';
@@ -44,17 +44,18 @@ function toHeaders(raw: Record<string, string | string[] | undefined>): Headers 
  * fetch: it streams a spooled upload from disk with backpressure (fetch over
  * `Readable.toWeb` read the whole file into memory on Node 20) and costs less per call.
  */
-export function upstreamCall(upstream: { name: string; baseURL: string; key: string }, body: UpstreamBody, relay?: StreamRelay) {
+export function upstreamCall(upstream: { name: string; baseURL: string; key: string }, body: UpstreamBody, relay?: StreamRelay, requestContext?: Context) {
   return async (ctx: AttemptContext): Promise<Response> => {
     // A relay that has started owns the client's answer: no second attempt may write to it.
     if (relay?.started) return relay.settled();
     if (relay) relay.firstAttemptAt ??= Date.now();
     const headers: Record<string, string> = { authorization: `Bearer ${upstream.key}`, 'content-type': body.contentType, 'x-stainless-retry-count': String(ctx.attempt - 1) };
     const url = `${upstream.baseURL}/images/${body.endpoint}`;
-    // Inside the limiter's attempt span (when tracing): the provider continues this trace.
-    const span = trace.getActiveSpan();
+    // The limiter's attempt span (when tracing): the provider continues this trace. An unsampled
+    // request's context still goes on (flagged unsampled), so the provider does not start a trace of its own.
+    injectContext(headers, ctx.traceContext ?? requestContext);
+    const span = ctx.traceContext && trace.getSpan(ctx.traceContext);
     if (span?.isRecording()) {
-      injectContext(headers);
       const at = new URL(url);
       span.setAttributes({ [SPAN_ATTRS.httpMethod]: 'POST', [SPAN_ATTRS.urlFull]: `${at.origin}${at.pathname}`, [SPAN_ATTRS.serverAddress]: at.hostname, [SPAN_ATTRS.serverPort]: Number(at.port || (at.protocol === 'https:' ? 443 : 80)) });
     }

@@ -86,7 +86,7 @@ export class Limiter {
       reject,
     );
     if (core.tracer) {
-      const spans = taskSpans(core.tracer, this.name, priority, now);
+      const spans = taskSpans(core.tracer, this.name, priority, now, options.traceContext);
       if (spans) task.extras.spans = spans;
     }
     core.retryBudget.onRequest();

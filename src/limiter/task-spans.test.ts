@@ -1,14 +1,12 @@
-import { context, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../core/virtual-clock.ts';
 import { SPAN_ATTRS, SPAN_NAMES } from '../metrics/spans.ts';
-import { installTraceContext } from '../metrics/tracing.ts';
 import { settle } from '../../test/support/mock-client.ts';
 import { createLimiter } from './limiter.ts';
 import { fakeUpstream, limit429, ok } from './test-support/fake-upstream.ts';
-
-installTraceContext();
 
 function tracing() {
   const exporter = new InMemorySpanExporter();
@@ -26,14 +24,14 @@ describe('limiter spans', () => {
     const { tracer, spans } = tracing();
     const limiter = createLimiter({ concurrency: { mode: 'fixed', limit: 1 }, retry: { maxAttempts: 3, baseDelay: '1s' } }, { clock, tracer, name: 'acct-a' });
     const seenInside: (string | undefined)[] = [];
-    const up = fakeUpstream(clock, (call) => {
-      seenInside.push(trace.getActiveSpan()?.spanContext().spanId);
+    const up = fakeUpstream(clock, (call, ctx) => {
+      seenInside.push(ctx.traceContext && trace.getSpan(ctx.traceContext)?.spanContext().spanId);
       return call === 0 ? limit429(2_000) : ok({}, { 'x-ratelimit-remaining-requests': '41', 'x-ratelimit-remaining-tokens': '9000' });
     }, 1_000);
     const a = tracer.startSpan('request a');
     const b = tracer.startSpan('request b');
-    const pa = context.with(trace.setSpan(context.active(), a), () => limiter.execute(up.task, { priority: 'high' }));
-    const pb = context.with(trace.setSpan(context.active(), b), () => limiter.execute(up.task));
+    const pa = limiter.execute(up.task, { priority: 'high', traceContext: trace.setSpan(ROOT_CONTEXT, a) });
+    const pb = limiter.execute(up.task, { traceContext: trace.setSpan(ROOT_CONTEXT, b) });
     const [ea, eb] = await settle(clock, Promise.all([pa, pb]));
     a.end();
     b.end();
@@ -53,7 +51,7 @@ describe('limiter spans', () => {
     expect(ms(first.endTime) - ms(first.startTime)).toBe(1_000);
     expect(ms(first.startTime)).toBe(1_000_000);
     expect(ms(retryWait.endTime) - ms(retryWait.startTime)).toBeGreaterThanOrEqual(2_000);
-    // The task's function ran inside its attempt's context: what it calls is the attempt's child.
+    // The task's function is handed its attempt's context: what it calls is the attempt's child.
     expect(seenInside[0]).toBe(first.spanContext().spanId);
 
     // B waited behind A for the one slot, and then for the account's pause: the reason it met first is kept.
@@ -71,7 +69,8 @@ describe('limiter spans', () => {
     const limiter = createLimiter({ concurrency: { mode: 'fixed', limit: 1 }, queue: { maxWait: '5s' } }, { clock, tracer });
     const up = fakeUpstream(clock, () => ok(), 60_000);
     const parent = tracer.startSpan('request');
-    const both = context.with(trace.setSpan(context.active(), parent), () => Promise.all([limiter.execute(up.task), limiter.execute(up.task)]));
+    const traceContext = trace.setSpan(ROOT_CONTEXT, parent);
+    const both = Promise.all([limiter.execute(up.task, { traceContext }), limiter.execute(up.task, { traceContext })]);
     const [, shed] = await settle(clock, both);
     expect(shed.fulfilled).toBe(false);
     const queues = childrenOf(spans(), parent).filter((s) => s.name === SPAN_NAMES.queue);
@@ -89,7 +88,29 @@ describe('limiter spans', () => {
     await settle(clock, traced.execute(up.task));
     const plain = createLimiter({}, { clock });
     const parent = tracer.startSpan('request');
-    await settle(clock, context.with(trace.setSpan(context.active(), parent), () => plain.execute(up.task)));
+    await settle(clock, plain.execute(up.task, { traceContext: trace.setSpan(ROOT_CONTEXT, parent) }));
     expect(spans()).toEqual([]);
+  });
+
+  it('for an application with its own context manager, goes under the active span and runs the task inside its attempt', async () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const clock = new VirtualClock(0);
+      const { tracer, spans } = tracing();
+      const limiter = createLimiter({}, { clock, tracer });
+      let active: string | undefined;
+      const up = fakeUpstream(clock, () => {
+        active = trace.getActiveSpan()?.spanContext().spanId;
+        return ok();
+      }, 10);
+      const request = tracer.startSpan('request');
+      await settle(clock, context.with(trace.setSpan(ROOT_CONTEXT, request), () => limiter.execute(up.task)));
+      const attempt = spans().find((s) => s.name === SPAN_NAMES.attempt)!;
+      expect(attempt.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+      expect(active).toBe(attempt.spanContext().spanId);
+    } finally {
+      context.disable();
+    }
   });
 });

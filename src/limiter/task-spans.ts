@@ -26,6 +26,8 @@ export interface AttemptEnd {
 export class TaskSpans {
   private queue: Span | undefined;
   private attemptSpan: Span | undefined;
+  /** The running attempt's context (its span under the task's parent): what the task passes on. */
+  attemptContext: Context | undefined;
   private reason: WaitReason | undefined;
 
   constructor(
@@ -61,17 +63,19 @@ export class TaskSpans {
       { kind: SpanKind.CLIENT, startTime: now, attributes: { [SPAN_ATTRS.upstream]: this.upstream, [SPAN_ATTRS.attempt]: n, ...(n > 1 ? { [SPAN_ATTRS.resendCount]: n - 1 } : {}) } },
       this.parent,
     );
+    this.attemptContext = trace.setSpan(this.parent, this.attemptSpan);
   }
 
-  /** Runs the attempt's function inside its span's context. */
+  /** Runs the attempt's function inside its span's context (which only an installed context manager carries into it). */
   run<T>(fn: () => Promise<T>): Promise<T> {
-    return this.attemptSpan ? context.with(trace.setSpan(this.parent, this.attemptSpan), fn) : fn();
+    return this.attemptContext ? context.with(this.attemptContext, fn) : fn();
   }
 
   attemptEnded(end: AttemptEnd, now: number): void {
     const span = this.attemptSpan;
     if (!span) return;
     this.attemptSpan = undefined;
+    this.attemptContext = undefined;
     if (end.status !== undefined) span.setAttribute(SPAN_ATTRS.httpStatus, end.status);
     span.setAttribute(SPAN_ATTRS.outcome, end.kind);
     if (end.retryAfterMs !== undefined) span.setAttribute(SPAN_ATTRS.retryAfterMs, end.retryAfterMs);
@@ -114,9 +118,8 @@ export class TaskSpans {
   }
 }
 
-/** Starts a task's spans under the active context, or none when the caller's context holds no recording span (tracing off, or not sampled). */
-export function taskSpans(tracer: Tracer, upstream: string, priority: number, now: number): TaskSpans | undefined {
-  const parent = context.active();
+/** Starts a task's spans under `parent` (default the active context), or none when it holds no recording span (tracing off, or not sampled). */
+export function taskSpans(tracer: Tracer, upstream: string, priority: number, now: number, parent: Context = context.active()): TaskSpans | undefined {
   if (!trace.getSpan(parent)?.isRecording()) return undefined;
   return new TaskSpans(tracer, parent, upstream, priority, now);
 }

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { TimerHandle } from '../core/clock.ts';
 import { parseWxH, sizeLabel } from '../openai/sizes.ts';
 import type { FailureKind } from './classify.ts';
@@ -69,6 +70,10 @@ export class Task implements QueueEntry, AttemptContext {
       if (extra.callerSignal?.aborted) extra.controller.abort(extra.callerSignal.reason);
     }
     return extra.controller.signal;
+  }
+
+  get traceContext(): Context | undefined {
+    return this.extra?.spans?.attemptContext;
   }
 
   reportUsage(usage: Usage): void {

@@ -1,4 +1,4 @@
-import type { Tracer } from '@opentelemetry/api';
+import type { Context, Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.ts';
 import type { Catalogue } from '../openai/catalogue.ts';
@@ -21,6 +21,12 @@ export interface AttemptContext {
    * body it does not read (SDK results with `usage` are read without this).
    */
   reportUsage(usage: { input_tokens?: number; output_tokens?: number }): void;
+  /**
+   * The attempt's span context, when the limiter traces this task: pass it to what the attempt
+   * calls (e.g. write it as `traceparent`) so the provider's side joins the trace. The task also
+   * runs inside it, for an application whose context manager carries spans on its own.
+   */
+  readonly traceContext: Context | undefined;
 }
 
 export interface ScheduleOptions {
@@ -34,6 +40,8 @@ export interface ScheduleOptions {
    */
   deadline?: number;
   signal?: AbortSignal;
+  /** The context whose span the task's spans go under (with `LimiterDeps.tracer`). Default: the active context. */
+  traceContext?: Context;
 }
 
 /** How a task ended, with where its time went. */
@@ -76,7 +84,8 @@ export interface LimiterDeps {
    * OpenTelemetry tracer for the limiter's spans: a queue span for each wait (its priority and
    * the reason it waited) and a CLIENT span for each attempt (status, outcome, retry-after,
    * the `x-ratelimit-remaining-*` seen), as children of the span active when the task was
-   * scheduled; the task's function runs inside its attempt's context. Only under a recording
+   * scheduled (or `ScheduleOptions.traceContext`); the task's function runs inside its attempt's
+   * context and reads it as `AttemptContext.traceContext`. Only under a recording
    * (sampled) span. Default none.
    */
   tracer?: Tracer;

@@ -25,8 +25,6 @@ export const SPAN_NAMES = {
   attempt: 'ratelab.upstream.attempt',
   /** One run of an async job, linked to the request that submitted it and to the run before. */
   jobRun: 'ratelab.job.run',
-  /** A load-test iteration's request, as the engine sent it (CLIENT). */
-  iteration: 'ratelab.loadtest.request',
 } as const;
 
 export const SPAN_EVENTS = {
@@ -78,8 +76,6 @@ export const SPAN_ATTRS = {
   jobId: 'ratelab.job.id',
   jobRun: 'ratelab.job.run',
   mockReason: 'ratelab.mock.reason',
-  loadScenario: 'ratelab.loadtest.scenario',
-  loadClass: 'ratelab.loadtest.class',
 } as const;
 
 /** What the gateway says of itself in gen-ai terms: an image request to OpenAI. */

@@ -1,13 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { SPAN_ATTRS } from './spans.ts';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
-/** A config file's `tracing:` entry; every field may also come from the standard `OTEL_*` variables. */
+/** A config file's `otel:` entry; every field may also come from the standard `OTEL_*` variables. */
 export interface TracingConfig {
   /** OTLP/HTTP base URL (`/v1/traces` is added), as OTEL_EXPORTER_OTLP_ENDPOINT. Setting it turns tracing on. */
   endpoint?: string | undefined;
@@ -21,25 +20,23 @@ export interface TracingConfig {
 export interface Tracing {
   enabled: boolean;
   tracer: Tracer;
+  /** Exports what is buffered now. */
+  flush(): Promise<void>;
   /** Exports what is buffered and stops; safe to call twice. */
   shutdown(): Promise<void>;
 }
 
-const OFF: Tracing = { enabled: false, tracer: trace.getTracer('ratelab-off'), shutdown: async () => {} };
-
-let globalsSet = false;
+const OFF: Tracing = { enabled: false, tracer: trace.getTracer('ratelab-off'), flush: async () => {}, shutdown: async () => {} };
 
 /**
- * One process-wide context manager (AsyncLocalStorage) and W3C trace-context propagator:
- * what the OpenTelemetry API reads whatever the provider. Each part (gateway, mock) keeps its
- * own provider, so in `ratelab stack` the two still report as two services.
+ * W3C trace context, read and written by ratelab's own propagator rather than the API's global
+ * one, and every context passed by hand (a request's span to the limiter, an attempt's to the
+ * upstream call) rather than through a context manager: Node 20's AsyncLocalStorage puts a
+ * hook on every promise, which cost the gateway a fifth of its CPU per request whether a
+ * request was sampled or not (bench/RESULTS.md, gateway-tracing). Nothing global is set, so an
+ * application that embeds the limiter keeps its own OpenTelemetry set-up.
  */
-export function installTraceContext(): void {
-  if (globalsSet) return;
-  globalsSet = true;
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-}
+const W3C = new W3CTraceContextPropagator();
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -53,9 +50,10 @@ const PROTOCOLS = ['http/protobuf', 'http/json'] as const;
 
 /** The exporter the environment asks for (http/protobuf unless OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says http/json). */
 async function exporterFor(config: TracingConfig | undefined, env: Env): Promise<SpanExporter> {
-  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+  const variable = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = env[variable] ?? 'http/protobuf';
   if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
-    throw new TypeError(`Expected \`OTEL_EXPORTER_OTLP_PROTOCOL\` to be one of ${PROTOCOLS.join(', ')}, got \`${protocol}\` (grpc is not bundled: point it at a collector's OTLP/HTTP port, 4318)`);
+    throw new RangeError(`Expected \`${variable}\` to be one of ${PROTOCOLS.join(', ')}, got \`${protocol}\` (grpc is not bundled: point it at a collector's OTLP/HTTP port, 4318)`);
   }
   // A config endpoint is a base URL, as OTEL_EXPORTER_OTLP_ENDPOINT is; without one the exporter reads the environment itself.
   const url = config?.endpoint ? `${config.endpoint.replace(/\/+$/, '')}/v1/traces` : undefined;
@@ -74,9 +72,8 @@ async function exporterFor(config: TracingConfig | undefined, env: Env): Promise
 export async function startTracing(part: string, config: TracingConfig | undefined, env: Env = process.env, exporter?: SpanExporter): Promise<Tracing> {
   if (!exporter && !tracingWanted(config, env)) return OFF;
   if (config?.sampleRatio !== undefined && !(config.sampleRatio >= 0 && config.sampleRatio <= 1)) {
-    throw new TypeError(`Expected \`tracing.sampleRatio\` to be a number from 0 to 1, got \`${String(config.sampleRatio)}\` (${typeof config.sampleRatio})`);
+    throw new RangeError(`Expected \`otel.sampleRatio\` to be a number from 0 to 1, got \`${String(config.sampleRatio)}\` (${typeof config.sampleRatio})`);
   }
-  installTraceContext();
   const detected = detectResources({ detectors: [envDetector] });
   // The part's name, then what OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES say, then the config's name over both.
   let resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: part }).merge(detected);
@@ -87,7 +84,7 @@ export async function startTracing(part: string, config: TracingConfig | undefin
     spanProcessors: [new BatchSpanProcessor(exporter ?? (await exporterFor(config, env)))],
   });
   let stopped: Promise<void> | undefined;
-  return { enabled: true, tracer: provider.getTracer(part), shutdown: () => (stopped ??= provider.shutdown()) };
+  return { enabled: true, tracer: provider.getTracer(part), flush: () => provider.forceFlush(), shutdown: () => (stopped ??= provider.shutdown()) };
 }
 
 /** A sampled span's trace id (for an exemplar or a report), else undefined. */
@@ -98,12 +95,12 @@ export function sampledTraceId(span: Span | undefined): string | undefined {
 
 /** The context a request's headers carry (W3C `traceparent`/`tracestate`), over an empty one: a request starts its own trace or continues its caller's, never the server's. */
 export function extractContext(headers: Readonly<Record<string, string | string[] | undefined>>): Context {
-  return propagation.extract(ROOT_CONTEXT, headers);
+  return W3C.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
 }
 
-/** Writes the active context (or `ctx`) into outgoing headers as `traceparent`/`tracestate`. */
-export function injectContext(headers: Record<string, string>, ctx: Context = context.active()): Record<string, string> {
-  propagation.inject(ctx, headers);
+/** Writes `ctx`'s span into outgoing headers as `traceparent`/`tracestate` (nothing without one). */
+export function injectContext(headers: Record<string, string>, ctx: Context | undefined): Record<string, string> {
+  if (ctx) W3C.inject(ctx, headers, defaultTextMapSetter);
   return headers;
 }
 
@@ -125,6 +122,8 @@ export function startServerSpan(tracer: Tracer, req: IncomingMessage, res: Serve
   const parent = extractContext(req.headers);
   const path = (req.url ?? '/').split('?')[0]!.slice(0, 200);
   const span = tracer.startSpan(`${req.method} ${route}`, { kind: SpanKind.SERVER, attributes: { [SPAN_ATTRS.httpMethod]: req.method ?? 'GET', [SPAN_ATTRS.httpRoute]: route, [SPAN_ATTRS.urlPath]: path, ...attributes } }, parent);
+  // Not sampled: nothing will be recorded or exported, so nothing waits for the answer's end (most requests, at a low ratio).
+  if (!span.isRecording()) return { span, ctx: trace.setSpan(parent, span), traceId: undefined };
   res.on('close', () => {
     // A client that left before any answer got none: res.statusCode would still read its default 200.
     const status = res.headersSent ? res.statusCode : 0;
@@ -138,6 +137,3 @@ export function startServerSpan(tracer: Tracer, req: IncomingMessage, res: Serve
   });
   return { span, ctx: trace.setSpan(parent, span), traceId: sampledTraceId(span) };
 }
-
-/** Runs `fn` in the request's context (or as is, without a span). */
-export const withServerSpan = <T>(s: ServerSpan | undefined, fn: () => T): T => (s ? context.with(s.ctx, fn) : fn());
