@@ -119,6 +119,8 @@ describe('OpenTelemetry: client → gateway → limiter → upstream attempts �
       expect(typeof s.attributes[SPAN_ATTRS.genAiOutputTokens]).toBe('number');
     }
     expect(JSON.stringify(spans)).not.toMatch(/lighthouse|sk-tier5-otel-test-key|sk-ratelab-dev/);
+    // Each request's log line names its trace.
+    for (const p of parents) expect(gateway.output).toContain(`"traceId":"${p.traceId}"`);
 
     // Each: queue → attempt 1 (429, contention, retry-after) → queue again → attempt 2 (200), each attempt continued by a mock span.
     const steps = byTrace.map((list, i) => childOf(list, servers[i]!));
@@ -222,16 +224,17 @@ describe('a load test’s traces', () => {
         outDir: dir, gatewayConfig: parseGatewayConfig({ otel: { endpoint: receiver.endpoint } }),
       });
       const slowest = outcome.summary.ratelab.slowest!;
+      // About half of 60 requests were sampled: ten of them named.
       expect(slowest.length).toBe(10);
       expect(slowest.map((s) => s.latencyMs)).toEqual([...slowest.map((s) => s.latencyMs)].sort((a, b) => b - a));
       // Production time: at scale 0.01 a request takes seconds of production time, not tens of ms.
       expect(slowest[0]!.latencyMs).toBeGreaterThan(1_000);
-      // Only sampled traces reach the exporter: the gateway's parent-based sampler follows the engine's flag.
-      const sampled = slowest.filter((s) => s.sampled);
-      expect(sampled.length).toBeGreaterThan(0);
+      const sampled = slowest;
       const spans = await receiver.until((all) => sampled.every((s) => all.some((x) => x.traceId === s.traceId && x.service === 'ratelab-mock')));
-      const unsampled = slowest.filter((s) => !s.sampled);
-      expect(spans.some((x) => unsampled.some((s) => s.traceId === x.traceId))).toBe(false);
+      // Only sampled traces reach the exporter: the gateway's parent-based sampler follows the engine's flag.
+      const served = spans.filter((x) => x.service === 'ratelab-gateway' && x.kind === 'SPAN_KIND_SERVER').length;
+      expect(served).toBeGreaterThan(10);
+      expect(served).toBeLessThan(outcome.summary.ratelab.requests - 10);
       // An unsampled request reaches the mock flagged unsampled, so the mock starts no trace of its own for it.
       const gatewayTraces = new Set(spans.filter((x) => x.service === 'ratelab-gateway').map((x) => x.traceId));
       expect(spans.filter((x) => x.service === 'ratelab-mock' && !gatewayTraces.has(x.traceId))).toEqual([]);

@@ -261,7 +261,7 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
     const slowest = outcome.summary.ratelab.slowest ?? [];
     // Worth a look only where the traces went somewhere.
     if (slowest.length > 0 && tracingWanted(settings.gatewayConfig?.otel)) {
-      console.log('  Slowest requests, by trace id (Jaeger / Tempo):');
+      console.log('  Slowest sampled requests, by trace id (Jaeger / Tempo):');
       for (const [, line] of slowestFacts(slowest, o.timeScale)) console.log(`    ${line}`);
       console.log('');
     }

@@ -301,10 +301,10 @@ function headlineFacts(summary: SummaryData, r: RunFigures): [string, string][] 
   ];
 }
 
-/** The three slowest requests, each with the trace id to look it up by in Jaeger or Tempo. */
+/** The three slowest sampled requests, each with the trace id to look it up by in Jaeger or Tempo. */
 export function slowestFacts(slowest: readonly SlowRequest[], scale: number): [string, string][] {
   return slowest.slice(0, 3).map((s, i) => [
-    i === 0 ? 'slowest requests (trace id)' : '',
-    `${s.traceId}${s.sampled ? '' : ' (not sampled)'} · ${productionTime(s.latencyMs * scale, scale)} · ${s.class} · HTTP ${s.status} · at ${productionTime(s.atS * 1000 * scale, scale)}`,
+    i === 0 ? 'slowest sampled requests (trace id)' : '',
+    `${s.traceId} · ${productionTime(s.latencyMs * scale, scale)} · ${s.class} · HTTP ${s.status} · at ${productionTime(s.atS * 1000 * scale, scale)}`,
   ]);
 }

@@ -364,6 +364,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
             latencyMs: Math.round(performance.now() - started),
             requestId: header('x-request-id'),
             completed: res.writableFinished,
+            // A sampled request's trace, so a log line leads to its spans.
+            ...(spans.get(req)?.traceId ? { traceId: spans.get(req)!.traceId } : {}),
           },
           'answered',
         );

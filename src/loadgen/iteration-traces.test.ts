@@ -17,13 +17,17 @@ describe('a trace per load-test request', () => {
     }
   });
 
-  it('keeps the slowest answers with their trace ids, slowest first, in production time', () => {
+  it('keeps the slowest sampled answers with their trace ids, slowest first, in production time', () => {
     const traces = new IterationTraces(1, 0.01, 1_000, 3);
     const sent = [5, 40, 12, 33, 7, 50, 1].map((ms, i) => ({ t: traces.next(), ms, at: 1_000 + i * 100 }));
     for (const s of sent) traces.record(s.t, s.at, s.at + s.ms, 'gen', 200);
     const slowest = traces.slowest();
     expect(slowest.map((s) => s.latencyMs)).toEqual([5_000, 4_000, 3_300]);
-    expect(slowest[0]).toEqual({ traceId: sent[5]!.t.traceId, sampled: true, latencyMs: 5_000, class: 'gen', status: 200, atS: 50 });
+    expect(slowest[0]).toEqual({ traceId: sent[5]!.t.traceId, latencyMs: 5_000, class: 'gen', status: 200, atS: 50 });
+    // An unsampled trace cannot be looked up: however slow, it is not named.
+    const none = new IterationTraces(0, 1, 0);
+    none.record(none.next(), 0, 60_000, 'gen', 200);
+    expect(none.slowest()).toEqual([]);
   });
 
   it('refuses a ratio outside 0–1', () => {

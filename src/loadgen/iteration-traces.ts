@@ -1,11 +1,9 @@
 import { randomFillSync } from 'node:crypto';
 import { iterationTrace, type IterationTrace } from '../../loadtests/lib/traceparent.ts';
 
-/** One of a run's slowest requests, production time: find it in Jaeger or Tempo by its trace id. */
+/** One of a run's slowest sampled requests, production time: find it in Jaeger or Tempo by its trace id. */
 export interface SlowRequest {
   traceId: string;
-  /** Whether the trace was flagged sampled (only sampled traces are exported downstream). */
-  sampled: boolean;
   /** From send to the answer's last byte, production ms. */
   latencyMs: number;
   class: string;
@@ -16,7 +14,8 @@ export interface SlowRequest {
 
 /**
  * A trace per iteration (`traceparent` on each request, `ratio` of them sampled) and the
- * `keep` slowest answers with their trace ids, for the summary and the report. Random bytes
+ * `keep` slowest sampled answers with their trace ids, for the summary and the report: only a
+ * sampled trace can be opened downstream, so an unsampled one is not worth naming. Random bytes
  * are drawn 4 KiB at a time: one system call per 160 requests.
  */
 export class IterationTraces {
@@ -43,19 +42,20 @@ export class IterationTraces {
     return t;
   }
 
-  /** An answer's latency (ms as run); kept when it is among the slowest so far. */
+  /** An answer's latency (ms as run); kept when its trace is sampled and it is among the slowest so far. */
   record(t: IterationTrace, sentAt: number, doneAt: number, cls: string, status: number): void {
+    if (!t.sampled) return;
     const latencyMs = (doneAt - sentAt) / this.timeScale;
     const kept = this.kept;
     if (kept.length === this.keep && latencyMs <= kept[kept.length - 1]!.latencyMs) return;
-    const entry = { traceId: t.traceId, sampled: t.sampled, latencyMs: Math.round(latencyMs), class: cls, status, atS: Math.round((sentAt - this.startedAt) / this.timeScale / 100) / 10 };
+    const entry = { traceId: t.traceId, latencyMs: Math.round(latencyMs), class: cls, status, atS: Math.round((sentAt - this.startedAt) / this.timeScale / 100) / 10 };
     let i = kept.length;
     while (i > 0 && kept[i - 1]!.latencyMs < latencyMs) i--;
     kept.splice(i, 0, entry);
     if (kept.length > this.keep) kept.pop();
   }
 
-  /** The slowest answers, slowest first. */
+  /** The slowest sampled answers, slowest first. */
   slowest(): SlowRequest[] {
     return [...this.kept];
   }

@@ -83,7 +83,7 @@ export interface RunFigures {
   verdict?: string;
   /** A simulation's seed. */
   seed?: number;
-  /** A load test's slowest requests with their trace ids, slowest first (production time). */
+  /** A load test's slowest sampled requests with their trace ids, slowest first (production time). */
   slowest?: SlowRequest[];
   /** What a load test's `afterRun` hook adds, under its key (e.g. `alerts`). */
   [extra: string]: unknown;
