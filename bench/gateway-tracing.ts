@@ -1,10 +1,10 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { startMockServer } from '../mock-server/http-server.ts';
 import { listen } from '../src/core/http-listen.ts';
 import { createLogger } from '../src/core/logger.ts';
+import { ask, forkGateway } from './gateway-child.ts';
 import { machine, median, recordResult } from './results.ts';
 
 /**
@@ -28,20 +28,13 @@ interface Side {
   usPerRequest: number[];
 }
 
-const ask = <T>(child: ChildProcess, what: string): Promise<T> =>
-  new Promise((resolve) => {
-    child.once('message', (m) => resolve(m as T));
-    child.send(what);
-  });
-
-function startGatewayProcess(upstream: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-  const child = fork(join(import.meta.dirname, 'images-api-gateway.ts'), { execArgv: ['--import', 'tsx'], env: { ...clean, UPSTREAM: upstream, TIME_SCALE: '1', LOG_LEVEL: 'warn', ...env } });
+async function startGatewayProcess(upstream: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const started = await forkGateway(upstream, { TIME_SCALE: '1', LOG_LEVEL: 'warn', ...env });
   // A gateway that dies mid-bench must end the bench, not leave it waiting for an answer.
-  child.once('exit', (code, signal) => {
+  started.child.once('exit', (code, signal) => {
     if (!closing) throw new Error(`bench gateway (${JSON.stringify(env)}) exited: ${code ?? signal}`);
   });
-  return new Promise((resolve) => child.once('message', (m) => resolve({ child, url: (m as { url: string }).url })));
+  return started;
 }
 
 async function load(url: string, dispatcher: Agent): Promise<void> {

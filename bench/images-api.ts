@@ -1,11 +1,10 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { startMockServer } from '../mock-server/http-server.ts';
 import { loadProfile } from '../mock-server/profiles/index.ts';
 import { listen } from '../src/core/http-listen.ts';
+import { ask, forkGateway } from './gateway-child.ts';
 import { machine, median, recordResult } from './results.ts';
 
 /**
@@ -22,16 +21,7 @@ const UPLOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const UPLOAD_CONNECTIONS = 4;
 const MB = 1024 * 1024;
 
-function startGatewayProcess(upstream: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(join(import.meta.dirname, 'images-api-gateway.ts'), { execArgv: ['--import', 'tsx'], env: { ...process.env, UPSTREAM: upstream, TIME_SCALE: '0.01' } });
-  return new Promise((resolve) => child.once('message', (m) => resolve({ child, url: (m as { url: string }).url })));
-}
-
-const ask = <T>(child: ChildProcess, what: string): Promise<T> =>
-  new Promise((resolve) => {
-    child.once('message', (m) => resolve(m as T));
-    child.send(what);
-  });
+const startGatewayProcess = (upstream: string) => forkGateway(upstream, { TIME_SCALE: '0.01' });
 
 /** ms from sending a streamed generation to its first partial image event. */
 async function timeToFirstPartial(base: string, key: string): Promise<number> {

@@ -11,6 +11,7 @@ import { startMockServer, type RunningMockServer } from '../mock-server/http-ser
 import { runLoadtest, type LoadtestOutcome } from '../src/cli/loadtest-run.ts';
 import { listen } from '../src/core/http-listen.ts';
 import { startGateway, type RunningGateway } from '../src/gateway/gateway.ts';
+import { freePort } from './support/free-port.ts';
 
 /**
  * The live check: a real Prometheus scrapes the gateway, the mock and the embedded engine
@@ -22,13 +23,6 @@ const SCALE = 0.06;
 const SCRAPE = '500ms';
 const havePrometheus = spawnSync('prometheus', ['--version']).status === 0;
 if (process.env.CI === 'true' && !havePrometheus) throw new Error('CI=true but no prometheus binary: .ci/run must install Debian prometheus');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  const url = await listen(s, 0, '127.0.0.1');
-  await new Promise((r) => s.close(r));
-  return Number(new URL(url).port);
-}
 
 interface AlertState {
   state: 'pending' | 'firing';

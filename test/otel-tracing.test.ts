@@ -1,7 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -13,18 +12,11 @@ import { parseGatewayConfig } from '../src/gateway/config.ts';
 import { startGateway, type RunningGateway } from '../src/gateway/gateway.ts';
 import { SPAN_ATTRS, SPAN_NAMES } from '../src/metrics/spans.ts';
 import { startTracing } from '../src/metrics/tracing.ts';
+import { freePort } from './support/free-port.ts';
 import { GatewayProcess } from './support/gateway-process.ts';
 import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.ts';
 
 const SCALE = 0.1;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 const traceparent = () => {
   const traceId = randomBytes(16).toString('hex');

@@ -343,9 +343,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const started = performance.now();
     res.on('close', () => {
       const source = fromUpstream.has(res) ? 'upstream' : 'gateway';
+      // A sampled request's trace: its latency's exemplar, and its log line's link to its spans.
+      const traceId = spans.get(req)?.traceId;
       if (routeName) {
         // Job event streams last as long as the job: their duration says nothing about the gateway.
-        if (!path.endsWith('/events')) duration.observe({ route: routeName }, (performance.now() - started) / 1000, spans.get(req)?.traceId);
+        if (!path.endsWith('/events')) duration.observe({ route: routeName }, (performance.now() - started) / 1000, traceId);
         responses.inc({ route: routeName, status: String(res.statusCode), source });
       }
       // One line per answered request: where it went and where its time went, never a key, a prompt or an image.
@@ -364,8 +366,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
             latencyMs: Math.round(performance.now() - started),
             requestId: header('x-request-id'),
             completed: res.writableFinished,
-            // A sampled request's trace, so a log line leads to its spans.
-            ...(spans.get(req)?.traceId ? { traceId: spans.get(req)!.traceId } : {}),
+            ...(traceId ? { traceId } : {}),
           },
           'answered',
         );

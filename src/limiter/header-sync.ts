@@ -8,7 +8,8 @@ export interface HeaderReading {
   remaining: number | undefined;
 }
 
-const num = (v: string | null | undefined): number | undefined => {
+/** A header's value as a number ≥ 0; undefined when absent, empty or not one. */
+export const headerNumber = (v: string | null | undefined): number | undefined => {
   if (v === null || v === undefined || v === '') return undefined;
   const n = Number(v);
   return Number.isFinite(n) && n >= 0 ? n : undefined;
@@ -21,8 +22,8 @@ const num = (v: string | null | undefined): number | undefined => {
  */
 export function readRateLimitHeaders(h: HeaderSource, requestsHeader: LimiterConfig['budgets']['requestsHeader']): HeaderReading[] {
   const out: HeaderReading[] = [];
-  const requests = { dim: requestsHeader, limit: num(h.get('x-ratelimit-limit-requests')), remaining: num(h.get('x-ratelimit-remaining-requests')) };
-  const tokens = { dim: 'tpm' as const, limit: num(h.get('x-ratelimit-limit-tokens')), remaining: num(h.get('x-ratelimit-remaining-tokens')) };
+  const requests = { dim: requestsHeader, limit: headerNumber(h.get('x-ratelimit-limit-requests')), remaining: headerNumber(h.get('x-ratelimit-remaining-requests')) };
+  const tokens = { dim: 'tpm' as const, limit: headerNumber(h.get('x-ratelimit-limit-tokens')), remaining: headerNumber(h.get('x-ratelimit-remaining-tokens')) };
   for (const r of [requests, tokens]) if (r.limit !== undefined || r.remaining !== undefined) out.push(r);
   return out;
 }

@@ -1,6 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { SPAN_ATTRS, SPAN_EVENTS, SPAN_NAMES } from '../metrics/spans.ts';
 import type { FailureKind } from './classify.ts';
+import { headerNumber } from './header-sync.ts';
 import type { HeaderSource } from './outcome.ts';
 
 /** Why the head of the queue could not start: what the store, the circuit or a retry said. */
@@ -79,12 +80,8 @@ export class TaskSpans {
     if (end.status !== undefined) span.setAttribute(SPAN_ATTRS.httpStatus, end.status);
     span.setAttribute(SPAN_ATTRS.outcome, end.kind);
     if (end.retryAfterMs !== undefined) span.setAttribute(SPAN_ATTRS.retryAfterMs, end.retryAfterMs);
-    const remaining = (name: string): number | undefined => {
-      const v = end.headers?.get(name);
-      return v === null || v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v);
-    };
-    const requests = remaining('x-ratelimit-remaining-requests');
-    const tokens = remaining('x-ratelimit-remaining-tokens');
+    const requests = headerNumber(end.headers?.get('x-ratelimit-remaining-requests'));
+    const tokens = headerNumber(end.headers?.get('x-ratelimit-remaining-tokens'));
     if (requests !== undefined) span.setAttribute(SPAN_ATTRS.remainingRequests, requests);
     if (tokens !== undefined) span.setAttribute(SPAN_ATTRS.remainingTokens, tokens);
     if (end.kind !== 'ok') {

@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from './free-port.ts';
 
 /** True when a redis-server binary is installed (.ci/run installs it; CI must not skip). */
 export function haveRedisServer(): boolean {
@@ -12,16 +12,6 @@ export function haveRedisServer(): boolean {
 
 export function requireRedisInCi(): void {
   if (process.env.CI === 'true' && !haveRedisServer()) throw new Error('CI=true but no redis-server binary: .ci/run must install it');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
