@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DEV_CLIENT_KEY } from '../gateway/clients.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
 import { startGateway, type RunningGateway } from '../gateway/gateway.ts';
+import { parseRedisUrl, type RedisTarget } from '../limiter/redis-url.ts';
 import { CliError, durationOption, intOption, isLoopbackUrl, timeScaleOption } from './options.ts';
 
 interface GatewayCommandOptions {
@@ -33,6 +34,7 @@ export function registerGatewayCommand(program: Command): void {
         throw new CliError(`Expected \`--upstream\` to be a base URL like http://127.0.0.1:4010/v1, got \`${opts.upstream}\` (string)`);
       }
       const config = opts.config ? loadGatewayConfig(opts.config) : undefined;
+      const redis = redisTarget(process.env.REDIS_URL);
       const key = process.env.UPSTREAM_API_KEY ?? (isLoopbackUrl(url.href) ? 'sk-tier1-ratelab-gateway' : undefined);
       if (!key && !config?.upstreams) throw new CliError('Expected `UPSTREAM_API_KEY` in the environment for a non-local upstream, got nothing');
       const gateway = await startGateway({
@@ -46,18 +48,31 @@ export function registerGatewayCommand(program: Command): void {
         ...(opts.cacheTtl === undefined ? {} : { cacheTtlMs: opts.cacheTtl * opts.timeScale }),
         ...(opts.trace ? { trace: { ...config?.trace, path: opts.trace } } : {}),
       });
-      printBanner(gateway, opts, config?.upstreams ? 'config' : process.env.UPSTREAM_API_KEY ? 'UPSTREAM_API_KEY' : 'the mock default (sk-tier1-…)');
+      printBanner(gateway, { ...opts, redis }, config?.upstreams ? 'config' : process.env.UPSTREAM_API_KEY ? 'UPSTREAM_API_KEY' : 'the mock default (sk-tier1-…)');
       const stop = (): void => void gateway.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
 }
 
-export function printBanner(gateway: RunningGateway, opts: { config?: string; timeScale: number; trace?: string }, keySource: string): void {
+/** REDIS_URL read before anything connects, so a bad one is a message naming it, not a stack trace. */
+function redisTarget(url: string | undefined): RedisTarget | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return parseRedisUrl(url);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}
+
+const redisWhere = (redis: RedisTarget | undefined): string =>
+  redis?.cluster ? `REDIS_URL, a Redis Cluster (${redis.nodes.length} seed node${redis.nodes.length === 1 ? '' : 's'})` : 'REDIS_URL';
+
+export function printBanner(gateway: RunningGateway, opts: { config?: string; timeScale: number; trace?: string; redis?: RedisTarget }, keySource: string): void {
   console.log(`ratelab gateway  ${gateway.baseURL}`);
   for (const u of gateway.upstreams.list) console.log(`  upstream  ${u.name}  →  ${u.baseURL}`);
   console.log(`  limiter   ${opts.config ?? 'defaults: limits learned from the provider headers'}${opts.timeScale === 1 ? '' : `, time scale ${opts.timeScale}`}`);
-  console.log(`  jobs      ${gateway.jobs.kind === 'bullmq' ? 'BullMQ on REDIS_URL; limiter budgets shared in Redis' : 'in memory (set REDIS_URL to keep them across restarts and share limits between replicas)'}`);
+  console.log(`  jobs      ${gateway.jobs.kind === 'bullmq' ? `BullMQ on ${redisWhere(opts.redis)}; limiter budgets shared in Redis` : 'in memory (set REDIS_URL to keep them across restarts and share limits between replicas)'}`);
   if (opts.trace) console.log(`  trace     ${opts.trace} (one JSON line per images request)`);
   if (gateway.clients.devMode) console.log(`  dev mode  clients authenticate with ${DEV_CLIENT_KEY}`);
   console.log(`  upstream keys from ${keySource}; they are never logged`);

@@ -65,7 +65,7 @@ const jobsSchema = z
     lockDuration: duration.default(30_000),
     /** SSE subscribers across all jobs, beyond which /events answers 503. */
     maxSubscribers: intAtLeast(1).default(1_000),
-    /** BullMQ key prefix, so several gateways (or test runs) can share one Redis. */
+    /** BullMQ key prefix, so several gateways (or test runs) can share one Redis. On a Redis Cluster it is a hash tag, `{ratelab}`, so a queue's keys share a slot. */
     prefix: z.string().min(1).default('ratelab'),
   })
   .strict();

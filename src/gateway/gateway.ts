@@ -9,6 +9,7 @@ import { listen } from '../core/http-listen.ts';
 import { parseLimiterConfig, type LimiterConfigInput } from '../limiter/config.ts';
 import type { Limiter } from '../limiter/limiter.ts';
 import type { RedisStore } from '../limiter/redis-store.ts';
+import { parseRedisUrl } from '../limiter/redis-url.ts';
 import { GATEWAY_METRICS } from '../metrics/catalogue.ts';
 import { counter, gauge, tracedHistogram } from '../metrics/register.ts';
 import { startTracing, type ServerSpan, type Tracing } from '../metrics/tracing.ts';
@@ -412,7 +413,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 function redisPassword(url: string | undefined): string | undefined {
   if (!url) return undefined;
   try {
-    return decodeURIComponent(new URL(url).password) || undefined;
+    return parseRedisUrl(url).password;
   } catch {
     return undefined;
   }

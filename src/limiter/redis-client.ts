@@ -1,8 +1,15 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { connectRedis, type RedisConnection } from './redis-connection.ts';
 import { ADMIT, CLAMP, HEARTBEAT, PAUSE, RELEASE, RESUME } from './redis-scripts.ts';
 
-/** An ioredis client that runs the store's Lua scripts as commands (EVALSHA, loaded on first use). */
-export interface ScriptedRedis extends Redis {
+/**
+ * An ioredis client (one server or a cluster) that runs the store's Lua scripts as commands
+ * (EVALSHA, loaded on first use). Every script's keys share the account's `{name}` hash tag,
+ * so on a cluster each runs on the one node that owns that slot.
+ */
+export type ScriptedRedis = RedisConnection & ScriptCommands;
+
+interface ScriptCommands {
   ratelabAdmit(...args: (string | number)[]): Promise<[number, string, string?]>;
   ratelabRelease(...args: (string | number)[]): Promise<number>;
   ratelabPause(...args: (string | number)[]): Promise<string>;
@@ -20,8 +27,8 @@ const CONNECTION: RedisOptions = {
 };
 
 /** The caller's client, or a new one for a URL, with the scripts defined on it. */
-export function scriptedRedis(redis: Redis | string): ScriptedRedis {
-  const client = (typeof redis === 'string' ? new Redis(redis, CONNECTION) : redis) as ScriptedRedis;
+export function scriptedRedis(redis: RedisConnection | string): ScriptedRedis {
+  const client = (typeof redis === 'string' ? connectRedis(redis, CONNECTION) : redis) as ScriptedRedis;
   // Reported through the store's fallback, not as unhandled events.
   client.on('error', () => undefined);
   client.defineCommand('ratelabAdmit', { numberOfKeys: 5, lua: ADMIT });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { realClock, type Clock, type TimerHandle } from '../core/clock.ts';
 import { Budgets } from './budgets.ts';
 import type { LimiterConfig } from './config.ts';
@@ -9,11 +8,16 @@ import { gcraDrain } from './gcra.ts';
 import { MemoryStore } from './memory-store.ts';
 import type { HeaderSource } from './outcome.ts';
 import { scriptedRedis, type ScriptedRedis } from './redis-client.ts';
+import type { RedisConnection } from './redis-connection.ts';
 import type { Admission, AdmitRequest, AsyncLimiterStore, StoreSnapshot } from './store.ts';
 
 export interface RedisStoreOptions {
-  /** An ioredis client, or a URL such as redis://127.0.0.1:6379. */
-  redis: Redis | string;
+  /**
+   * An ioredis client (`Redis` or `Cluster`), or a URL: redis://127.0.0.1:6379, or a Redis
+   * Cluster's nodes as redis+cluster://10.0.0.1:6379,10.0.0.2:6379. The keys share the
+   * `{name}` hash tag, so one account's state lives in one slot.
+   */
+  redis: RedisConnection | string;
   budgets: LimiterConfig['budgets'];
   /** Namespace of the shared account: replicas with the same name share its limits. Default `default`. */
   name?: string;

@@ -33,6 +33,11 @@ export class PrivateRedis {
     return redis;
   }
 
+  /** Started and not killed. */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
@@ -57,7 +62,7 @@ export class PrivateRedis {
   /** SIGKILL: the way a crash looks to clients. */
   async kill(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || !this.running) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { OpenAIErrorBody } from '../../openai/errors.ts';
 import { PRIORITIES } from '../../limiter/limiter.ts';
+import { connectRedis, type RedisConnection } from '../../limiter/redis-connection.ts';
+import { hashTagged, isClusterUrl } from '../../limiter/redis-url.ts';
 import type { JobsConfig } from '../config.ts';
 import { jobDeadlineError, nextRunDelay, runOutcome } from './run-outcome.ts';
 import { TERMINAL, type Durability, type JobBackend, type JobEvent, type JobInput, type JobListener, type JobObserver, type JobRunner, type JobStatus, type JobView } from './types.ts';
@@ -32,9 +33,11 @@ const parseFailure = (reason: string | undefined): Failure | undefined => {
  */
 export class BullmqJobs implements JobBackend {
   readonly kind = 'bullmq';
-  private readonly conn: Redis;
-  private readonly pub: Redis;
-  private readonly sub: Redis;
+  private readonly conn: RedisConnection;
+  private readonly pub: RedisConnection;
+  private readonly sub: RedisConnection;
+  /** BullMQ's key prefix: on a Redis Cluster, jobs.prefix in a hash tag. */
+  private readonly prefix: string;
   private readonly queue: Queue<JobData>;
   private readonly dead: Queue<JobData & { failure?: Failure }>;
   private readonly worker: Worker<JobData>;
@@ -55,14 +58,17 @@ export class BullmqJobs implements JobBackend {
     private readonly onDurability: (d: Durability | 'unknown') => void = () => undefined,
   ) {
     const options = { maxRetriesPerRequest: null, lazyConnect: false } as const;
-    this.conn = new Redis(redisUrl, options);
-    this.pub = new Redis(redisUrl, options);
-    this.sub = new Redis(redisUrl, options);
+    this.conn = connectRedis(redisUrl, options);
+    this.pub = connectRedis(redisUrl, options);
+    this.sub = connectRedis(redisUrl, options);
     // Unreachable Redis is reported by /readyz; ioredis reconnects by itself.
     for (const c of [this.conn, this.pub, this.sub]) c.on('error', () => undefined);
     // A Redis that restarted may have come back with other settings: read them on every (re)connect.
     this.conn.on('ready', () => void this.readDurability());
-    const prefix = config.prefix;
+    // A queue's scripts touch many of its keys at once: on a cluster they must share a slot.
+    // One Redis keeps the plain prefix, so jobs already in it are still found after an upgrade.
+    const prefix = isClusterUrl(redisUrl) ? hashTagged(config.prefix) : config.prefix;
+    this.prefix = prefix;
     this.channel = { events: `${prefix}:images:events`, cancel: `${prefix}:images:cancel` };
     this.queue = new Queue('images', { connection: this.conn, prefix });
     this.dead = new Queue('images-dead', { connection: this.conn, prefix });
@@ -347,7 +353,7 @@ export class BullmqJobs implements JobBackend {
   }
 
   private tombstoneKey(id: string): string {
-    return `${this.config.prefix}:images:cancelled:${id}`;
+    return `${this.prefix}:images:cancelled:${id}`;
   }
 
   private async tombstone(id: string): Promise<JobView | undefined> {
