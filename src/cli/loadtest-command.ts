@@ -15,6 +15,8 @@ import { tracingWanted } from '../metrics/tracing.ts';
 import { describeWarmUp } from '../loadgen/warm-up.ts';
 import { textSummary } from '../report/text-summary.ts';
 import { runLoadtest, slowestFacts, type LoadtestSettings } from './loadtest-run.ts';
+import { runSplit } from './loadtest-instances.ts';
+import { ExecutionTuple, parseSegment, parseSequence } from '../loadgen/execution-segment.ts';
 import { suggestionText } from '../core/suggest.ts';
 import { loadOptionsFile, scaleOptions } from './options-file.ts';
 import { readTrace, replayOf, type TraceReplay } from '../sim/trace-replay.ts';
@@ -57,6 +59,13 @@ export interface LoadtestCommandOptions {
   mixGiven?: boolean;
   /** Share of requests whose traceparent is flagged sampled. */
   traceRatio: number;
+  /** Run the test across this many engines (k6 processes or embedded ones), each on its execution segment, and merge them. */
+  instances: number;
+  /** This engine's share of a split test, k6's `--execution-segment` and `--execution-segment-sequence`. */
+  executionSegment?: string;
+  executionSegmentSequence?: string;
+  /** Every metric sample in k6's JSON output format, to this file. */
+  samples?: string;
 }
 
 /** `custom`'s load from its flags; the flags are refused for the built-in scenarios, which have their own. */
@@ -133,7 +142,11 @@ export function loadtestOptions(cmd: Command): Command {
     .option('--duration <duration>', 'custom: how long, in production time (10m)', durationOption('--duration'))
     .option('--mix <name|file>', `what the iterations send: a built-in request mix (${Object.keys(MIXES).join(', ')}) or a YAML/JSON mix file; k6 reads the same (MIX)`, DEFAULT_MIX)
     .option('--options <file>', "custom: k6 options (scenarios, thresholds; JSON or YAML) in production time, run at --time-scale by either engine")
-    .option('--trace-ratio <r>', 'each request starts a W3C trace (traceparent); this share is flagged sampled, so a parent-based sampler downstream keeps it', numberOption('--trace-ratio', 0, 1), 1);
+    .option('--trace-ratio <r>', 'each request starts a W3C trace (traceparent); this share is flagged sampled, so a parent-based sampler downstream keeps it', numberOption('--trace-ratio', 0, 1), 1)
+    .option('--instances <n>', 'split the test across n engines (k6 processes with --engine k6), each on its execution segment, against one target; their samples are merged into one summary and report', intOption('--instances', 1, 64), 1)
+    .option('--execution-segment <from:to>', "run only this share of the test, as k6's flag (e.g. 0:1/2); what each of k6-operator's pods gets")
+    .option('--execution-segment-sequence <points>', "the whole split the segment belongs to, as k6's flag (e.g. 0,1/2,1)")
+    .option('--samples <file>', "write every metric sample in k6's JSON output format (k6 run --out json=), gzipped for .gz: what a split test's merge reads");
 }
 
 /** `replay <trace>`: the trace's arrivals (× --rate-factor) and classes, as a custom load in production time. */
@@ -160,6 +173,35 @@ function haveK6(): boolean {
   return spawnSync('k6', ['version'], { stdio: 'ignore' }).status === 0;
 }
 
+/** The k6 script's environment: the target, the scale, the scenario's load and the mix, and where its summary goes. */
+function k6Env(o: LoadtestCommandOptions, outDir: string, custom: CustomLoad | undefined, mix: RequestMix, at: { target: string; mockUrl?: string; capacity?: number; model?: string }): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    BASE_URL: at.target,
+    API_KEY: o.apiKey,
+    TIME_SCALE: String(o.timeScale),
+    TRACE_RATIO: String(o.traceRatio),
+    MOCK_URL: at.mockUrl ?? '',
+    MODEL: o.model ?? at.model ?? DEFAULT_LOADTEST_MODEL,
+    SUMMARY_PATH: join(outDir, 'summary.json'),
+    K6_NO_USAGE_REPORT: 'true',
+    ...(at.capacity ? { CAPACITY: String(at.capacity) } : {}),
+    ...(custom ? customEnv(custom, outDir) : {}),
+    ...mixEnv(mix, outDir),
+  };
+}
+
+/** k6's own flags for a segment and for every sample (its JSON output). */
+function k6Args(name: RunnableScenario, o: { executionSegment?: string; executionSegmentSequence?: string; samples?: string }): string[] {
+  return [
+    'run',
+    ...(o.executionSegment ? ['--execution-segment', o.executionSegment] : []),
+    ...(o.executionSegmentSequence ? ['--execution-segment-sequence', o.executionSegmentSequence] : []),
+    ...(o.samples ? ['--out', `json=${o.samples}`] : []),
+    resolve('loadtests', `${name}.ts`),
+  ];
+}
+
 /**
  * Runs the k6 script for the scenario with the same settings (k6's exit code is ours),
  * against `--target`, or against a mock and gateway started here for the run.
@@ -176,24 +218,80 @@ async function runWithK6(name: RunnableScenario, o: LoadtestCommandOptions, outD
       mockUrl = stack.mock.url;
       capacity ??= stack.capacity;
     }
-    const env = {
-      ...process.env,
-      BASE_URL: target,
-      API_KEY: o.apiKey,
-      TIME_SCALE: String(o.timeScale),
-      TRACE_RATIO: String(o.traceRatio),
-      MOCK_URL: mockUrl ?? '',
-      MODEL: o.model ?? stack?.model ?? DEFAULT_LOADTEST_MODEL,
-      SUMMARY_PATH: join(outDir, 'summary.json'),
-      K6_NO_USAGE_REPORT: 'true',
-      ...(capacity ? { CAPACITY: String(capacity) } : {}),
-      ...(custom ? customEnv(custom, outDir) : {}),
-      ...mixEnv(mix, outDir),
-    };
-    const child = spawn('k6', ['run', resolve('loadtests', `${name}.ts`)], { env, stdio: 'inherit' });
+    const env = k6Env(o, outDir, custom, mix, { target, ...(mockUrl ? { mockUrl } : {}), ...(capacity ? { capacity } : {}), ...(stack ? { model: stack.model } : {}) });
+    const child = spawn('k6', k6Args(name, o), { env, stdio: 'inherit' });
     return await new Promise<number>((done) => child.once('exit', (code) => done(code ?? 1)));
   } finally {
     await stack?.close();
+  }
+}
+
+/** The flags an embedded engine of a split test is started with: this command's own, on its segment, against the one target. */
+function embeddedArgs(name: RunnableScenario, o: LoadtestCommandOptions, i: { segment: string; sequence: string; out: string; samples: string; target: string; mockUrl: string; capacity: number }): string[] {
+  const flag = (f: string, v: string | number | undefined): string[] => (v === undefined ? [] : [f, String(v)]);
+  return [
+    process.argv[1]!,
+    'loadtest',
+    name,
+    '--engine', 'embedded',
+    '--target', i.target,
+    ...flag('--mock-url', i.mockUrl || undefined),
+    '--capacity', String(i.capacity),
+    '--time-scale', String(o.timeScale),
+    '--api-key', o.apiKey,
+    '--mix', o.mix,
+    '--trace-ratio', String(o.traceRatio),
+    ...flag('--model', o.model),
+    ...flag('--rate', o.rate),
+    ...flag('--vus', o.vus),
+    ...flag('--duration', o.duration === undefined ? undefined : `${o.duration}ms`),
+    ...flag('--options', o.options),
+    ...o.threshold.flatMap((t) => ['--threshold', t]),
+    ...(o.allowRemote ? ['--allow-remote'] : []),
+    '--execution-segment', i.segment,
+    '--execution-segment-sequence', i.sequence,
+    '--samples', i.samples,
+    '--out', i.out,
+  ];
+}
+
+/** `--instances n`: the test split across n engines and merged (k6-operator's `parallelism`, here). */
+async function runInstances(name: RunnableScenario, o: LoadtestCommandOptions, outDir: string, custom: CustomLoad | undefined, mix: RequestMix, engine: 'k6' | 'embedded'): Promise<number> {
+  const refused = (['executionSegment', 'executionSegmentSequence', 'samples', 'prometheusPort', 'trace'] as const).find((k) => o[k] !== undefined);
+  if (refused) throw new CliError(`Expected no \`--${refused.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}\` with \`--instances\` (each engine gets its own segment, samples and outputs), got \`${String(o[refused])}\``);
+  const outcome = await runSplit({
+    scenario: name,
+    engine,
+    instances: o.instances,
+    outDir,
+    timeScale: o.timeScale,
+    profile: o.profile,
+    tier: o.tier,
+    seed: o.seed,
+    mix: o.mix,
+    ...(o.capacity ? { capacity: o.capacity } : {}),
+    ...(o.target ? { target: o.target, mockUrl: o.mockUrl } : {}),
+    ...(o.config ? { config: o.config } : {}),
+    ...(custom ? { custom } : {}),
+    launch: (i) =>
+      engine === 'k6'
+        ? { command: 'k6', args: k6Args(name, { executionSegment: i.segment, executionSegmentSequence: i.sequence, samples: i.samples }), env: k6Env(o, i.out, custom, mix, i), samples: i.samples, out: i.out }
+        : { command: process.execPath, args: embeddedArgs(name, o, i), env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }, samples: i.samples, out: i.out },
+  });
+  console.log(textSummary(outcome.summary, `ratelab ${name} (${o.instances} ${engine} engines merged, time scale ${o.timeScale}, capacity ${outcome.capacity} images/min, mix ${mix.name})`, o.timeScale));
+  console.log(`  Verdict: ${String(outcome.summary.ratelab.verdict)}\n`);
+  console.log(`  wrote ${outcome.files.summary}, ${outcome.files.timeseries}, ${outcome.files.report}`);
+  if (outcome.thresholdsFailed) console.log(`  some thresholds failed: exit ${THRESHOLDS_FAILED_EXIT}`);
+  return outcome.thresholdsFailed ? THRESHOLDS_FAILED_EXIT : 0;
+}
+
+/** `--execution-segment` and its sequence, read as k6 reads them. */
+function segmentOf(o: LoadtestCommandOptions): ExecutionTuple | undefined {
+  if (o.executionSegment === undefined && o.executionSegmentSequence === undefined) return undefined;
+  try {
+    return new ExecutionTuple(o.executionSegment === undefined ? undefined : parseSegment(o.executionSegment), o.executionSegmentSequence === undefined ? undefined : parseSequence(o.executionSegmentSequence));
+  } catch (error) {
+    throw new CliError((error as Error).message);
   }
 }
 
@@ -211,6 +309,8 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   mkdirSync(outDir, { recursive: true });
   const engine = o.engine === 'auto' ? (haveK6() ? 'k6' : 'embedded') : o.engine;
   if (engine === 'k6' && o.threshold.length > 0) throw new CliError('Expected no `--threshold` with k6 (edit the thresholds in loadtests/scenarios.ts), got some');
+  const segment = segmentOf(o);
+  if (o.instances > 1) return runInstances(scenarioName, o, outDir, custom, mix, engine);
   if (engine === 'k6') return runWithK6(scenarioName, o, outDir, custom, mix);
 
   const thresholds: Record<string, string[]> = {};
@@ -249,6 +349,8 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
     signal: stop.signal,
     onTick: progress.tick,
     traceRatio: o.traceRatio,
+    ...(segment ? { segment } : {}),
+    ...(o.samples ? { samples: o.samples } : {}),
     onWarmedUp: (w) => {
       if (w.iterations > 0) process.stderr.write(`${describeWarmUp(w)}\n`);
     },
@@ -256,7 +358,7 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   try {
     const outcome = await runLoadtest(settings);
     progress.done();
-    console.log(textSummary(outcome.summary, `ratelab ${scenarioName} (embedded engine, time scale ${o.timeScale}, capacity ${outcome.capacity} images/min, mix ${mix.name})`, o.timeScale));
+    console.log(textSummary(outcome.summary, `ratelab ${scenarioName} (embedded engine${segment?.segment ? `, execution segment ${segment.label}` : ''}, time scale ${o.timeScale}, capacity ${outcome.capacity} images/min, mix ${mix.name})`, o.timeScale));
     console.log(`  Verdict: ${String((outcome.summary.ratelab as { verdict?: string } | undefined)?.verdict)}\n`);
     const slowest = outcome.summary.ratelab.slowest ?? [];
     // Worth a look only where the traces went somewhere.

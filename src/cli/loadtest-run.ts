@@ -12,6 +12,8 @@ import { INTENDED_METRIC, runLoad, type RunResult } from '../loadgen/engine.ts';
 import { connectionPool } from '../loadgen/connection-pool.ts';
 import { imageIteration } from '../loadgen/image-iteration.ts';
 import { IterationTraces, type SlowRequest } from '../loadgen/iteration-traces.ts';
+import type { ExecutionTuple } from '../loadgen/execution-segment.ts';
+import { SampleWriter } from '../loadgen/sample-log.ts';
 import { warmUp, type WarmUpResult } from '../loadgen/warm-up.ts';
 import type { IterationFn } from '../loadgen/iteration.ts';
 import { exposeK6Metrics } from '../loadgen/k6-prometheus.ts';
@@ -20,7 +22,7 @@ import type { Metrics } from '../loadgen/metrics.ts';
 import { htmlReport } from '../report/html-report.ts';
 import type { SummaryData } from '../report/k6-summary.ts';
 import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
-import type { RunFigures, RunSummary } from '../report/run-facts.ts';
+import type { ProviderCounts, RunFigures, RunSummary } from '../report/run-facts.ts';
 import { RunRecorder } from '../report/run-recorder.ts';
 import { arrivalsPerMinute, capacityNeeded, verdict } from '../report/verdict.ts';
 import { productionTime } from '../report/production-time.ts';
@@ -66,6 +68,10 @@ export interface LoadtestSettings {
    * (`ratelab.<key>`) and the report's facts (e.g. the live check's alert timings).
    */
   afterRun?: (r: { run: RunResult; points: SeriesPoint[]; startedAt: number }) => Promise<{ key: string; data: unknown; facts: [string, string][] } | undefined>;
+  /** This engine's share of a test split across several (k6's --execution-segment); default all of it. */
+  segment?: ExecutionTuple;
+  /** Write every metric sample here in k6's JSON output format (gzipped for .gz), so split runs merge exactly. */
+  samples?: string;
   /** Builds a different iteration (ratelab compare's no-limiter strategy); default: through the target's gateway. */
   iteration?: (metrics: Metrics, stack: { gatewayUrl: string; mockUrl: string | undefined }) => { fn: IterationFn; close: () => Promise<void> };
   /** Whether `iteration` goes through the gateway (default true): if not, the run has no gateway figures (queue, concurrency, circuit). */
@@ -119,6 +125,7 @@ function stageAt(plan: ScenarioPlan, elapsed: number): string {
 export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome> {
   let stack: RunningStack | undefined;
   let pool: Agent | undefined;
+  let samples: SampleWriter | undefined;
   try {
     let target = s.target;
     let mockUrl = s.mockUrl;
@@ -152,10 +159,14 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     const recorder = new RunRecorder({ plan, tickMs, startedAt: clock.now(), mix: s.mix ?? MIXES[DEFAULT_MIX]! });
     const { metrics, windowMs } = recorder;
     const traces = new IterationTraces(s.traceRatio ?? 1, s.timeScale, clock.now());
+    samples = s.samples ? new SampleWriter(s.samples, metrics, () => clock.now()) : undefined;
+    // The run's start, as k6's first sample of busy VUs: a merge of split runs starts there.
+    samples?.point('vus', 0);
     const runPromise = runLoad({
       options: plan.options,
       clock,
       signal: s.signal,
+      ...(s.segment ? { segment: s.segment } : {}),
       ...recorder.engineOptions(),
       iterations: () => {
         if (s.registry) exposeK6Metrics(s.registry, metrics);
@@ -206,52 +217,77 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     recorder.sample(clock.now(), 0, gauges);
     // The last answers came after the last tick: progress ends on the run's own totals.
     progressAt(clock.now());
-    const points = recorder.points;
-
-    const outageEnd = plan.outage ? (plan.outage.atMs + plan.outage.durationMs) / 1000 : undefined;
-    const recoverS = outageEnd === undefined ? undefined : timeToRecover(points, outageEnd, 0.9, windowMs / 1000);
-    const ratelab: RunFigures = {
-      ...recorder.figures(run, { engine: 'embedded', timeScale: s.timeScale, capacity, ...(stack ? { provider: stack.mock.model.stats } : {}) }),
-      target: gatewayUrl,
-      ...(s.iteration ? {} : { slowest: traces.slowest() }),
-      ...(plan.outage
-        ? {
-            outage: { atS: plan.outage.atMs / 1000, durationS: plan.outage.durationMs / 1000, status: plan.outage.fault.status },
-            /** Seconds from the outage's end until successes are back to 90 % of answers: as run, and at scale 1. */
-            timeToRecoverS: recoverS ?? null,
-            timeToRecoverAtScale1S: recoverS === undefined ? null : recoverS / s.timeScale,
-          }
-        : {}),
-    };
-    ratelab.verdict = runVerdict(plan, ratelab, run, s, capacity);
-    const after = await s.afterRun?.({ run, points, startedAt });
-    if (after) ratelab[after.key] = after.data;
-    const summary = recorder.summary(run, ratelab);
-    mkdirSync(s.outDir, { recursive: true });
-    const files = { summary: join(s.outDir, 'summary.json'), timeseries: join(s.outDir, 'timeseries.json'), report: join(s.outDir, 'report.html') };
-    writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
-    writeFileSync(files.timeseries, `${JSON.stringify({ scenario: plan.name, timeScale: s.timeScale, tickMs, windowMs, points }, null, 2)}\n`);
-    writeFileSync(
-      files.report,
-      htmlReport({
-        title: `ratelab ${plan.name}`,
-        subtitle: `${plan.description} · capacity ${capacity} images/min · time scale ${s.timeScale} · ${new Date().toISOString()}`,
-        verdict: ratelab.verdict,
-        timeScale: s.timeScale,
-        capacity,
-        runs: [{ name: plan.name, points, summary }],
-        windowS: windowMs / 1000,
-        facts: [...headlineFacts(summary, ratelab), ...(after?.facts ?? [])],
-        refusals: { requests: ratelab.requests, byReason: ratelab.refusalsByReason },
-        ...(ratelab.classes ? { classes: ratelab.classes } : {}),
-        ...(plan.outage ? { outage: { from: plan.outage.atMs / 1000, to: (plan.outage.atMs + plan.outage.durationMs) / 1000 } } : {}),
-      }),
-    );
-    return { plan, run, summary, points, thresholdsFailed: run.thresholds.some((t) => t.failed), files, capacity, windowS: windowMs / 1000 };
+    await samples?.close();
+    return await finishRun({ plan, run, recorder, s, capacity, engine: 'embedded', target: gatewayUrl, ...(stack ? { provider: stack.mock.model.stats } : {}), ...(s.iteration ? {} : { slowest: traces.slowest() }) });
   } finally {
+    await samples?.close().catch(() => undefined);
     await pool?.close();
     await stack?.close();
   }
+}
+
+/** A finished run, however it was run: one engine here, or several engines' samples merged. */
+export interface FinishedRun {
+  plan: ScenarioPlan;
+  run: RunResult;
+  recorder: RunRecorder;
+  s: LoadtestSettings;
+  capacity: number;
+  engine: string;
+  target: string;
+  provider?: ProviderCounts;
+  slowest?: SlowRequest[];
+  /** A test split across engines: each one's execution segment and where its own outputs are. */
+  instances?: { segment: string; out: string }[];
+}
+
+/** The run's figures, verdict and the three outputs (summary.json, timeseries.json, report.html). */
+export async function finishRun(r: FinishedRun): Promise<LoadtestOutcome> {
+  const { plan, run, recorder, s, capacity } = r;
+  const points = recorder.points;
+  const { windowMs, tickMs } = recorder;
+
+  const outageEnd = plan.outage ? (plan.outage.atMs + plan.outage.durationMs) / 1000 : undefined;
+  const recoverS = outageEnd === undefined ? undefined : timeToRecover(points, outageEnd, 0.9, windowMs / 1000);
+  const ratelab: RunFigures = {
+    ...recorder.figures(run, { engine: r.engine, timeScale: s.timeScale, capacity, ...(r.provider ? { provider: r.provider } : {}) }),
+    target: r.target,
+    ...(r.slowest ? { slowest: r.slowest } : {}),
+    ...(r.instances ? { instances: r.instances } : {}),
+    ...(plan.outage
+      ? {
+          outage: { atS: plan.outage.atMs / 1000, durationS: plan.outage.durationMs / 1000, status: plan.outage.fault.status },
+          /** Seconds from the outage's end until successes are back to 90 % of answers: as run, and at scale 1. */
+          timeToRecoverS: recoverS ?? null,
+          timeToRecoverAtScale1S: recoverS === undefined ? null : recoverS / s.timeScale,
+        }
+      : {}),
+  };
+  ratelab.verdict = runVerdict(plan, ratelab, run, s, capacity);
+  const after = await s.afterRun?.({ run, points, startedAt: run.startedAt });
+  if (after) ratelab[after.key] = after.data;
+  const summary = recorder.summary(run, ratelab);
+  mkdirSync(s.outDir, { recursive: true });
+  const files = { summary: join(s.outDir, 'summary.json'), timeseries: join(s.outDir, 'timeseries.json'), report: join(s.outDir, 'report.html') };
+  writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(files.timeseries, `${JSON.stringify({ scenario: plan.name, timeScale: s.timeScale, tickMs, windowMs, points }, null, 2)}\n`);
+  writeFileSync(
+    files.report,
+    htmlReport({
+      title: `ratelab ${plan.name}`,
+      subtitle: `${plan.description} · capacity ${capacity} images/min · time scale ${s.timeScale}${r.instances ? ` · ${r.instances.length} engines (execution segments), merged` : ''} · ${new Date().toISOString()}`,
+      verdict: ratelab.verdict,
+      timeScale: s.timeScale,
+      capacity,
+      runs: [{ name: plan.name, points, summary }],
+      windowS: windowMs / 1000,
+      facts: [...headlineFacts(summary, ratelab), ...(after?.facts ?? [])],
+      refusals: { requests: ratelab.requests, byReason: ratelab.refusalsByReason },
+      ...(ratelab.classes ? { classes: ratelab.classes } : {}),
+      ...(plan.outage ? { outage: { from: plan.outage.atMs / 1000, to: (plan.outage.atMs + plan.outage.durationMs) / 1000 } } : {}),
+    }),
+  );
+  return { plan, run, summary, points, thresholdsFailed: run.thresholds.some((t) => t.failed), files, capacity, windowS: windowMs / 1000 };
 }
 
 /** The verdict of a run: its figures in production time, and the capacity (and tier) its load needs to go unrefused. */

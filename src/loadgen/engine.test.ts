@@ -2,10 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { LoadOptions } from '../../loadtests/scenarios.ts';
 import { VirtualClock } from '../core/virtual-clock.ts';
 import { runLoad, type RunResult } from './engine.ts';
+import { evenSplit, ExecutionTuple, parseSegment, parseSequence } from './execution-segment.ts';
 import type { IterationContext } from './iteration.ts';
 
 /** Runs `options` on a virtual clock with iterations that take `iterationMs`; records start times. */
-async function simulate(options: LoadOptions, iterationMs: number | ((ctx: IterationContext) => number), extra: Record<string, (ctx: IterationContext) => Promise<void>> = {}) {
+async function simulate(
+  options: LoadOptions,
+  iterationMs: number | ((ctx: IterationContext) => number),
+  extra: Record<string, (ctx: IterationContext) => Promise<void>> = {},
+  segment?: ExecutionTuple,
+) {
   const clock = new VirtualClock(0);
   const starts: { at: number; vu: number; scheduledAt: number; scenario: string }[] = [];
   let concurrent = 0;
@@ -13,6 +19,7 @@ async function simulate(options: LoadOptions, iterationMs: number | ((ctx: Itera
   const run = runLoad({
     options,
     clock,
+    ...(segment ? { segment } : {}),
     iterations: () => ({
       default: async (ctx) => {
         starts.push({ at: clock.now(), vu: ctx.vu, scheduledAt: ctx.scheduledAt, scenario: ctx.scenario });
@@ -172,5 +179,44 @@ describe('thresholds', () => {
   it('rejects thresholds that do not parse or do not fit the metric', async () => {
     await expect(simulate({ scenarios: {}, thresholds: { http_req_duration: ['p95<1'] } }, 1)).rejects.toThrow('Expected threshold `http_req_duration` to read like "p(95)<500" or "rate<0.01", got `p95<1` (string)');
     await expect(simulate({ scenarios: {}, thresholds: { http_req_failed: ['p(95)<1'] } }, 1)).rejects.toThrow('(a rate) to aggregate by rate');
+  });
+});
+
+describe('execution segments', () => {
+  const split = async (options: LoadOptions, n: number, iterationMs = 50) => {
+    const { segments, sequence } = evenSplit(n);
+    return Promise.all(segments.map((seg) => simulate(options, iterationMs, {}, new ExecutionTuple(parseSegment(seg), parseSequence(sequence)))));
+  };
+
+  it('N engines on a ramping-arrival-rate start the same iterations at the same times as one, none twice', async () => {
+    const options: LoadOptions = {
+      scenarios: { s: { executor: 'ramping-arrival-rate', startRate: 2, timeUnit: '1s', preAllocatedVUs: 10, maxVUs: 20, stages: [{ duration: '10s', target: 30 }, { duration: '5s', target: 30 }, { duration: '5s', target: 0 }] } },
+      thresholds: {},
+    };
+    const whole = await simulate(options, 50);
+    for (const n of [2, 3]) {
+      const parts = await split(options, n);
+      expect(parts.reduce((a, p) => a + p.iterations, 0)).toBe(whole.iterations);
+      const starts = parts.flatMap((p) => p.starts.map((s) => s.scheduledAt)).sort((a, b) => a - b);
+      expect(starts).toEqual(whole.starts.map((s) => s.scheduledAt));
+      // Evenly: each within one of its share.
+      for (const p of parts) expect(Math.abs(p.iterations - whole.iterations / n)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('a constant-arrival-rate splits its iterations and its VUs', async () => {
+    const options: LoadOptions = { scenarios: { s: { executor: 'constant-arrival-rate', rate: 10, timeUnit: '1s', duration: '3s', preAllocatedVUs: 4, maxVUs: 4 } }, thresholds: {} };
+    const parts = await split(options, 2);
+    expect(parts.map((p) => p.iterations)).toEqual([15, 15]);
+    expect(parts.map((p) => p.result.metrics.get('vus_max')!.value)).toEqual([2, 2]);
+  });
+
+  it('closed-model VUs and shared iterations are split like k6 (ScaleInt64)', async () => {
+    const vus = await split({ scenarios: { s: { executor: 'constant-vus', vus: 5, duration: '1s' } }, thresholds: {} }, 3, 100);
+    expect(vus.map((p) => p.result.metrics.get('vus_max')!.value)).toEqual([2, 2, 1]);
+    const shared = await split({ scenarios: { s: { executor: 'shared-iterations', vus: 2, iterations: 9, maxDuration: '1m' } }, thresholds: {} }, 2, 10);
+    expect(shared.map((p) => p.iterations)).toEqual([5, 4]);
+    const ramping = await split({ scenarios: { s: { executor: 'ramping-vus', startVUs: 0, stages: [{ duration: '2s', target: 6 }, { duration: '1s', target: 6 }] } }, thresholds: {} }, 2, 100);
+    expect(ramping.map((p) => p.maxConcurrent)).toEqual([3, 3]);
   });
 });

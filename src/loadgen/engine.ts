@@ -2,6 +2,7 @@ import type { ExecutorConfig, LoadOptions } from '../../loadtests/scenarios.ts';
 import { realClock, type Clock } from '../core/clock.ts';
 import { toMs } from '../core/duration.ts';
 import { K6_BUILTIN_METRICS, LOADTEST_METRICS } from '../metrics/catalogue.ts';
+import { ExecutionTuple } from './execution-segment.ts';
 import { constantArrivals, rampingArrivals, rateSegments } from './executors/arrival-schedule.ts';
 import { runArrivalRate } from './executors/arrival-rate.ts';
 import { runConstantVus, runIterations, runRampingVus } from './executors/closed-model.ts';
@@ -27,6 +28,8 @@ export interface RunLoadOptions {
   subMetrics?: string[];
   /** Told when an iteration starts and when one is dropped (offered load, for time series). */
   onOffered?: (started: boolean) => void;
+  /** This engine's share of a test split across several (k6's --execution-segment); default the whole test. */
+  segment?: ExecutionTuple;
 }
 
 export interface RunResult {
@@ -63,44 +66,55 @@ export function defineMetrics(metrics: Metrics): void {
 
 const ms = (v: string | number | undefined, fallback: number): number => (v === undefined ? fallback : toMs(v));
 
-/** Runs one scenario's executor with k6's semantics. */
-function runExecutor(rt: ExecutorRuntime, c: ExecutorConfig): Promise<void> {
+/** The due times of the iterations `et` owns: the whole test's schedule, striped, so N engines add up to one. */
+function* owned(offsets: Iterable<number>, et: ExecutionTuple): Generator<number> {
+  let i = 0;
+  for (const offset of offsets) if (et.owns(i++)) yield offset;
+}
+
+/** An arrival-rate scenario's VUs on one segment: at least one wherever the scenario has any, or its iterations could never start. */
+const vusOf = (et: ExecutionTuple, value: number): number => (value > 0 ? Math.max(1, et.scale(value)) : 0);
+
+/** Runs one scenario's executor with k6's semantics, on this engine's segment of it. */
+function runExecutor(rt: ExecutorRuntime, c: ExecutorConfig, et: ExecutionTuple): Promise<void> {
   const gracefulStopMs = ms(c.gracefulStop, 30_000);
   switch (c.executor) {
     case 'constant-arrival-rate': {
       const durationMs = toMs(c.duration);
       return runArrivalRate(rt, {
-        offsets: constantArrivals(c.rate, ms(c.timeUnit, 1000), durationMs),
+        offsets: owned(constantArrivals(c.rate, ms(c.timeUnit, 1000), durationMs), et),
         durationMs,
-        preAllocatedVUs: c.preAllocatedVUs,
-        maxVUs: Math.max(c.maxVUs ?? c.preAllocatedVUs, c.preAllocatedVUs),
+        preAllocatedVUs: vusOf(et, c.preAllocatedVUs),
+        maxVUs: vusOf(et, Math.max(c.maxVUs ?? c.preAllocatedVUs, c.preAllocatedVUs)),
         gracefulStopMs,
       });
     }
     case 'ramping-arrival-rate': {
       const stages = c.stages.map((s) => ({ durationMs: toMs(s.duration), target: s.target }));
       return runArrivalRate(rt, {
-        offsets: rampingArrivals(rateSegments(c.startRate ?? 0, ms(c.timeUnit, 1000), stages)),
+        offsets: owned(rampingArrivals(rateSegments(c.startRate ?? 0, ms(c.timeUnit, 1000), stages)), et),
         durationMs: stages.reduce((a, s) => a + s.durationMs, 0),
-        preAllocatedVUs: c.preAllocatedVUs,
-        maxVUs: Math.max(c.maxVUs ?? c.preAllocatedVUs, c.preAllocatedVUs),
+        preAllocatedVUs: vusOf(et, c.preAllocatedVUs),
+        maxVUs: vusOf(et, Math.max(c.maxVUs ?? c.preAllocatedVUs, c.preAllocatedVUs)),
         gracefulStopMs,
       });
     }
     case 'constant-vus':
-      return runConstantVus(rt, { vus: c.vus ?? 1, durationMs: toMs(c.duration), gracefulStopMs });
+      return runConstantVus(rt, { vus: et.scale(c.vus ?? 1), durationMs: toMs(c.duration), gracefulStopMs });
     case 'ramping-vus':
       return runRampingVus(rt, {
         startVUs: c.startVUs ?? 1,
         stages: c.stages.map((s) => ({ durationMs: toMs(s.duration), target: s.target })),
+        share: (vus) => et.scale(vus),
         gracefulStopMs,
         gracefulRampDownMs: ms(c.gracefulRampDown, 30_000),
       });
     case 'per-vu-iterations':
     case 'shared-iterations':
       return runIterations(rt, {
-        vus: c.vus ?? 1,
-        iterations: c.iterations ?? 1,
+        vus: et.scale(c.vus ?? 1),
+        // Shared iterations are split like VUs; per-VU iterations follow the VUs.
+        iterations: c.executor === 'shared-iterations' ? et.scale(c.iterations ?? 1) : (c.iterations ?? 1),
         shared: c.executor === 'shared-iterations',
         maxDurationMs: ms(c.maxDuration, 600_000),
         gracefulStopMs,
@@ -128,6 +142,7 @@ export async function runLoad(o: RunLoadOptions): Promise<RunResult> {
   const onOuterAbort = () => stop.abort();
   o.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const vus = new VuCounter();
+  const segment = o.segment ?? new ExecutionTuple(undefined, undefined);
   const startedAt = clock.now();
 
   // Between the end-of-run evaluation, only thresholds that may abort the run need evaluating
@@ -177,7 +192,7 @@ export async function runLoad(o: RunLoadOptions): Promise<RunResult> {
         return;
       }
     }
-    await runExecutor(rt, config);
+    await runExecutor(rt, config, segment);
   });
   try {
     await Promise.all(runs);

@@ -39,7 +39,15 @@ export function vusAt(startVUs: number, stages: readonly StagesMs[], t: number):
  */
 export async function runRampingVus(
   rt: ExecutorRuntime,
-  c: { startVUs: number; stages: StagesMs[]; gracefulStopMs: number; gracefulRampDownMs: number; tickMs?: number },
+  c: {
+    startVUs: number;
+    stages: StagesMs[];
+    gracefulStopMs: number;
+    gracefulRampDownMs: number;
+    tickMs?: number;
+    /** This engine's share of the whole test's VU target (an execution segment's); default all of it. */
+    share?: (vus: number) => number;
+  },
 ): Promise<void> {
   const runner = new IterationRunner(rt);
   const start = rt.clock.now();
@@ -49,7 +57,7 @@ export async function runRampingVus(
   const loops: Promise<void>[] = [];
   for (let t = 0; t <= total; t += tick) {
     if (!(await sleepUntil(rt.clock, start + t, rt.stopped))) break;
-    const target = t >= total ? 0 : vusAt(c.startVUs, c.stages, t);
+    const target = t >= total ? 0 : (c.share ?? ((v) => v))(vusAt(c.startVUs, c.stages, t));
     while (active.length < target) {
       const entry = { vu: rt.vus.create(), stop: false, done: Promise.resolve() };
       entry.done = loop(rt, runner, entry.vu, () => !entry.stop && rt.clock.now() < start + total);

@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULT_MIX, MIXES } from '../../loadtests/mixes.ts';
+import { customScenario, scenario, type CustomLoad, type RunnableScenario } from '../../loadtests/scenarios.ts';
+import { loadGatewayConfig } from '../gateway/config.ts';
+import { evenSplit } from '../loadgen/execution-segment.ts';
+import type { SlowRequest } from '../loadgen/iteration-traces.ts';
+import { loadMix } from '../loadgen/mix-file.ts';
+import { runLengthMs } from '../loadgen/plan-length.ts';
+import { mergedRun } from '../report/merged-run.ts';
+import type { RunSummary } from '../report/run-facts.ts';
+import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
+import { finishRun, type LoadtestOutcome, type LoadtestSettings } from './loadtest-run.ts';
+import { CliError } from './options.ts';
+import { startStack, type RunningStack } from './start-stack.ts';
+
+/** How one engine of a split test is started: its command line, its environment, and where its samples go. */
+export interface InstanceLaunch {
+  command: string;
+  args: string[];
+  env: Record<string, string | undefined>;
+  samples: string;
+  out: string;
+}
+
+export interface SplitRunOptions {
+  scenario: RunnableScenario;
+  engine: 'k6' | 'embedded';
+  instances: number;
+  outDir: string;
+  timeScale: number;
+  capacity?: number;
+  target?: string;
+  mockUrl?: string;
+  profile: string;
+  tier: number;
+  seed: number;
+  config?: string;
+  mix: string;
+  custom?: CustomLoad;
+  /** The engine i of n, on its segment, against the target: how to start it. */
+  launch: (i: { segment: string; sequence: string; out: string; samples: string; target: string; mockUrl: string; capacity: number }) => InstanceLaunch;
+}
+
+/**
+ * One test across N engines, as k6-operator runs it with `parallelism: N`: each engine (a
+ * k6 process or an embedded one) runs its execution segment against one target, writes
+ * every sample in k6's JSON output format, and the samples are merged into one
+ * summary.json, timeseries.json and report.html. The stack (mock and gateway) is started
+ * once, here, unless a target is given.
+ */
+export async function runSplit(o: SplitRunOptions): Promise<LoadtestOutcome> {
+  let stack: RunningStack | undefined;
+  try {
+    let target = o.target;
+    let mockUrl = o.mockUrl ?? '';
+    let capacity = o.capacity;
+    const gatewayConfig = o.config ? loadGatewayConfig(o.config) : undefined;
+    if (!target) {
+      stack = await startStack({ requireAccess: capacity === undefined, profile: o.profile, tier: o.tier, timeScale: o.timeScale, seed: o.seed, logLevel: 'warn', ...(gatewayConfig ? { gatewayConfig } : {}) });
+      target = stack.gateway.url;
+      mockUrl = stack.mock.url;
+      capacity ??= stack.capacity;
+    }
+    if (!capacity) throw new CliError('Expected `--capacity` (images per minute the target sustains at time scale 1) for this target, got nothing');
+    const { segments, sequence } = evenSplit(o.instances);
+    const launches = segments.map((segment, i) => {
+      const out = resolve(o.outDir, `instance-${i + 1}`);
+      mkdirSync(out, { recursive: true });
+      return { segment, ...o.launch({ segment, sequence, out, samples: join(out, 'samples.jsonl.gz'), target: target!, mockUrl, capacity: capacity! }) };
+    });
+    const plan = o.scenario === 'custom' ? customScenario(o.custom ?? { durationMs: 0 }, { capacity, timeScale: o.timeScale }) : scenario(o.scenario, { capacity, timeScale: o.timeScale });
+    console.log(`  ${o.instances} ${o.engine} engines, execution segments ${segments.join(', ')} (sequence ${sequence}); each one's output in ${o.outDir}/instance-N/output.log`);
+    // The gateway's queue and concurrency for the merged time series, scraped here while the engines run.
+    const tickMs = Math.min(1000, Math.max(100, runLengthMs(plan.options) / 300));
+    const scraped: { at: number; gauges: GatewayGauges | undefined }[] = [];
+    let scraping = false;
+    const scraper = setInterval(() => {
+      if (scraping) return;
+      scraping = true;
+      const at = Date.now();
+      void scrapeGateway(`${target!.replace(/\/$/, '')}/metrics`).then((gauges) => {
+        scraped.push({ at, gauges });
+        scraping = false;
+      });
+    }, tickMs);
+    const codes = await Promise.all(launches.map((l) => runInstance(l))).finally(() => clearInterval(scraper));
+    const failed = codes.flatMap((code, i) => (code === 0 || code === THRESHOLDS_EXIT ? [] : [`instance-${i + 1} (segment ${launches[i]!.segment}) exited ${code}`]));
+    const missing = launches.filter((l) => !existsSync(l.samples)).map((l) => l.samples);
+    if (failed.length > 0 || missing.length > 0) {
+      throw new CliError(`Expected every engine to finish its segment, got ${[...failed, ...missing.map((m) => `no samples in ${m}`)].join('; ')}: see its output.log; nothing merged, as a partial merge would under-count`);
+    }
+    const mix = loadMix(o.mix ?? DEFAULT_MIX);
+    const { run, recorder } = await mergedRun({ files: launches.map((l) => l.samples), plan, mix, tickMs, gateway: scraped });
+    const settings: LoadtestSettings = { scenario: o.scenario, mix: MIXES[mix.name] ?? mix, timeScale: o.timeScale, tier: o.tier, profile: o.profile, seed: o.seed, outDir: o.outDir, ...(gatewayConfig ? { gatewayConfig } : {}), ...(o.target ? { target: o.target } : {}) };
+    return await finishRun({
+      plan,
+      run,
+      recorder,
+      s: settings,
+      capacity,
+      engine: `${o.engine} ×${o.instances}`,
+      target,
+      ...(stack ? { provider: stack.mock.model.stats } : {}),
+      slowest: slowestOf(launches.map((l) => join(l.out, 'summary.json'))),
+      instances: launches.map((l) => ({ segment: l.segment, out: l.out })),
+    });
+  } finally {
+    await stack?.close();
+  }
+}
+
+/** k6's exit code for failed thresholds: an engine that ran to the end. */
+const THRESHOLDS_EXIT = 99;
+
+/** Starts one engine, its output to its own log file; resolves with its exit code. */
+function runInstance(l: InstanceLaunch): Promise<number> {
+  const log = createWriteStream(join(l.out, 'output.log'));
+  const child = spawn(l.command, l.args, { env: l.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  return new Promise((done) => {
+    child.once('error', (e) => {
+      log.end(`\n${e.message}\n`);
+      done(127);
+    });
+    child.once('close', (code) => {
+      log.end();
+      done(code ?? 1);
+    });
+  });
+}
+
+/** The slowest sampled requests of all engines (each engine's summary keeps its own ten). */
+function slowestOf(summaries: string[]): SlowRequest[] {
+  const all: SlowRequest[] = [];
+  for (const file of summaries) {
+    if (!existsSync(file)) continue;
+    try {
+      all.push(...(((JSON.parse(readFileSync(file, 'utf8')) as RunSummary).ratelab?.slowest ?? []) as SlowRequest[]));
+    } catch {
+      // a k6 summary without ratelab's figures
+    }
+  }
+  return all.sort((a, b) => b.latencyMs - a.latencyMs).slice(0, 10);
+}
