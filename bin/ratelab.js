@@ -11,6 +11,13 @@ import { build, bundle, isFresh, root } from './prebuilt.js';
 if (isFresh() || (await build())) {
   await import(pathToFileURL(bundle).href);
 } else {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // tsx is a dev dependency: a production install runs the bundle it was packed with.
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...process.argv.slice(2)], { stdio: ['inherit', 'inherit', 'pipe'] });
+  const stderr = result.stderr?.toString() ?? '';
+  if (/Cannot find (package|module) 'tsx'/.test(stderr)) {
+    console.error('ratelab: no prebuilt CLI (dist/cli.mjs) and no tsx to run the sources: run `npm ci` (it builds dist/cli.mjs), or `npm run build`');
+    process.exit(1);
+  }
+  process.stderr.write(stderr);
   process.exit(result.status ?? 1);
 }
