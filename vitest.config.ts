@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-const INCLUDE = ['src/**/*.test.ts', 'loadtests/**/*.test.ts', 'mock-server/**/*.test.ts', 'test/**/*.test.ts', 'bench/**/*.test.ts', 'alerts/**/*.test.ts', 'dashboards/**/*.test.ts', 'schemas/**/*.test.ts'];
+const INCLUDE = ['src/**/*.test.ts', 'loadtests/**/*.test.ts', 'mock-server/**/*.test.ts', 'test/**/*.test.ts', 'bench/**/*.test.ts', 'alerts/**/*.test.ts', 'dashboards/**/*.test.ts', 'schemas/**/*.test.ts', 'deploy/**/*.test.ts'];
 
 /**
  * Suites whose assertions hold only on an otherwise idle machine: the engine holding 1000

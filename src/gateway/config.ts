@@ -105,6 +105,13 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * On SIGTERM, how long requests in flight get to finish before they are cut (wall-clock;
+     * a running job's lock then lets another replica take it over). An image takes 30–90 s at
+     * the provider: a Kubernetes pod's terminationGracePeriodSeconds must cover this plus its
+     * preStop. Default 30 s.
+     */
+    shutdownGrace: duration.default(30_000),
     /** Largest JSON body (generations, JSON edits with data URLs). Multipart edits are spooled, bounded by OpenAI's upload limits. */
     maxBodyBytes: intAtLeast(1024).default(64 * 1024 * 1024),
     /** One JSON line per images request (schemas/trace-line.schema.json), for `ratelab calibrate` and `replay`. Default off. */
@@ -151,7 +158,7 @@ export type UpstreamConfig = z.output<typeof upstreamSchema>;
 export type ClientConfig = z.output<typeof clientSchema>;
 export type JobsConfig = z.output<typeof jobsSchema>;
 
-const GATEWAY_KEYS = ['limiter', 'upstreams', 'clients', 'jobs', 'redis', 'cacheTtl', 'validation', 'models', 'maxBodyBytes', 'spool', 'trace', 'otel'];
+const GATEWAY_KEYS = ['limiter', 'upstreams', 'clients', 'jobs', 'redis', 'cacheTtl', 'validation', 'models', 'shutdownGrace', 'maxBodyBytes', 'spool', 'trace', 'otel'];
 
 /**
  * A gateway config file, or a plain limiter config (what `--config limiter.yaml` took

@@ -96,7 +96,7 @@ export interface RunningGateway {
   /**
    * Graceful: stop accepting, answer every queued sync request with 503 `shutdown`, hand
    * queued jobs back to Redis (or fail them, in memory), let running calls finish for up to
-   * `graceMs` (default 30 s), then cut what is left.
+   * `graceMs` (default the config's shutdownGrace, 30 s), then cut what is left.
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -405,7 +405,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     jobs,
     registry,
     server,
-    close: (graceMs = 30_000) => shutdown(graceMs),
+    close: (graceMs = config.shutdownGrace) => shutdown(graceMs),
   };
 }
 
