@@ -19,8 +19,9 @@ describe('one test across N engines (execution segments), merged', () => {
     const two = mkdtempSync(join(tmpdir(), 'ratelab-n2-'));
     const r1 = ratelab([...load, '--out', one]);
     expect(r1.status, r1.stderr).toBe(0);
-    const r2 = ratelab([...load, '--instances', '2', '--out', two]);
-    expect(r2.status, r2.stderr + r2.stdout).toBe(0);
+    // A threshold of its own, judged on the merged test (each engine fails it too, and still hands over its samples).
+    const r2 = ratelab([...load, '--instances', '2', '--threshold', 'http_req_duration=p(95)<1000', '--out', two]);
+    expect(r2.status, r2.stderr + r2.stdout).toBe(99);
     expect(r2.stdout).toContain('2 embedded engines, execution segments 0:1/2, 1/2:1 (sequence 0,1/2,1)');
     expect(r2.stdout).toContain('ratelab custom (2 embedded engines merged, time scale 0.04');
 
@@ -31,6 +32,7 @@ describe('one test across N engines (execution segments), merged', () => {
     expect(Math.abs(reqs(s2) - reqs(s1))).toBeLessThanOrEqual(2);
     expect(Math.abs(p95(s2) / p95(s1) - 1)).toBeLessThan(0.05);
     expect(s2.ratelab.engine).toBe('embedded ×2');
+    expect(s2.metrics.http_req_duration!.thresholds).toEqual({ 'p(95)<40': { ok: false } });
     expect(s2.ratelab.instances).toEqual([
       { segment: '0:1/2', out: join(two, 'instance-1') },
       { segment: '1/2:1', out: join(two, 'instance-2') },

@@ -1,8 +1,7 @@
-import { DEFAULT_LOADTEST_MODEL } from '../../loadtests/lib/answers.ts';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { Registry } from 'prom-client';
 import { DEFAULT_MIX, MIXES, type RequestMix } from '../../loadtests/mixes.ts';
@@ -15,7 +14,10 @@ import { tracingWanted } from '../metrics/tracing.ts';
 import { describeWarmUp } from '../loadgen/warm-up.ts';
 import { textSummary } from '../report/text-summary.ts';
 import { runLoadtest, slowestFacts, type LoadtestSettings } from './loadtest-run.ts';
-import { runSplit } from './loadtest-instances.ts';
+import { runInstances } from './loadtest-instances.ts';
+import { k6Args, k6Env, THRESHOLDS_FAILED_EXIT } from './k6-command-line.ts';
+
+export { THRESHOLDS_FAILED_EXIT };
 import { ExecutionTuple, parseSegment, parseSequence } from '../loadgen/execution-segment.ts';
 import { suggestionText } from '../core/suggest.ts';
 import { loadOptionsFile, scaleOptions } from './options-file.ts';
@@ -89,27 +91,6 @@ function customLoadOf(name: RunnableScenario, o: LoadtestCommandOptions): Custom
   return { ...(o.rate !== undefined ? { rate: o.rate } : { vus: o.vus! }), durationMs: o.duration };
 }
 
-/** How the k6 script learns `custom`'s load: the options as run in a file beside the summary, or RATE or VUS for DURATION. */
-function customEnv(custom: CustomLoad, outDir: string): Record<string, string> {
-  if (custom.options) {
-    const file = resolve(outDir, 'options.as-run.json');
-    writeFileSync(file, `${JSON.stringify(custom.options, null, 2)}\n`);
-    return { OPTIONS_FILE: file };
-  }
-  return { ...(custom.rate !== undefined ? { RATE: String(custom.rate) } : { VUS: String(custom.vus) }), DURATION: `${custom.durationMs}ms` };
-}
-
-/** How the k6 script learns the mix: a built-in by name, a file's mix as validated here in a file beside the summary. */
-function mixEnv(mix: RequestMix, outDir: string): Record<string, string> {
-  if (MIXES[mix.name] === mix) return { MIX: mix.name };
-  const file = resolve(outDir, 'mix.as-run.json');
-  writeFileSync(file, `${JSON.stringify(mix, null, 2)}\n`);
-  return { MIX: file };
-}
-
-/** k6's exit code when a threshold fails. */
-export const THRESHOLDS_FAILED_EXIT = 99;
-
 export function parseThresholdFlag(value: string, previous: string[] = []): string[] {
   if (!/^[A-Za-z0-9_]+(\{[^}]*\})?=.+$/.test(value)) throw new CliError(expectationMessage('--threshold', 'metric=expression, like "http_req_duration=p(95)<500"', value));
   return [...previous, value];
@@ -173,35 +154,6 @@ function haveK6(): boolean {
   return spawnSync('k6', ['version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** The k6 script's environment: the target, the scale, the scenario's load and the mix, and where its summary goes. */
-function k6Env(o: LoadtestCommandOptions, outDir: string, custom: CustomLoad | undefined, mix: RequestMix, at: { target: string; mockUrl?: string; capacity?: number; model?: string }): Record<string, string | undefined> {
-  return {
-    ...process.env,
-    BASE_URL: at.target,
-    API_KEY: o.apiKey,
-    TIME_SCALE: String(o.timeScale),
-    TRACE_RATIO: String(o.traceRatio),
-    MOCK_URL: at.mockUrl ?? '',
-    MODEL: o.model ?? at.model ?? DEFAULT_LOADTEST_MODEL,
-    SUMMARY_PATH: join(outDir, 'summary.json'),
-    K6_NO_USAGE_REPORT: 'true',
-    ...(at.capacity ? { CAPACITY: String(at.capacity) } : {}),
-    ...(custom ? customEnv(custom, outDir) : {}),
-    ...mixEnv(mix, outDir),
-  };
-}
-
-/** k6's own flags for a segment and for every sample (its JSON output). */
-function k6Args(name: RunnableScenario, o: { executionSegment?: string; executionSegmentSequence?: string; samples?: string }): string[] {
-  return [
-    'run',
-    ...(o.executionSegment ? ['--execution-segment', o.executionSegment] : []),
-    ...(o.executionSegmentSequence ? ['--execution-segment-sequence', o.executionSegmentSequence] : []),
-    ...(o.samples ? ['--out', `json=${o.samples}`] : []),
-    resolve('loadtests', `${name}.ts`),
-  ];
-}
-
 /**
  * Runs the k6 script for the scenario with the same settings (k6's exit code is ours),
  * against `--target`, or against a mock and gateway started here for the run.
@@ -224,65 +176,6 @@ async function runWithK6(name: RunnableScenario, o: LoadtestCommandOptions, outD
   } finally {
     await stack?.close();
   }
-}
-
-/** The flags an embedded engine of a split test is started with: this command's own, on its segment, against the one target. */
-function embeddedArgs(name: RunnableScenario, o: LoadtestCommandOptions, i: { segment: string; sequence: string; out: string; samples: string; target: string; mockUrl: string; capacity: number }): string[] {
-  const flag = (f: string, v: string | number | undefined): string[] => (v === undefined ? [] : [f, String(v)]);
-  return [
-    process.argv[1]!,
-    'loadtest',
-    name,
-    '--engine', 'embedded',
-    '--target', i.target,
-    ...flag('--mock-url', i.mockUrl || undefined),
-    '--capacity', String(i.capacity),
-    '--time-scale', String(o.timeScale),
-    '--api-key', o.apiKey,
-    '--mix', o.mix,
-    '--trace-ratio', String(o.traceRatio),
-    ...flag('--model', o.model),
-    ...flag('--rate', o.rate),
-    ...flag('--vus', o.vus),
-    ...flag('--duration', o.duration === undefined ? undefined : `${o.duration}ms`),
-    ...flag('--options', o.options),
-    ...o.threshold.flatMap((t) => ['--threshold', t]),
-    ...(o.allowRemote ? ['--allow-remote'] : []),
-    '--execution-segment', i.segment,
-    '--execution-segment-sequence', i.sequence,
-    '--samples', i.samples,
-    '--out', i.out,
-  ];
-}
-
-/** `--instances n`: the test split across n engines and merged (k6-operator's `parallelism`, here). */
-async function runInstances(name: RunnableScenario, o: LoadtestCommandOptions, outDir: string, custom: CustomLoad | undefined, mix: RequestMix, engine: 'k6' | 'embedded'): Promise<number> {
-  const refused = (['executionSegment', 'executionSegmentSequence', 'samples', 'prometheusPort', 'trace'] as const).find((k) => o[k] !== undefined);
-  if (refused) throw new CliError(`Expected no \`--${refused.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}\` with \`--instances\` (each engine gets its own segment, samples and outputs), got \`${String(o[refused])}\``);
-  const outcome = await runSplit({
-    scenario: name,
-    engine,
-    instances: o.instances,
-    outDir,
-    timeScale: o.timeScale,
-    profile: o.profile,
-    tier: o.tier,
-    seed: o.seed,
-    mix: o.mix,
-    ...(o.capacity ? { capacity: o.capacity } : {}),
-    ...(o.target ? { target: o.target, mockUrl: o.mockUrl } : {}),
-    ...(o.config ? { config: o.config } : {}),
-    ...(custom ? { custom } : {}),
-    launch: (i) =>
-      engine === 'k6'
-        ? { command: 'k6', args: k6Args(name, { executionSegment: i.segment, executionSegmentSequence: i.sequence, samples: i.samples }), env: k6Env(o, i.out, custom, mix, i), samples: i.samples, out: i.out }
-        : { command: process.execPath, args: embeddedArgs(name, o, i), env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }, samples: i.samples, out: i.out },
-  });
-  console.log(textSummary(outcome.summary, `ratelab ${name} (${o.instances} ${engine} engines merged, time scale ${o.timeScale}, capacity ${outcome.capacity} images/min, mix ${mix.name})`, o.timeScale));
-  console.log(`  Verdict: ${String(outcome.summary.ratelab.verdict)}\n`);
-  console.log(`  wrote ${outcome.files.summary}, ${outcome.files.timeseries}, ${outcome.files.report}`);
-  if (outcome.thresholdsFailed) console.log(`  some thresholds failed: exit ${THRESHOLDS_FAILED_EXIT}`);
-  return outcome.thresholdsFailed ? THRESHOLDS_FAILED_EXIT : 0;
 }
 
 /** `--execution-segment` and its sequence, read as k6 reads them. */
@@ -310,9 +203,6 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   const engine = o.engine === 'auto' ? (haveK6() ? 'k6' : 'embedded') : o.engine;
   if (engine === 'k6' && o.threshold.length > 0) throw new CliError('Expected no `--threshold` with k6 (edit the thresholds in loadtests/scenarios.ts), got some');
   const segment = segmentOf(o);
-  if (o.instances > 1) return runInstances(scenarioName, o, outDir, custom, mix, engine);
-  if (engine === 'k6') return runWithK6(scenarioName, o, outDir, custom, mix);
-
   const thresholds: Record<string, string[]> = {};
   for (const flag of o.threshold) {
     const i = flag.indexOf('=');
@@ -320,6 +210,9 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
     // Durations in --threshold are production ms, like every figure ratelab shows: run at the run's scale.
     (thresholds[metric] ??= []).push(scaleThreshold(metric, flag.slice(i + 1), o.timeScale));
   }
+  if (o.instances > 1) return runInstances(scenarioName, o, outDir, custom, mix, engine, thresholds);
+  if (engine === 'k6') return runWithK6(scenarioName, o, outDir, custom, mix);
+
   const registry = o.prometheusPort !== undefined ? new Registry() : undefined;
   const server = registry
     ? createServer((_req, res) => void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text)))

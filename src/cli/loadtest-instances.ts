@@ -1,17 +1,18 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_MIX, MIXES } from '../../loadtests/mixes.ts';
+import type { RequestMix } from '../../loadtests/mixes.ts';
 import { customScenario, scenario, type CustomLoad, type RunnableScenario } from '../../loadtests/scenarios.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
 import { evenSplit } from '../loadgen/execution-segment.ts';
 import type { SlowRequest } from '../loadgen/iteration-traces.ts';
-import { loadMix } from '../loadgen/mix-file.ts';
-import { runLengthMs } from '../loadgen/plan-length.ts';
 import { mergedRun } from '../report/merged-run.ts';
 import type { RunSummary } from '../report/run-facts.ts';
 import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
-import { finishRun, type LoadtestOutcome, type LoadtestSettings } from './loadtest-run.ts';
+import { textSummary } from '../report/text-summary.ts';
+import { finishRun, seriesTickMs, type LoadtestOutcome, type LoadtestSettings } from './loadtest-run.ts';
+import { k6Args, k6Env, THRESHOLDS_FAILED_EXIT } from './k6-command-line.ts';
+import type { LoadtestCommandOptions } from './loadtest-command.ts';
 import { CliError } from './options.ts';
 import { startStack, type RunningStack } from './start-stack.ts';
 
@@ -37,8 +38,10 @@ export interface SplitRunOptions {
   tier: number;
   seed: number;
   config?: string;
-  mix: string;
+  mix: RequestMix;
   custom?: CustomLoad;
+  /** `--threshold`s, as run (added to the scenario's): judged on the merged test. */
+  thresholds?: Record<string, string[]>;
   /** The engine i of n, on its segment, against the target: how to start it. */
   launch: (i: { segment: string; sequence: string; out: string; samples: string; target: string; mockUrl: string; capacity: number }) => InstanceLaunch;
 }
@@ -71,9 +74,10 @@ export async function runSplit(o: SplitRunOptions): Promise<LoadtestOutcome> {
       return { segment, ...o.launch({ segment, sequence, out, samples: join(out, 'samples.jsonl.gz'), target: target!, mockUrl, capacity: capacity! }) };
     });
     const plan = o.scenario === 'custom' ? customScenario(o.custom ?? { durationMs: 0 }, { capacity, timeScale: o.timeScale }) : scenario(o.scenario, { capacity, timeScale: o.timeScale });
+    for (const [metric, exprs] of Object.entries(o.thresholds ?? {})) plan.options.thresholds[metric] = [...(plan.options.thresholds[metric] ?? []), ...exprs];
     console.log(`  ${o.instances} ${o.engine} engines, execution segments ${segments.join(', ')} (sequence ${sequence}); each one's output in ${o.outDir}/instance-N/output.log`);
     // The gateway's queue and concurrency for the merged time series, scraped here while the engines run.
-    const tickMs = Math.min(1000, Math.max(100, runLengthMs(plan.options) / 300));
+    const tickMs = seriesTickMs(plan);
     const scraped: { at: number; gauges: GatewayGauges | undefined }[] = [];
     let scraping = false;
     const scraper = setInterval(() => {
@@ -86,14 +90,14 @@ export async function runSplit(o: SplitRunOptions): Promise<LoadtestOutcome> {
       });
     }, tickMs);
     const codes = await Promise.all(launches.map((l) => runInstance(l))).finally(() => clearInterval(scraper));
-    const failed = codes.flatMap((code, i) => (code === 0 || code === THRESHOLDS_EXIT ? [] : [`instance-${i + 1} (segment ${launches[i]!.segment}) exited ${code}`]));
+    const failed = codes.flatMap((code, i) => (code === 0 || code === THRESHOLDS_FAILED_EXIT ? [] : [`instance-${i + 1} (segment ${launches[i]!.segment}) exited ${code}`]));
     const missing = launches.filter((l) => !existsSync(l.samples)).map((l) => l.samples);
     if (failed.length > 0 || missing.length > 0) {
       throw new CliError(`Expected every engine to finish its segment, got ${[...failed, ...missing.map((m) => `no samples in ${m}`)].join('; ')}: see its output.log; nothing merged, as a partial merge would under-count`);
     }
-    const mix = loadMix(o.mix ?? DEFAULT_MIX);
+    const mix = o.mix;
     const { run, recorder } = await mergedRun({ files: launches.map((l) => l.samples), plan, mix, tickMs, gateway: scraped });
-    const settings: LoadtestSettings = { scenario: o.scenario, mix: MIXES[mix.name] ?? mix, timeScale: o.timeScale, tier: o.tier, profile: o.profile, seed: o.seed, outDir: o.outDir, ...(gatewayConfig ? { gatewayConfig } : {}), ...(o.target ? { target: o.target } : {}) };
+    const settings: LoadtestSettings = { scenario: o.scenario, mix, timeScale: o.timeScale, tier: o.tier, profile: o.profile, seed: o.seed, outDir: o.outDir, ...(gatewayConfig ? { gatewayConfig } : {}), ...(o.target ? { target: o.target } : {}) };
     return await finishRun({
       plan,
       run,
@@ -110,9 +114,6 @@ export async function runSplit(o: SplitRunOptions): Promise<LoadtestOutcome> {
     await stack?.close();
   }
 }
-
-/** k6's exit code for failed thresholds: an engine that ran to the end. */
-const THRESHOLDS_EXIT = 99;
 
 /** Starts one engine, its output to its own log file; resolves with its exit code. */
 function runInstance(l: InstanceLaunch): Promise<number> {
@@ -144,4 +145,73 @@ function slowestOf(summaries: string[]): SlowRequest[] {
     }
   }
   return all.sort((a, b) => b.latencyMs - a.latencyMs).slice(0, 10);
+}
+
+/** The flags an embedded engine of a split test is started with: this command's own, on its segment, against the one target. */
+function embeddedArgs(name: RunnableScenario, o: LoadtestCommandOptions, i: { segment: string; sequence: string; out: string; samples: string; target: string; mockUrl: string; capacity: number }): string[] {
+  const flag = (f: string, v: string | number | undefined): string[] => (v === undefined ? [] : [f, String(v)]);
+  return [
+    process.argv[1]!,
+    'loadtest',
+    name,
+    '--engine', 'embedded',
+    '--target', i.target,
+    ...flag('--mock-url', i.mockUrl || undefined),
+    '--capacity', String(i.capacity),
+    '--time-scale', String(o.timeScale),
+    '--mix', o.mix,
+    '--trace-ratio', String(o.traceRatio),
+    ...flag('--model', o.model),
+    ...flag('--rate', o.rate),
+    ...flag('--vus', o.vus),
+    ...flag('--duration', o.duration === undefined ? undefined : `${o.duration}ms`),
+    ...flag('--options', o.options),
+    ...flag('--config', o.config),
+    ...o.threshold.flatMap((t) => ['--threshold', t]),
+    ...(o.allowRemote ? ['--allow-remote'] : []),
+    '--execution-segment', i.segment,
+    '--execution-segment-sequence', i.sequence,
+    '--samples', i.samples,
+    '--out', i.out,
+  ];
+}
+
+/** `--instances n`: the test split across n engines and merged (k6-operator's `parallelism`, here). */
+export async function runInstances(
+  name: RunnableScenario,
+  o: LoadtestCommandOptions,
+  outDir: string,
+  custom: CustomLoad | undefined,
+  mix: RequestMix,
+  engine: 'k6' | 'embedded',
+  thresholds: Record<string, string[]>,
+): Promise<number> {
+  const refused = (['executionSegment', 'executionSegmentSequence', 'samples', 'prometheusPort', 'trace'] as const).find((k) => o[k] !== undefined);
+  if (refused) throw new CliError(`Expected no \`--${refused.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}\` with \`--instances\` (each engine gets its own segment, samples and outputs), got \`${String(o[refused])}\``);
+  const outcome = await runSplit({
+    scenario: name,
+    engine,
+    instances: o.instances,
+    outDir,
+    timeScale: o.timeScale,
+    profile: o.profile,
+    tier: o.tier,
+    seed: o.seed,
+    mix,
+    thresholds,
+    ...(o.capacity ? { capacity: o.capacity } : {}),
+    ...(o.target ? { target: o.target, mockUrl: o.mockUrl } : {}),
+    ...(o.config ? { config: o.config } : {}),
+    ...(custom ? { custom } : {}),
+    launch: (i) =>
+      engine === 'k6'
+        ? { command: 'k6', args: k6Args(name, { executionSegment: i.segment, executionSegmentSequence: i.sequence, samples: i.samples }), env: k6Env(o, i.out, custom, mix, i), samples: i.samples, out: i.out }
+        : // The client key by environment, not on a command line anyone on the machine can read.
+          { command: process.execPath, args: embeddedArgs(name, o, i), env: { ...process.env, API_KEY: o.apiKey, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }, samples: i.samples, out: i.out },
+  });
+  console.log(textSummary(outcome.summary, `ratelab ${name} (${o.instances} ${engine} engines merged, time scale ${o.timeScale}, capacity ${outcome.capacity} images/min, mix ${mix.name})`, o.timeScale));
+  console.log(`  Verdict: ${String(outcome.summary.ratelab.verdict)}\n`);
+  console.log(`  wrote ${outcome.files.summary}, ${outcome.files.timeseries}, ${outcome.files.report}`);
+  if (outcome.thresholdsFailed) console.log(`  some thresholds failed: exit ${THRESHOLDS_FAILED_EXIT}`);
+  return outcome.thresholdsFailed ? THRESHOLDS_FAILED_EXIT : 0;
 }

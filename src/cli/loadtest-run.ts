@@ -117,6 +117,9 @@ function stageAt(plan: ScenarioPlan, elapsed: number): string {
   return elapsed < runLengthMs(plan.options) ? 'running' : 'finishing';
 }
 
+/** The time series' interval: about 300 points a run, between 0.1 and 1 s of clock time. */
+export const seriesTickMs = (plan: ScenarioPlan): number => Math.min(1000, Math.max(100, runLengthMs(plan.options) / 300));
+
 /**
  * One load test with the embedded engine: the mock and the gateway unless a target is
  * given, the scenario from loadtests/scenarios.ts, a time series sampled every tick, and
@@ -155,9 +158,9 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     }
     // Sample the time series (and the gateway's queue and concurrency) every tick.
     const totalMs = runLengthMs(plan.options);
-    const tickMs = Math.min(1000, Math.max(100, totalMs / 300));
+    const tickMs = seriesTickMs(plan);
     const recorder = new RunRecorder({ plan, tickMs, startedAt: clock.now(), mix: s.mix ?? MIXES[DEFAULT_MIX]! });
-    const { metrics, windowMs } = recorder;
+    const { metrics } = recorder;
     const traces = new IterationTraces(s.traceRatio ?? 1, s.timeScale, clock.now());
     samples = s.samples ? new SampleWriter(s.samples, metrics, () => clock.now()) : undefined;
     // The run's start, as k6's first sample of busy VUs: a merge of split runs starts there.
