@@ -10,6 +10,7 @@ import { registerSimCommand } from './cli/sim-command.ts';
 import { registerTuneCommand } from './cli/tune-command.ts';
 import { registerCalibrateCommand } from './cli/calibrate-command.ts';
 import { registerPlanCommand } from './cli/plan-command.ts';
+import { registerMergeCommand } from './cli/merge-command.ts';
 import { CliError } from './cli/options.ts';
 import { ConfigError } from './core/validation.ts';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerGatewayCommand(program);
   registerStackCommand(program);
   registerLoadtestCommand(program);
+  registerMergeCommand(program);
   registerCompareCommand(program);
   registerSimCommand(program);
   registerTuneCommand(program);

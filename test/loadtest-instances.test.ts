@@ -52,6 +52,17 @@ describe('one test across N engines (execution segments), merged', () => {
     const exact = values[Math.ceil(0.95 * values.length) - 1]!;
     expect(Math.abs(p95(s2) / exact - 1)).toBeLessThan(0.002);
     expect(readFileSync(join(two, 'report.html'), 'utf8')).toContain('2 engines (execution segments), merged');
+
+    // `ratelab merge`, for engines run elsewhere (k6-operator's pods): the same samples make the same figures.
+    const three = mkdtempSync(join(tmpdir(), 'ratelab-merge-'));
+    const files = [1, 2].map((i) => join(two, `instance-${i}`, 'samples.jsonl.gz'));
+    const m = ratelab(['merge', 'custom', ...files, '--rate', '30', '--duration', '3m', '--time-scale', '0.04', '--capacity', '50', '--mix', 'single', '--threshold', 'http_req_duration=p(95)<1000', '--out', three]);
+    expect(m.status, m.stderr + m.stdout).toBe(99);
+    const s3 = summaryOf(three);
+    expect(reqs(s3)).toBe(reqs(s2));
+    expect(p95(s3)).toBe(p95(s2));
+    expect(s3.metrics.http_req_duration!.thresholds).toEqual({ 'p(95)<40': { ok: false } });
+    expect(m.stdout).toContain('ratelab custom (2 engines merged, time scale 0.04, capacity 50 images/min, mix single)');
   });
 
   it('with k6, starts N k6 processes with their segments and JSON output, and merges what they wrote', { timeout: 90_000 }, () => {
@@ -97,7 +108,10 @@ describe('one test across N engines (execution segments), merged', () => {
     expect(existsSync(join(out, 'report.html'))).toBe(true);
   });
 
-  it('refuses a bad segment, and flags that a split test sets per engine, naming them (exit 2)', () => {
+  it('refuses a bad segment, flags that a split test sets per engine, and samples that are not there, naming them (exit 2)', () => {
+    const gone = ratelab(['merge', 'peak', '/nonexistent/samples.jsonl.gz', '--capacity', '50']);
+    expect(gone.status).toBe(2);
+    expect(gone.stderr.trim()).toBe('ratelab: Expected `<samples...>` to be files of k6 JSON output (k6 run --out json=file), got `/nonexistent/samples.jsonl.gz` (string)');
     const bad = ratelab(['loadtest', 'peak', '--execution-segment', '2/3:1/3']);
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim()).toBe('ratelab: Expected `--execution-segment` to start before it ends (from:to, like 0:1/2), got `2/3:1/3` (string)');

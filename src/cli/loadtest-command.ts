@@ -71,7 +71,7 @@ export interface LoadtestCommandOptions {
 }
 
 /** `custom`'s load from its flags; the flags are refused for the built-in scenarios, which have their own. */
-function customLoadOf(name: RunnableScenario, o: LoadtestCommandOptions): CustomLoad | undefined {
+export function customLoadOf(name: RunnableScenario, o: Pick<LoadtestCommandOptions, 'rate' | 'vus' | 'duration' | 'options' | 'timeScale'>): CustomLoad | undefined {
   const given = (['rate', 'vus', 'duration', 'options'] as const).filter((k) => o[k] !== undefined);
   if (name !== 'custom') {
     if (given.length > 0) throw new CliError(`Expected \`--${given[0]}\` only with the \`custom\` scenario, got it with \`${name}\` (its load is fixed: see loadtests/scenarios.ts)`);
@@ -89,6 +89,17 @@ function customLoadOf(name: RunnableScenario, o: LoadtestCommandOptions): Custom
   if ((o.rate === undefined) === (o.vus === undefined)) throw new CliError(`Expected exactly one of \`--rate\` (images/min) and \`--vus\` for \`custom\`, got ${o.rate === undefined ? 'neither' : 'both'}: e.g. ratelab loadtest custom --rate 80 --duration 10m, or --options k6-options.json`);
   if (o.duration === undefined) throw new CliError('Expected `--duration` for `custom` (production time, e.g. 10m), got nothing');
   return { ...(o.rate !== undefined ? { rate: o.rate } : { vus: o.vus! }), durationMs: o.duration };
+}
+
+/** `--threshold` flags by metric, as run: durations in them are production ms, like every figure ratelab shows. */
+export function thresholdsOf(flags: readonly string[], timeScale: number): Record<string, string[]> {
+  const thresholds: Record<string, string[]> = {};
+  for (const flag of flags) {
+    const i = flag.indexOf('=');
+    const metric = flag.slice(0, i);
+    (thresholds[metric] ??= []).push(scaleThreshold(metric, flag.slice(i + 1), timeScale));
+  }
+  return thresholds;
 }
 
 export function parseThresholdFlag(value: string, previous: string[] = []): string[] {
@@ -203,13 +214,7 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   const engine = o.engine === 'auto' ? (haveK6() ? 'k6' : 'embedded') : o.engine;
   if (engine === 'k6' && o.threshold.length > 0) throw new CliError('Expected no `--threshold` with k6 (edit the thresholds in loadtests/scenarios.ts), got some');
   const segment = segmentOf(o);
-  const thresholds: Record<string, string[]> = {};
-  for (const flag of o.threshold) {
-    const i = flag.indexOf('=');
-    const metric = flag.slice(0, i);
-    // Durations in --threshold are production ms, like every figure ratelab shows: run at the run's scale.
-    (thresholds[metric] ??= []).push(scaleThreshold(metric, flag.slice(i + 1), o.timeScale));
-  }
+  const thresholds = thresholdsOf(o.threshold, o.timeScale);
   if (o.instances > 1) return runInstances(scenarioName, o, outDir, custom, mix, engine, thresholds);
   if (engine === 'k6') return runWithK6(scenarioName, o, outDir, custom, mix);
 

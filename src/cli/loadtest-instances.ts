@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RequestMix } from '../../loadtests/mixes.ts';
-import { customScenario, scenario, type CustomLoad, type RunnableScenario } from '../../loadtests/scenarios.ts';
-import { loadGatewayConfig } from '../gateway/config.ts';
+import { customScenario, scenario, type CustomLoad, type RunnableScenario, type ScenarioPlan } from '../../loadtests/scenarios.ts';
+import { loadGatewayConfig, type GatewayConfig } from '../gateway/config.ts';
 import { evenSplit } from '../loadgen/execution-segment.ts';
 import type { SlowRequest } from '../loadgen/iteration-traces.ts';
 import { mergedRun } from '../report/merged-run.ts';
-import type { RunSummary } from '../report/run-facts.ts';
+import type { ProviderCounts, RunSummary } from '../report/run-facts.ts';
 import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
 import { textSummary } from '../report/text-summary.ts';
 import { finishRun, seriesTickMs, type LoadtestOutcome, type LoadtestSettings } from './loadtest-run.ts';
@@ -95,24 +95,70 @@ export async function runSplit(o: SplitRunOptions): Promise<LoadtestOutcome> {
     if (failed.length > 0 || missing.length > 0) {
       throw new CliError(`Expected every engine to finish its segment, got ${[...failed, ...missing.map((m) => `no samples in ${m}`)].join('; ')}: see its output.log; nothing merged, as a partial merge would under-count`);
     }
-    const mix = o.mix;
-    const { run, recorder } = await mergedRun({ files: launches.map((l) => l.samples), plan, mix, tickMs, gateway: scraped });
-    const settings: LoadtestSettings = { scenario: o.scenario, mix, timeScale: o.timeScale, tier: o.tier, profile: o.profile, seed: o.seed, outDir: o.outDir, ...(gatewayConfig ? { gatewayConfig } : {}), ...(o.target ? { target: o.target } : {}) };
-    return await finishRun({
+    return await mergeSamples({
+      scenario: o.scenario,
       plan,
-      run,
-      recorder,
-      s: settings,
+      mix: o.mix,
+      files: launches.map((l) => l.samples),
+      timeScale: o.timeScale,
       capacity,
+      outDir: o.outDir,
       engine: `${o.engine} ×${o.instances}`,
       target,
-      ...(stack ? { provider: stack.mock.model.stats } : {}),
+      gateway: scraped,
+      ...(gatewayConfig ? { gatewayConfig } : {}),
+      ...(stack ? { stack: { provider: stack.mock.model.stats, profile: o.profile, tier: o.tier, seed: o.seed } } : {}),
       slowest: slowestOf(launches.map((l) => join(l.out, 'summary.json'))),
       instances: launches.map((l) => ({ segment: l.segment, out: l.out })),
     });
   } finally {
     await stack?.close();
   }
+}
+
+export interface MergeSamplesOptions {
+  scenario: RunnableScenario;
+  plan: ScenarioPlan;
+  mix: RequestMix;
+  /** Each engine's samples, k6's JSON output format. */
+  files: string[];
+  timeScale: number;
+  capacity: number;
+  outDir: string;
+  engine: string;
+  /** The gateway the engines drove, as the report names it. */
+  target: string;
+  gateway?: { at: number; gauges: GatewayGauges | undefined }[];
+  gatewayConfig?: GatewayConfig;
+  /** The stack started for the run: the mock's counts, and its profile for the verdict's tier advice. */
+  stack?: { provider: ProviderCounts; profile: string; tier: number; seed: number };
+  slowest?: SlowRequest[];
+  instances?: { segment: string; out: string }[];
+}
+
+/** The engines' samples as one run: its figures, verdict and the three outputs, as for one engine. */
+export async function mergeSamples(o: MergeSamplesOptions): Promise<LoadtestOutcome> {
+  const { run, recorder } = await mergedRun({ files: o.files, plan: o.plan, mix: o.mix, tickMs: seriesTickMs(o.plan), ...(o.gateway ? { gateway: o.gateway } : {}) });
+  const settings: LoadtestSettings = {
+    scenario: o.scenario,
+    mix: o.mix,
+    timeScale: o.timeScale,
+    outDir: o.outDir,
+    ...(o.stack ? { profile: o.stack.profile, tier: o.stack.tier, seed: o.stack.seed } : { target: o.target, profile: '', tier: 0, seed: 0 }),
+    ...(o.gatewayConfig ? { gatewayConfig: o.gatewayConfig } : {}),
+  };
+  return finishRun({
+    plan: o.plan,
+    run,
+    recorder,
+    s: settings,
+    capacity: o.capacity,
+    engine: o.engine,
+    target: o.target,
+    ...(o.stack ? { provider: o.stack.provider } : {}),
+    ...(o.slowest ? { slowest: o.slowest } : {}),
+    ...(o.instances ? { instances: o.instances } : {}),
+  });
 }
 
 /** Starts one engine, its output to its own log file; resolves with its exit code. */
