@@ -1,4 +1,6 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -12,7 +14,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { startMockServer, type RunningMockServer } from '../mock-server/http-server.ts';
 import { SCENARIO_NAMES } from '../loadtests/scenarios.ts';
 import { parseGatewayConfig } from '../src/gateway/config.ts';
@@ -21,6 +23,8 @@ import { checkExpression, exportedSeries } from '../test/support/promql-refs.ts'
 import { GATEWAY_PORT, kubernetesFiles, PRE_STOP_SECONDS, SCALE_QUERY } from './kubernetes.ts';
 
 const DIR = join(import.meta.dirname, 'kubernetes');
+const havePromtool = spawnSync('promtool', ['--version']).status === 0;
+if (process.env.CI === 'true' && !havePromtool) throw new Error('CI=true but no promtool: .ci/run must install Debian prometheus');
 /** A rendered resource as parsed YAML: its spec is walked by path in the assertions, so it stays untyped there. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string>; stringData?: Record<string, string> };
@@ -199,6 +203,38 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     expect(scaler.metadata.query).toBe(SCALE_QUERY);
     const exprs = [scaler.metadata.query as string, ...rules.groups.flatMap((g) => g.rules.map((r) => r.expr))];
     expect(exprs.flatMap((e) => checkExpression(e, series, recorded))).toEqual([]);
+  });
+
+  it.runIf(havePromtool)('the autoscaler\'s query, run by promtool: the queue per replica while budget remains, nothing while it is spent', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ratelab-keda-'));
+    writeFileSync(join(dir, 'rules.yml'), stringify({ groups: [{ name: 'keda', rules: [{ record: 'keda_input', expr: SCALE_QUERY }] }] }));
+    // Two replicas, 30 + 20 tasks queued; the ipm budget has 5 images left, then none (tpm plenty throughout).
+    const series = (labels: string, values: string) => ({ series: labels, values });
+    const input = [
+      series('ratelab_limiter_queue_depth{instance="a",upstream="openai",priority="normal"}', '30x4'),
+      series('ratelab_limiter_queue_depth{instance="b",upstream="openai",priority="normal"}', '20x4'),
+      series('ratelab_limiter_budget_remaining{instance="a",upstream="openai",dimension="ipm"}', '5 5 0 0 0'),
+      series('ratelab_limiter_budget_remaining{instance="a",upstream="openai",dimension="tpm"}', '90000x4'),
+    ];
+    writeFileSync(
+      join(dir, 'test.yml'),
+      stringify({
+        rule_files: ['rules.yml'],
+        evaluation_interval: '1m',
+        tests: [
+          {
+            interval: '1m',
+            input_series: input,
+            promql_expr_test: [
+              { expr: 'keda_input', eval_time: '1m', exp_samples: [{ labels: 'keda_input', value: 50 }] },
+              { expr: 'keda_input', eval_time: '3m', exp_samples: [] },
+            ],
+          },
+        ],
+      }),
+    );
+    const r = spawnSync('promtool', ['test', 'rules', join(dir, 'test.yml')], { encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
   });
 
   it('dashboards ship as ConfigMaps for Grafana\'s sidecar, byte for byte the committed JSON', () => {
