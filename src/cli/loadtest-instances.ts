@@ -8,9 +8,11 @@ import { evenSplit } from '../loadgen/execution-segment.ts';
 import type { SlowRequest } from '../loadgen/iteration-traces.ts';
 import { mergedRun } from '../report/merged-run.ts';
 import type { ProviderCounts, RunSummary } from '../report/run-facts.ts';
-import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
+import { scrapeGateway, type GatewayAnswers, type GatewayGauges } from '../report/scrape.ts';
 import { textSummary } from '../report/text-summary.ts';
-import { finishRun, seriesTickMs, type LoadtestOutcome, type LoadtestSettings } from './loadtest-run.ts';
+import { finishRun, seriesTickMs, stageAt, type LoadtestOutcome, type LoadtestSettings } from './loadtest-run.ts';
+import { progressReporter } from './progress.ts';
+import { runLengthMs } from '../loadgen/plan-length.ts';
 import { k6Args, k6Env, THRESHOLDS_FAILED_EXIT } from './k6-command-line.ts';
 import type { LoadtestCommandOptions } from './loadtest-command.ts';
 import { CliError } from './options.ts';
@@ -79,6 +81,11 @@ export async function runSplit(o: SplitRunOptions): Promise<LoadtestOutcome> {
     // The gateway's queue and concurrency for the merged time series, scraped here while the engines run.
     const tickMs = seriesTickMs(plan);
     const scraped: { at: number; gauges: GatewayGauges | undefined }[] = [];
+    // Progress from the gateway's own answers (counted from here: a --target may have served others before).
+    const progress = progressReporter(o.scenario, o.timeScale);
+    const totalMs = runLengthMs(plan.options);
+    const startedAt = Date.now();
+    let before: GatewayAnswers | undefined;
     let scraping = false;
     const scraper = setInterval(() => {
       if (scraping) return;
@@ -87,9 +94,17 @@ export async function runSplit(o: SplitRunOptions): Promise<LoadtestOutcome> {
       void scrapeGateway(`${target!.replace(/\/$/, '')}/metrics`).then((gauges) => {
         scraped.push({ at, gauges });
         scraping = false;
+        const a = gauges?.answers;
+        if (!a) return;
+        before ??= a;
+        const elapsedMs = at - startedAt;
+        progress.tick({ elapsedMs, totalMs, stage: stageAt(plan, elapsedMs), requests: a.total - before.total, errors: a.errors - before.errors, refusals: a.refusals - before.refusals, provider429: a.provider429 - before.provider429, inFlight: gauges.inFlight ?? 0 });
       });
     }, tickMs);
-    const codes = await Promise.all(launches.map((l) => runInstance(l))).finally(() => clearInterval(scraper));
+    const codes = await Promise.all(launches.map((l) => runInstance(l))).finally(() => {
+      clearInterval(scraper);
+      progress.done();
+    });
     const failed = codes.flatMap((code, i) => (code === 0 || code === THRESHOLDS_FAILED_EXIT ? [] : [`instance-${i + 1} (segment ${launches[i]!.segment}) exited ${code}`]));
     const missing = launches.filter((l) => !existsSync(l.samples)).map((l) => l.samples);
     if (failed.length > 0 || missing.length > 0) {

@@ -105,7 +105,8 @@ export interface LoadtestOutcome {
   windowS: number;
 }
 
-function stageAt(plan: ScenarioPlan, elapsed: number): string {
+/** Which stage of the plan `elapsed` clock ms fall in, for the progress line. */
+export function stageAt(plan: ScenarioPlan, elapsed: number): string {
   for (const s of Object.values(plan.options.scenarios)) {
     if (!('stages' in s)) continue;
     let at = 0;

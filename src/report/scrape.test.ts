@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maxOf, sumOf } from './scrape.ts';
+import { answersOf, maxOf, sumOf } from './scrape.ts';
 
 describe('sumOf', () => {
   it('sums a metric over its label sets and ignores longer names and comments', () => {
@@ -16,5 +16,19 @@ describe('sumOf', () => {
     expect(sumOf(text, 'ratelab_missing')).toBeUndefined();
     expect(maxOf(text, 'ratelab_limiter_queue_depth')).toBe(4);
     expect(maxOf(text, 'ratelab_missing')).toBeUndefined();
+  });
+});
+
+describe('answersOf', () => {
+  it("counts the images route's answers: the gateway's refusals, the provider's 429s, other failures", () => {
+    const text = [
+      'ratelab_gateway_responses_total{route="images",status="200",source="upstream"} 40',
+      'ratelab_gateway_responses_total{route="images",status="429",source="upstream"} 2',
+      'ratelab_gateway_responses_total{route="images",status="429",source="gateway"} 5',
+      'ratelab_gateway_responses_total{route="images",status="503",source="gateway"} 1',
+      'ratelab_gateway_responses_total{route="images",status="500",source="upstream"} 3',
+      'ratelab_gateway_responses_total{route="jobs",status="202",source="gateway"} 9',
+    ].join('\n');
+    expect(answersOf(text)).toEqual({ total: 51, refusals: 6, provider429: 2, errors: 3 });
   });
 });

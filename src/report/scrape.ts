@@ -28,12 +28,40 @@ export function maxOf(exposition: string, name: string): number | undefined {
   return values.length ? Math.max(...values) : undefined;
 }
 
+/** The gateway's answers to image requests so far, from ratelab_gateway_responses_total. */
+export interface GatewayAnswers {
+  total: number;
+  /** Its own refusals (source="gateway"). */
+  refusals: number;
+  /** The provider's 429s passed through. */
+  provider429: number;
+  /** Any other answer but a 200. */
+  errors: number;
+}
+
 export interface GatewayGauges {
   queueDepth: number | undefined;
   inFlight: number | undefined;
   concurrencyLimit: number | undefined;
   /** The worst circuit: 0 closed, 1 half-open, 2 open. */
   circuitState: number | undefined;
+  answers?: GatewayAnswers;
+}
+
+/** The images route's answers by status and source (`{route="images",status="429",source="upstream"} 3`). */
+export function answersOf(exposition: string): GatewayAnswers {
+  const a: GatewayAnswers = { total: 0, refusals: 0, provider429: 0, errors: 0 };
+  for (const line of exposition.split('\n')) {
+    if (!line.startsWith('ratelab_gateway_responses_total{') || !line.includes('route="images"')) continue;
+    const n = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (!Number.isFinite(n)) continue;
+    const status = /status="(\d+)"/.exec(line)?.[1];
+    a.total += n;
+    if (line.includes('source="gateway"')) a.refusals += n;
+    else if (status === '429') a.provider429 += n;
+    else if (status !== '200') a.errors += n;
+  }
+  return a;
 }
 
 export async function scrapeGateway(metricsUrl: string, signal?: AbortSignal): Promise<GatewayGauges | undefined> {
@@ -44,6 +72,7 @@ export async function scrapeGateway(metricsUrl: string, signal?: AbortSignal): P
       inFlight: sumOf(text, 'ratelab_limiter_in_flight'),
       concurrencyLimit: sumOf(text, 'ratelab_limiter_concurrency_limit'),
       circuitState: maxOf(text, 'ratelab_limiter_circuit_state'),
+      answers: answersOf(text),
     };
   } catch {
     return undefined;
