@@ -176,7 +176,10 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       expect(matches(monitor.spec.selector.matchLabels, svc.metadata.labels)).toBe(true);
       expect(svc.spec.ports.map((p: { name: string }) => p.name)).toContain(monitor.spec.endpoints[0].port);
       expect(pod.spec.containers[0].ports.map((p: { name: string }) => p.name)).toContain(svc.spec.ports[0].targetPort);
-      expect(find(docs, 'ScaledObject', 'ratelab-gateway').spec.scaleTargetRef.name).toBe(gw.metadata.name);
+      const scaler = find(docs, 'ScaledObject', 'ratelab-gateway');
+      expect(scaler.spec.scaleTargetRef.name).toBe(gw.metadata.name);
+      // An apply resets replicas to the manifest's: at the autoscaler's floor, never below it.
+      expect(gw.spec.replicas).toBe(scaler.spec.minReplicaCount);
       expect(find(docs, 'ConfigMap', pod.spec.volumes[0].configMap.name)).toBeDefined();
     }
     // In dev every secret a pod reads exists, with the key it reads.

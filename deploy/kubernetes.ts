@@ -83,6 +83,7 @@ function gatewayDeployment(): IDeployment {
     kind: 'Deployment',
     metadata: { name: 'ratelab-gateway', labels: labels('ratelab-gateway') },
     spec: {
+      // KEDA's floor (minReplicaCount): each `kubectl apply` sets this, then the autoscaler takes over.
       replicas: 2,
       selector: { matchLabels: selector('ratelab-gateway') },
       // A new pod is ready before an old one drains: no moment with fewer replicas than asked.
