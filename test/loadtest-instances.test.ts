@@ -51,7 +51,9 @@ describe('one test across N engines (execution segments), merged', () => {
     // Nearest rank, as k6 computes; the trend's histogram keeps 3 significant digits.
     const exact = values[Math.ceil(0.95 * values.length) - 1]!;
     expect(Math.abs(p95(s2) / exact - 1)).toBeLessThan(0.002);
-    expect(readFileSync(join(two, 'report.html'), 'utf8')).toContain('2 engines (execution segments), merged');
+    const report = readFileSync(join(two, 'report.html'), 'utf8');
+    expect(report).toContain('2 engines (execution segments), merged');
+    expect(report).toContain(`0:1/2 → ${join(two, 'instance-1')}`);
 
     // `ratelab merge`, for engines run elsewhere (k6-operator's pods): the same samples make the same figures.
     const three = mkdtempSync(join(tmpdir(), 'ratelab-merge-'));

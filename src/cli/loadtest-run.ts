@@ -242,7 +242,7 @@ export interface FinishedRun {
   provider?: ProviderCounts;
   slowest?: SlowRequest[];
   /** A test split across engines: each one's execution segment and where its own outputs are. */
-  instances?: { segment: string; out: string }[];
+  instances?: RunFigures['instances'];
 }
 
 /** The run's figures, verdict and the three outputs (summary.json, timeseries.json, report.html). */
@@ -338,7 +338,14 @@ function headlineFacts(summary: SummaryData, r: RunFigures): [string, string][] 
       ? [['time to recover after the outage', r.timeToRecoverS === null ? 'did not recover' : productionTime(r.timeToRecoverS * 1000, scale)] as [string, string]]
       : []),
     ...slowestFacts(r.slowest ?? [], scale),
+    ...instanceFacts(r.instances),
   ];
+}
+
+/** A split test's engines: how many, their segments, and where each one's own outputs are. */
+function instanceFacts(instances: RunFigures['instances']): [string, string][] {
+  if (!instances?.length) return [];
+  return [['engines (execution segments)', `${instances.length}, merged from every sample: ${instances.map((i) => `${i.segment} → ${i.out}`).join('; ')}`]];
 }
 
 /** The three slowest sampled requests, each with the trace id to look it up by in Jaeger or Tempo. */

@@ -85,6 +85,8 @@ export interface RunFigures {
   seed?: number;
   /** A load test's slowest sampled requests with their trace ids, slowest first (production time). */
   slowest?: SlowRequest[];
+  /** A test split across engines (execution segments): each one's segment and where its own outputs are. */
+  instances?: { segment: string; out: string }[];
   /** What a load test's `afterRun` hook adds, under its key (e.g. `alerts`). */
   [extra: string]: unknown;
 }
