@@ -37,6 +37,8 @@ export interface AnswerFacts {
   errorCode?: string | undefined;
   /** `x-ratelab-upstream-status`: the provider's status on the last attempt. */
   upstreamStatus: number | undefined;
+  /** A stream that answered 200 but ended in an error event instead of its image (`streamErrorOf`). */
+  streamError?: ErrorFacts | undefined;
 }
 
 export interface AnswerClass {
@@ -52,10 +54,27 @@ export interface AnswerClass {
 }
 
 export function classifyAnswer(a: AnswerFacts): AnswerClass {
-  const ok = a.status === 200;
-  const refusal = !ok && a.errorType === GATEWAY_ERROR_TYPE;
+  // HTTP said 200 before the image was made: a stream that ends in an error event brought none.
+  const ok = a.status === 200 && a.streamError === undefined;
+  const refusal = a.status !== 200 && a.errorType === GATEWAY_ERROR_TYPE;
   const provider429 = a.status === 429 && !refusal;
-  return { ok, provider429, refusal, reason: refusal ? (a.errorCode ?? 'unknown') : undefined, clear: ok || a.errorType !== undefined };
+  return { ok, provider429, refusal, reason: refusal ? (a.errorCode ?? 'unknown') : undefined, clear: ok || a.errorType !== undefined || a.streamError?.errorType !== undefined };
+}
+
+/**
+ * The error of a 200 stream that ended in OpenAI's `error` event without its `completed`
+ * one (an output moderation block, a provider stream cut short); undefined for every other
+ * answer. A JSON body never holds `event: error`, so any 200 may be asked.
+ */
+export function streamErrorOf(text: string): ErrorFacts | undefined {
+  const at = text.indexOf('event: error\n');
+  if (at < 0 || /event: image_(generation|edit)\.completed\n/.test(text)) return undefined;
+  const data = /^data: (.*)$/m.exec(text.slice(at))?.[1];
+  try {
+    return errorFactsOf((JSON.parse(data ?? '') as { error?: { type?: unknown; code?: unknown } }).error);
+  } catch {
+    return errorFactsOf(undefined);
+  }
 }
 
 export interface ErrorFacts {

@@ -11,7 +11,7 @@ import { LOADTEST_METRICS as M } from '../../src/metrics/catalogue.ts';
 import { parseGoDuration } from '../../src/core/duration.ts';
 import { customScenario, DEFAULT_CAPACITY, DEFAULT_TIME_SCALE, scenario, type LoadOptions, type RunnableScenario } from '../scenarios.ts';
 import { DEFAULT_MIX, MIXES, classFields, editBody, pickClass, type RequestMix } from '../mixes.ts';
-import { CHECKS, classifyAnswer, DEFAULT_LOADTEST_MODEL, errorOf } from './answers.ts';
+import { CHECKS, classifyAnswer, DEFAULT_LOADTEST_MODEL, errorOf, streamErrorOf } from './answers.ts';
 import { iterationTrace } from './traceparent.ts';
 
 const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:4020').replace(/\/$/, '');
@@ -70,7 +70,11 @@ export function k6Script(name: RunnableScenario) {
     }
     const body = typeof res.body === 'string' ? res.body : null;
     const upstreamStatus = Number(res.headers['X-Ratelab-Upstream-Status'] ?? NaN);
-    const facts = { status: res.status, ...(res.status === 200 ? { errorType: undefined } : errorOf(body)), upstreamStatus: Number.isNaN(upstreamStatus) ? undefined : upstreamStatus };
+    const facts = {
+      status: res.status,
+      ...(res.status === 200 ? { errorType: undefined, streamError: body === null ? undefined : streamErrorOf(body) } : errorOf(body)),
+      upstreamStatus: Number.isNaN(upstreamStatus) ? undefined : upstreamStatus,
+    };
     const answer = classifyAnswer(facts);
     provider429.add(answer.provider429, tags);
     // Tagged by reason, so `ratelab_gateway_refusals{reason:deadline_unmeetable}` can carry a threshold.

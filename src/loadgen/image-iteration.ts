@@ -1,5 +1,5 @@
 import { request, type Dispatcher } from 'undici';
-import { CHECKS, classifyAnswer, errorOf, isExpectedStatus, type ErrorFacts } from '../../loadtests/lib/answers.ts';
+import { CHECKS, classifyAnswer, errorOf, isExpectedStatus, streamErrorOf, type ErrorFacts } from '../../loadtests/lib/answers.ts';
 import { DEFAULT_MIX, MIXES, pickClass, type RequestMix } from '../../loadtests/mixes.ts';
 import type { Clock } from '../core/clock.ts';
 import { IMAGE_EVENT } from '../openai/stream-events.ts';
@@ -164,7 +164,7 @@ export function recordAnswer(metrics: Metrics, ctx: IterationContext, a: AnswerR
   metrics.add('data_received', text.length + HEADER_BYTES, tags);
   metrics.add(INTENDED_METRIC, a.doneAt - ctx.scheduledAt, tags);
   const upstreamStatus = numberHeader(a.headers, 'x-ratelab-upstream-status');
-  const answer = classifyAnswer({ status, ...(status === 200 ? { errorType: undefined } : (a.error ?? errorOf(text))), upstreamStatus });
+  const answer = classifyAnswer({ status, ...(status === 200 ? { errorType: undefined, streamError: a.error ?? streamErrorOf(text) } : (a.error ?? errorOf(text))), upstreamStatus });
   metrics.add(M.provider429.name, answer.provider429 ? 1 : 0, tags);
   metrics.add(M.refusals.name, answer.refusal ? 1 : 0, answer.reason ? refusalTags(t, answer.reason) : tags);
   const queueMs = numberHeader(a.headers, 'x-ratelab-queue-ms');

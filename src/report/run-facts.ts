@@ -48,7 +48,12 @@ export interface ClassFigures {
 }
 
 /** The sub-metrics a run keeps per class of a mix of more than one class. */
-export const classSubMetrics = (cls: string): string[] => [`http_reqs{class:${cls}}`, `http_req_duration{class:${cls},status:200}`, `${LOADTEST_METRICS.timeToFirstImage.name}{class:${cls}}`];
+export const classSubMetrics = (cls: string): string[] => [
+  `http_reqs{class:${cls}}`,
+  `http_req_duration{class:${cls},status:200}`,
+  `${LOADTEST_METRICS.timeToFirstImage.name}{class:${cls}}`,
+  `checks{check:${CHECKS.image},class:${cls}}`,
+];
 
 export interface RunFigures {
   scenario: string;
@@ -100,7 +105,8 @@ export type RunSummary = SummaryData & { ratelab: RunFigures };
  * minute at scale 1 over the whole run (queued requests drain after the last arrival).
  */
 export function runFacts(run: RunResult, o: { plan: ScenarioPlan; mix: RequestMix; engine: string; timeScale: number; capacity: number; provider?: ProviderCounts; refusalsByReason?: Record<string, number> }): RunFigures {
-  const images = run.metrics.get('http_req_duration{status:200}')?.trend?.count ?? 0;
+  // Answers that brought an image: a 200 stream that ended in an error event did not.
+  const images = run.metrics.get(`checks{check:${CHECKS.image}}`)?.passes ?? 0;
   const provider429 = o.provider?.byStatus['429'] ?? 0;
   return {
     scenario: o.plan.name,
@@ -129,8 +135,8 @@ export function runFacts(run: RunResult, o: { plan: ScenarioPlan; mix: RequestMi
 function classFigures(run: RunResult, mix: RequestMix, timeScale: number): ClassFigures[] {
   const total = mix.classes.reduce((a, c) => a + c.weight, 0);
   return mix.classes.map((c) => {
-    const [reqs, ok, first] = classSubMetrics(c.name).map((name) => run.metrics.get(name));
+    const [reqs, ok, first, image] = classSubMetrics(c.name).map((name) => run.metrics.get(name));
     const at1 = (trend: Trend | undefined, p: number): number | null => (trend && trend.count > 0 ? trend.percentile(p) / timeScale : null);
-    return { class: c.name, share: c.weight / total, requests: reqs?.sum ?? 0, images: ok?.trend?.count ?? 0, p50Ms: at1(ok?.trend, 50), p95Ms: at1(ok?.trend, 95), firstImageP95Ms: at1(first?.trend, 95) };
+    return { class: c.name, share: c.weight / total, requests: reqs?.sum ?? 0, images: image?.passes ?? 0, p50Ms: at1(ok?.trend, 50), p95Ms: at1(ok?.trend, 95), firstImageP95Ms: at1(first?.trend, 95) };
   });
 }

@@ -1,3 +1,4 @@
+import { CHECKS } from '../../loadtests/lib/answers.ts';
 import { LOADTEST_METRICS as M } from '../metrics/catalogue.ts';
 import type { Metrics } from '../loadgen/metrics.ts';
 import type { GatewayGauges } from './scrape.ts';
@@ -53,6 +54,10 @@ export class TimeSeries {
         if (status === '200') this.counts.ok++;
         // Every other answer is an error, until its metrics say it was a provider 429 or a refusal (below): each is counted once.
         else this.counts.errors++;
+      } else if (name === 'checks' && !value && tags?.check === CHECKS.image && tags.status === '200') {
+        // A 200 stream that ended in an error event: an answer, not an image.
+        this.counts.ok = Math.max(0, this.counts.ok - 1);
+        this.counts.errors++;
       } else if (name === M.provider429.name && value) {
         this.counts.provider429++;
         this.counts.errors = Math.max(0, this.counts.errors - 1);

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MIXES } from '../../loadtests/mixes.ts';
 import type { ClassFigures } from '../report/run-facts.ts';
@@ -88,4 +91,23 @@ describe('runSim over a day', () => {
     const b = await runSim({ scenario: 'day', profile: 'openai', tier: 1, seed: 3 });
     expect(JSON.stringify(b.summary)).toBe(JSON.stringify(a.summary));
   });
+
+  it("a stream blocked at the output stage (200, then an error event) is an answer, not an image, as a real client reads it", { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ratelab-moderation-'));
+    const profile = join(dir, 'moderated.yaml');
+    // Every fifth request blocked, all of them after the generation (the stream has answered 200 by then).
+    writeFileSync(profile, 'extends: openai\nname: moderated\ndescription: output moderation\nmoderation: { rate: 0.2, outputShare: 1 }\n');
+    const streams = { name: 'streams', description: 'streamed previews only', classes: [MIXES.default!.classes.find((c) => c.name === 'gen-preview')!] };
+    const r = await runSim({ scenario: 'steady', profile, tier: 3, seed: 4, mix: streams });
+    const f = r.summary.ratelab;
+    const noImage = r.run.metrics.get('checks{check:an image}')!.fails;
+    // HTTP said 200 to all of them; the figures count only those that brought their image.
+    expect(r.run.metrics.get('http_req_duration{status:200}')!.trend!.count).toBe(f.requests);
+    expect(noImage / f.requests).toBeGreaterThan(0.1);
+    expect(noImage / f.requests).toBeLessThan(0.3);
+    expect(f.images).toBe(f.requests - noImage);
+    // The error is in OpenAI's shape: a clear answer all the same.
+    expect(r.run.metrics.get('checks{check:an image or a clear error}')!.fails).toBe(0);
+  });
 });
+

@@ -1,4 +1,4 @@
-import { errorFactsOf, type ErrorFacts } from '../../loadtests/lib/answers.ts';
+import { errorFactsOf, streamErrorOf, type ErrorFacts } from '../../loadtests/lib/answers.ts';
 import { classFields, inputImageBytes, pickClass, type RequestClass, type RequestMix } from '../../loadtests/mixes.ts';
 import type { MockModel } from '../../mock-server/model/model.ts';
 import type { Clock } from '../core/clock.ts';
@@ -24,8 +24,14 @@ export interface SimAnswer {
   class: string;
   /** A stream's first image event (undefined for an answer that is not a stream). */
   firstImageAt?: number | undefined;
-  /** The error `text` carries, as `recordAnswer` would read it back (absent: it parses `text`). */
+  /** The error `text` carries, as `recordAnswer` would read it back (absent: it parses `text`); for a 200, the error event that ended its stream. */
   error?: ErrorFacts;
+}
+
+/** What reading a stream saw: its first image event, and the error event that ended it without an image. */
+interface Seen {
+  firstImageAt?: number;
+  streamError?: ErrorFacts;
 }
 
 const ENCODER = new TextEncoder();
@@ -46,10 +52,14 @@ export function simCall(model: MockModel, limiter: Limiter | undefined, tier: nu
   const validation = { generations: model.validationFor('generations'), edits: model.validationFor('edits') };
   const direct = { headers, imageBody: false };
   // A stream is read to its end inside the attempt, as the gateway's relay does: the GPU slot and the limiter's are held until its last event.
-  const readStream = async (stream: AsyncIterable<string>, seen: { firstImageAt?: number }): Promise<void> => {
-    for await (const event of stream) if (seen.firstImageAt === undefined && IMAGE_EVENT.test(event)) seen.firstImageAt = clock.now();
+  const readStream = async (stream: AsyncIterable<string>, seen: Seen): Promise<void> => {
+    for await (const event of stream) {
+      if (seen.firstImageAt === undefined && IMAGE_EVENT.test(event)) seen.firstImageAt = clock.now();
+      // An output-stage moderation block ends the 200 stream in an error event: the client read no image, as recordAnswer judges a real one.
+      else if (event.startsWith('event: error')) seen.streamError = streamErrorOf(event);
+    }
   };
-  const task = (image: ImageRequest, seen: { firstImageAt?: number }) => async (): Promise<ReadAnswer<string>> => {
+  const task = (image: ImageRequest, seen: Seen) => async (): Promise<ReadAnswer<string>> => {
     const res = await model.handleImage(image, direct);
     if (res.stream) await readStream(res.stream, seen);
     if (res.reset) throw reset();
@@ -75,12 +85,12 @@ export function simCall(model: MockModel, limiter: Limiter | undefined, tier: nu
       }
       return { status: error.status, text: JSON.stringify({ error: error.body }), timing: {}, bytesSent, class: c.name, error: errorFactsOf(error.body) };
     }
-    const seen: { firstImageAt?: number } = {};
+    const seen: Seen = {};
     if (!limiter) {
       const res = await model.handleImage(image, direct);
       if (res.stream) await readStream(res.stream, seen);
       const status = res.reset ? 0 : res.status;
-      return { status, text: status === 200 ? '' : res.body, timing: {}, bytesSent, class: c.name, firstImageAt: seen.firstImageAt };
+      return { status, text: status === 200 ? '' : res.body, timing: {}, bytesSent, class: c.name, firstImageAt: seen.firstImageAt, ...(status === 200 && seen.streamError ? { error: seen.streamError } : {}) };
     }
     // Priced exactly as the gateway prices it: from the validated request.
     const execution = await limiter.execute(task(image, seen), { cost: costInputOf(image) });
@@ -90,7 +100,7 @@ export function simCall(model: MockModel, limiter: Limiter | undefined, tier: nu
     const own = gatewayError(execution);
     if (own) return { status: own.status, text: JSON.stringify({ error: own.body }), timing, bytesSent, class: c.name, error: errorFactsOf(own.body) };
     const answer = execution.value as ReadAnswer<string>;
-    if (answer.status === 200) return { status: 200, text: '', timing, bytesSent, class: c.name, firstImageAt: seen.firstImageAt };
+    if (answer.status === 200) return { status: 200, text: '', timing, bytesSent, class: c.name, firstImageAt: seen.firstImageAt, ...(seen.streamError ? { error: seen.streamError } : {}) };
     return { status: answer.status, text: NO_SECRETS.text(answer.body ?? ''), timing, bytesSent, class: c.name, ...(answer.error ? { error: errorFactsOf(answer.error) } : {}) };
   };
 }
