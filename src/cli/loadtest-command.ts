@@ -199,10 +199,15 @@ function segmentOf(o: LoadtestCommandOptions): ExecutionTuple | undefined {
   }
 }
 
-export async function loadtestAction(name: string, o: LoadtestCommandOptions): Promise<number> {
+/** A built-in scenario or `custom`, or a message naming the nearest. */
+export function runnableScenario(name: string): RunnableScenario {
   const runnable: readonly string[] = [...SCENARIO_NAMES, 'custom'];
   if (!runnable.includes(name)) throw new CliError(`${expectationMessage('<scenario>', `one of ${runnable.join(', ')}`, name)}.${suggestionText(name, runnable, 'scenarios')}`);
-  const scenarioName = name as RunnableScenario;
+  return name as RunnableScenario;
+}
+
+export async function loadtestAction(name: string, o: LoadtestCommandOptions): Promise<number> {
+  const scenarioName = runnableScenario(name);
   checkTarget(o);
   if (o.target) o = { ...o, timeScale: scaleForTarget({ value: o.timeScale, explicit: o.timeScaleGiven ?? true }, await targetTimeScale(o.target)) };
   const replay = o.trace === undefined ? undefined : replayOfTrace(scenarioName, o);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RequestMix } from '../../loadtests/mixes.ts';
-import { customScenario, scenario, type CustomLoad, type RunnableScenario, type ScenarioPlan } from '../../loadtests/scenarios.ts';
+import type { CustomLoad, RunnableScenario, ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { loadGatewayConfig, type GatewayConfig } from '../gateway/config.ts';
 import { evenSplit } from '../loadgen/execution-segment.ts';
 import type { SlowRequest } from '../loadgen/iteration-traces.ts';
@@ -10,7 +10,7 @@ import { mergedRun } from '../report/merged-run.ts';
 import type { ProviderCounts, RunSummary } from '../report/run-facts.ts';
 import { scrapeGateway, type GatewayAnswers, type GatewayGauges } from '../report/scrape.ts';
 import { textSummary } from '../report/text-summary.ts';
-import { finishRun, seriesTickMs, stageAt, type LoadtestOutcome, type LoadtestSettings } from './loadtest-run.ts';
+import { finishRun, runPlan, seriesTickMs, stageAt, type LoadtestOutcome, type LoadtestSettings } from './loadtest-run.ts';
 import { progressReporter } from './progress.ts';
 import { runLengthMs } from '../loadgen/plan-length.ts';
 import { k6Args, k6Env, THRESHOLDS_FAILED_EXIT } from './k6-command-line.ts';
@@ -75,8 +75,7 @@ export async function runSplit(o: SplitRunOptions): Promise<LoadtestOutcome> {
       mkdirSync(out, { recursive: true });
       return { segment, ...o.launch({ segment, sequence, out, samples: join(out, 'samples.jsonl.gz'), target: target!, mockUrl, capacity: capacity! }) };
     });
-    const plan = o.scenario === 'custom' ? customScenario(o.custom ?? { durationMs: 0 }, { capacity, timeScale: o.timeScale }) : scenario(o.scenario, { capacity, timeScale: o.timeScale });
-    for (const [metric, exprs] of Object.entries(o.thresholds ?? {})) plan.options.thresholds[metric] = [...(plan.options.thresholds[metric] ?? []), ...exprs];
+    const plan = runPlan(o.scenario, o.custom, { capacity, timeScale: o.timeScale }, o.thresholds);
     console.log(`  ${o.instances} ${o.engine} engines, execution segments ${segments.join(', ')} (sequence ${sequence}); each one's output in ${o.outDir}/instance-N/output.log`);
     // The gateway's queue and concurrency for the merged time series, scraped here while the engines run.
     const tickMs = seriesTickMs(plan);

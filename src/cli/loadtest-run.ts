@@ -118,6 +118,13 @@ export function stageAt(plan: ScenarioPlan, elapsed: number): string {
   return elapsed < runLengthMs(plan.options) ? 'running' : 'finishing';
 }
 
+/** The scenario's plan (`custom`'s from its load) sized to the capacity, with extra thresholds added to its own. */
+export function runPlan(name: RunnableScenario, custom: CustomLoad | undefined, params: { capacity: number; timeScale: number }, thresholds: Record<string, string[]> = {}): ScenarioPlan {
+  const plan = name === 'custom' ? customScenario(custom ?? { durationMs: 0 }, params) : scenario(name, params);
+  for (const [metric, exprs] of Object.entries(thresholds)) plan.options.thresholds[metric] = [...(plan.options.thresholds[metric] ?? []), ...exprs];
+  return plan;
+}
+
 /** The time series' interval: about 300 points a run, between 0.1 and 1 s of clock time. */
 export const seriesTickMs = (plan: ScenarioPlan): number => Math.min(1000, Math.max(100, runLengthMs(plan.options) / 300));
 
@@ -142,9 +149,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
     }
     const model = s.model ?? stack?.model ?? DEFAULT_LOADTEST_MODEL;
     if (!capacity) throw new RangeError('Expected `--capacity` (images per minute the target sustains at time scale 1) for this target, got nothing');
-    const plan =
-      s.scenario === 'custom' ? customScenario(s.custom ?? { durationMs: 0 }, { capacity, timeScale: s.timeScale }) : scenario(s.scenario, { capacity, timeScale: s.timeScale });
-    for (const [metric, exprs] of Object.entries(s.thresholds ?? {})) plan.options.thresholds[metric] = [...(plan.options.thresholds[metric] ?? []), ...exprs];
+    const plan = runPlan(s.scenario, s.custom, { capacity, timeScale: s.timeScale }, s.thresholds);
 
     const clock = realClock;
     let closeIteration: (() => Promise<void>) | undefined;

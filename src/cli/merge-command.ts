@@ -2,14 +2,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEFAULT_MIX } from '../../loadtests/mixes.ts';
-import { customScenario, DEFAULT_TIME_SCALE, scenario, SCENARIO_NAMES, type RunnableScenario } from '../../loadtests/scenarios.ts';
+import { DEFAULT_TIME_SCALE, SCENARIO_NAMES } from '../../loadtests/scenarios.ts';
 import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
-import { suggestionText } from '../core/suggest.ts';
 import { expectationMessage } from '../core/validation.ts';
 import { loadMix } from '../loadgen/mix-file.ts';
 import { textSummary } from '../report/text-summary.ts';
 import { THRESHOLDS_FAILED_EXIT } from './k6-command-line.ts';
-import { customLoadOf, parseThresholdFlag, thresholdsOf } from './loadtest-command.ts';
+import { customLoadOf, parseThresholdFlag, runnableScenario, thresholdsOf } from './loadtest-command.ts';
+import { runPlan } from './loadtest-run.ts';
 import { mergeSamples } from './loadtest-instances.ts';
 import { CliError, durationOption, intOption, numberOption } from './options.ts';
 
@@ -48,14 +48,10 @@ export function registerMergeCommand(program: Command): void {
     .option('--target <url>', 'the gateway the engines drove, as the report names it', 'unknown')
     .option('--out <dir>', 'where to write summary.json, timeseries.json and report.html (default results/<scenario>-merged-<time>)')
     .action(async (name: string, files: string[], o: MergeCommandOptions) => {
-      const runnable: readonly string[] = [...SCENARIO_NAMES, 'custom'];
-      if (!runnable.includes(name)) throw new CliError(`${expectationMessage('<scenario>', `one of ${runnable.join(', ')}`, name)}.${suggestionText(name, runnable, 'scenarios')}`);
+      const scenarioName = runnableScenario(name);
       const missing = files.find((f) => !existsSync(f));
       if (missing !== undefined) throw new CliError(expectationMessage('<samples...>', 'files of k6 JSON output (k6 run --out json=file)', missing));
-      const scenarioName = name as RunnableScenario;
-      const custom = customLoadOf(scenarioName, o);
-      const plan = scenarioName === 'custom' ? customScenario(custom!, { capacity: o.capacity, timeScale: o.timeScale }) : scenario(scenarioName, { capacity: o.capacity, timeScale: o.timeScale });
-      for (const [metric, exprs] of Object.entries(thresholdsOf(o.threshold, o.timeScale))) plan.options.thresholds[metric] = [...(plan.options.thresholds[metric] ?? []), ...exprs];
+      const plan = runPlan(scenarioName, customLoadOf(scenarioName, o), { capacity: o.capacity, timeScale: o.timeScale }, thresholdsOf(o.threshold, o.timeScale));
       const mix = loadMix(o.mix);
       const outDir = o.out ?? join('results', `${scenarioName}-merged-${new Date().toISOString().replace(/[:.]/g, '-')}`);
       mkdirSync(outDir, { recursive: true });

@@ -51,13 +51,13 @@ export class SampleWriter {
         const m = metrics.get(name);
         if (m) this.line({ type: 'Metric', metric: name, data: { name, type: m.type, contains: m.contains } });
       }
-      this.line({ type: 'Point', metric: name, data: { time: new Date(this.now()).toISOString(), value, tags: tags ?? null } });
+      this.point(name, value, tags);
     });
   }
 
-  /** A sample that is not one of the run's metrics' (k6's busy-VU gauge at the start): written, not counted. */
-  point(metric: string, value: number): void {
-    this.line({ type: 'Point', metric, data: { time: new Date(this.now()).toISOString(), value, tags: null } });
+  /** A sample now; called with one that is not the run's metrics' (k6's busy-VU gauge at the start), it is written, not counted. */
+  point(metric: string, value: number, tags?: Tags): void {
+    this.line({ type: 'Point', metric, data: { time: new Date(this.now()).toISOString(), value, tags: tags ?? null } });
   }
 
   private line(l: MetricLine | PointLine): void {

@@ -87,49 +87,41 @@ export class RedisCluster {
     return r;
   }
 
-  /** A replica that never finished its first sync cannot take over: wait for every link. */
-  private async waitReplicasInSync(): Promise<void> {
+  /** Asks `node` directly; false when it does not answer. */
+  private async ask(port: number, check: (r: Redis) => Promise<boolean>): Promise<boolean> {
+    const r = this.direct(port);
+    try {
+      return await check(r);
+    } catch {
+      return false;
+    } finally {
+      r.disconnect();
+    }
+  }
+
+  /** Polls until every one of `nodes` passes `check`, for up to 30 s. */
+  private async untilEvery(nodes: () => PrivateRedis[], what: string, check: (r: Redis) => Promise<boolean>): Promise<void> {
     const deadline = Date.now() + 30_000;
-    for (;;) {
-      const roles = await Promise.all(
-        this.nodes.map(async (n) => {
-          const r = this.direct(n.port);
-          try {
-            const info = String(await r.info('replication'));
-            return info.includes('role:master') || info.includes('master_link_status:up');
-          } catch {
-            return false;
-          } finally {
-            r.disconnect();
-          }
-        }),
-      );
-      if (roles.every(Boolean)) return;
-      if (Date.now() > deadline) throw new Error('the Redis Cluster replicas did not sync within 30 s');
+    while (!(await Promise.all(nodes().map((n) => this.ask(n.port, check)))).every(Boolean)) {
+      if (Date.now() > deadline) throw new Error(`the Redis Cluster: ${what} within 30 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
-  /** Every live node says the cluster is ok and no slot is served by `dead`. */
-  private async waitHealthy(dead?: number): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      let ok = true;
-      for (const node of this.alive(dead)) {
-        const r = this.direct(node.port);
-        try {
-          const info = String(await r.cluster('INFO'));
-          const slots = (await r.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
-          if (!info.includes('cluster_state:ok') || slots.some((s) => s[2][1] === dead) || slots.reduce((a, [from, to]) => a + to - from + 1, 0) !== 16384) ok = false;
-        } catch {
-          ok = false;
-        } finally {
-          r.disconnect();
-        }
-      }
-      if (ok) return;
-      if (Date.now() > deadline) throw new Error('the Redis Cluster did not become healthy within 30 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  /** A replica that never finished its first sync cannot take over: wait for every link. */
+  private waitReplicasInSync(): Promise<void> {
+    return this.untilEvery(() => this.nodes, 'replicas did not sync', async (r) => {
+      const info = String(await r.info('replication'));
+      return info.includes('role:master') || info.includes('master_link_status:up');
+    });
+  }
+
+  /** Every live node says the cluster is ok, all slots are served, and none by `dead`. */
+  private waitHealthy(dead?: number): Promise<void> {
+    return this.untilEvery(() => this.alive(dead), 'did not become healthy', async (r) => {
+      const info = String(await r.cluster('INFO'));
+      const slots = (await r.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+      return info.includes('cluster_state:ok') && !slots.some((s) => s[2][1] === dead) && slots.reduce((a, [from, to]) => a + to - from + 1, 0) === 16384;
+    });
   }
 }
