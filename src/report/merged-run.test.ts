@@ -25,6 +25,8 @@ async function engineFile(path: string, t0: number, latencies: number[], vus: nu
     metrics.add('checks', 1, { check: 'an image or a clear error' });
     metrics.add('vus', vus);
   }
+  // As the engine does at its end: the VUs it made.
+  writer.point('vus_max', 2 * vus);
   await writer.close();
 }
 
@@ -45,6 +47,8 @@ describe('mergedRun', () => {
     for (const p of [50, 90, 95, 99]) expect(merged.percentile(p)).toBe(all.percentile(p));
     // Busy VUs: both engines' at once.
     expect(run.metrics.get('vus')!.gaugeMax).toBe(5);
+    // A gauge's sum counts once every engine has said it: not one engine's 4 alone, then 10.
+    expect(run.metrics.get('vus_max')).toMatchObject({ value: 10, gaugeMin: 10, gaugeMax: 10 });
     expect(run.startedAt).toBe(1_000_000);
     expect(run.durationMs).toBe(100 * 50);
     expect(run.thresholds.find((t) => t.metric === 'checks{check:an image or a clear error}')?.failed).toBe(false);

@@ -45,13 +45,22 @@ export async function mergedRun(o: MergeOptions): Promise<{ run: RunResult; reco
   }
   for (const name of recorder.engineOptions().subMetrics ?? []) metrics.subMetric(name);
 
-  // A gauge is each engine's last value, summed: 3 busy VUs here and 2 there are 5.
-  const gauges = new Map<string, number[]>();
-  const gaugeTotal = (name: string, file: number, value: number): number => {
-    let per = gauges.get(name);
-    if (!per) gauges.set(name, (per = new Array<number>(files.length).fill(0)));
-    per[file] = value;
-    return per.reduce((a, b) => a + b, 0);
+  // A gauge is each engine's last value, summed: 3 busy VUs here and 2 there are 5. Until every
+  // engine that reports it has said its first value, the sum would be part of the whole: not added.
+  const reporters = new Map<string, Set<number>>();
+  for (const { s, file } of tagged) {
+    if (metrics.get(s.metric)?.type !== 'gauge') continue;
+    let set = reporters.get(s.metric);
+    if (!set) reporters.set(s.metric, (set = new Set()));
+    set.add(file);
+  }
+  const gauges = new Map<string, { per: number[]; reported: Set<number> }>();
+  const gaugeTotal = (name: string, file: number, value: number): number | undefined => {
+    let g = gauges.get(name);
+    if (!g) gauges.set(name, (g = { per: new Array<number>(files.length).fill(0), reported: new Set() }));
+    g.per[file] = value;
+    g.reported.add(file);
+    return g.reported.size === reporters.get(name)!.size ? g.per.reduce((a, b) => a + b, 0) : undefined;
   };
   const scraped = o.gateway ?? [];
   let scrape = -1;
@@ -63,12 +72,12 @@ export async function mergedRun(o: MergeOptions): Promise<{ run: RunResult; reco
   let nextTick = startedAt + o.tickMs;
   for (const { s, file } of tagged) {
     while (s.time > nextTick) {
-      recorder.sample(nextTick, gauges.get('vus')?.reduce((a, b) => a + b, 0) ?? 0, gatewayAt(nextTick));
+      recorder.sample(nextTick, gauges.get('vus')?.per.reduce((a, b) => a + b, 0) ?? 0, gatewayAt(nextTick));
       nextTick += o.tickMs;
     }
     if (!metrics.get(s.metric)) metrics.define(s.metric, 'counter');
-    const type = metrics.get(s.metric)!.type;
-    metrics.add(s.metric, type === 'gauge' ? gaugeTotal(s.metric, file, s.value) : s.value, s.tags);
+    const value = metrics.get(s.metric)!.type === 'gauge' ? gaugeTotal(s.metric, file, s.value) : s.value;
+    if (value !== undefined) metrics.add(s.metric, value, s.tags);
     // Offered load, as the engine tells the series: each iteration that ran, each that was dropped.
     if (s.metric === 'iterations') recorder.series.offered(true);
     else if (s.metric === 'dropped_iterations') for (let i = 0; i < s.value; i++) recorder.series.offered(false);
