@@ -210,7 +210,7 @@ const pct = (x, p) => (w(p).completed > 0 ? (100 * x) / w(p).completed : null);
 chart('throughput', 'Offered vs completed', 'per minute', num, [
   { label: 'offered requests', value: (p) => perMinute(w(p).offered) },
   { label: 'answers', value: (p) => perMinute(w(p).completed) },
-  { label: 'images (200)', value: (p) => perMinute(w(p).ok) },
+  { label: 'images', value: (p) => perMinute(w(p).ok) },
 ], DATA.capacity == null ? [] : [{ label: 'account capacity ' + DATA.capacity + ' images/min', value: DATA.capacity, color: '#1d2330' }]);
 // Latency in the unit its largest value reads best in, so the ticks fall on round numbers of it.
 const slowest = Math.max(0, ...DATA.runs.flatMap((r) => r.points.map((p) => seconds(w(p).p99) ?? 0)));
