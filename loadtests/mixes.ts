@@ -40,6 +40,12 @@ export interface RequestMix {
   name: string;
   description: string;
   classes: RequestClass[];
+  /**
+   * Which class each arrival of the run sends, in order (indices into `classes`), instead of
+   * a draw by weight: a trace's replay sends its requests' classes line by line. Arrival i
+   * (k6's `exec.scenario.iterationInTest`) sends `classes[sequence[i % sequence.length]]`.
+   */
+  sequence?: number[];
 }
 
 /**
@@ -101,11 +107,14 @@ function mixHash(vu: number, iteration: number): number {
 /**
  * The class iteration `iteration` of VU `vu` sends: drawn by weight from a hash of the two,
  * so k6, the engine and the simulator send the same class for the same iteration, and a
- * mix's shares hold over any run of a few hundred iterations.
+ * mix's shares hold over any run of a few hundred iterations. A mix with a `sequence` sends
+ * the class its `inTest`-th place names (the scenario's iteration number across VUs).
  */
-export function pickClass(mix: RequestMix, vu: number, iteration: number): RequestClass {
+export function pickClass(mix: RequestMix, vu: number, iteration: number, inTest?: number): RequestClass {
   const classes = mix.classes;
   if (classes.length === 1) return classes[0]!;
+  const sequence = mix.sequence;
+  if (sequence && sequence.length > 0 && inTest !== undefined) return classes[sequence[inTest % sequence.length]!]!;
   let total = 0;
   for (const c of classes) total += c.weight;
   let u = (mixHash(vu, iteration) / 2 ** 32) * total;

@@ -4,6 +4,7 @@
  * injector for the recovery scenario, and a JSON summary. Runs in k6 only.
  */
 import { check } from 'k6';
+import exec from 'k6/execution';
 import { randomBytes } from 'k6/crypto';
 import http from 'k6/http';
 import { Counter, Rate, Trend } from 'k6/metrics';
@@ -57,7 +58,7 @@ export function k6Script(name: RunnableScenario) {
   const params = { headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, timeout: `${Math.ceil(360 * TIME_SCALE + 30)}s` };
 
   function iteration(): void {
-    const c = pickClass(MIX, __VU, __ITER);
+    const c = pickClass(MIX, __VU, __ITER, exec.scenario.iterationInTest);
     const tags = { class: c.name };
     // A trace per request, as the embedded engine starts one: the gateway and the mock continue it.
     const traceparent = iterationTrace(new Uint8Array(randomBytes(25)), TRACE_RATIO).header;

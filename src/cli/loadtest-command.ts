@@ -287,7 +287,7 @@ export function registerLoadtestCommand(program: Command): void {
     },
   );
   loadtestOptions(program.command('replay').argument('<trace>', "a gateway trace (ratelab gateway --trace): its arrivals and request classes are the load"))
-    .description("Replay a gateway trace against the stack (or --target): its arrival curve in production time (× --rate-factor), its classes in their proportions")
+    .description("Replay a gateway trace against the stack (or --target): its arrival curve in production time (× --rate-factor), its requests' classes in their order")
     .option('--rate-factor <k>', 'what if traffic were k× (every arrival rate × k, shape and classes kept)', numberOption('--rate-factor', 0.01, 1000))
     .action(async (trace: string, o: LoadtestCommandOptions, cmd: Command) => {
       process.exitCode = await loadtestAction('custom', { ...o, trace, mixGiven: cmd.getOptionValueSource('mix') === 'cli', timeScaleGiven: cmd.getOptionValueSource('timeScale') !== 'default' });

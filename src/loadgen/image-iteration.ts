@@ -45,7 +45,7 @@ export function imageIteration(metrics: Metrics, o: ImageIterationOptions): { fn
   const mix = o.mix ?? MIXES[DEFAULT_MIX]!;
   const json = { authorization: `Bearer ${o.apiKey}`, 'content-type': 'application/json' };
   const fn: IterationFn = async (ctx) => {
-    const c = pickClass(mix, ctx.vu, ctx.iteration);
+    const c = pickClass(mix, ctx.vu, ctx.iteration, ctx.iterationInTest);
     const req = classRequest(c, ctx.vu, ctx.iteration, o.model);
     const t = o.traces?.next();
     const plain: Record<string, string> = req.body instanceof Uint8Array ? { authorization: json.authorization, 'content-type': req.contentType } : json;

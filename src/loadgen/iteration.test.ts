@@ -17,6 +17,14 @@ function runtime(clock: VirtualClock, exec: (ctx: IterationContext) => Promise<v
 }
 
 describe('IterationRunner', () => {
+  it("numbers iterations across VUs in the order they start, as k6's exec.scenario.iterationInTest", async () => {
+    const clock = new VirtualClock(0);
+    const seen: [number, number, number][] = [];
+    const runner = new IterationRunner(runtime(clock, async (ctx) => void seen.push([ctx.vu, ctx.iteration, ctx.iterationInTest]), []));
+    await Promise.all([runner.start(2, 0), runner.start(1, 0), runner.start(2, 0)]);
+    expect(seen).toEqual([[2, 0, 0], [1, 0, 1], [2, 1, 2]]);
+  });
+
   it('interrupts an iteration through the signal it read, and flags it', async () => {
     const clock = new VirtualClock(0);
     const done: { interrupted: boolean }[] = [];

@@ -5,6 +5,8 @@ export interface IterationContext {
   vu: number;
   /** 0-based iteration of this VU in this scenario (k6's __ITER). */
   iteration: number;
+  /** 0-based number of this iteration in its scenario, across VUs, in the order they start (k6's `exec.scenario.iterationInTest`; a dropped arrival takes none). */
+  iterationInTest: number;
   scenario: string;
   /** When the iteration was due (arrival-rate) or started (closed model): latency from the intended start counts from here. */
   scheduledAt: number;
@@ -54,6 +56,7 @@ class Iteration implements IterationContext {
   constructor(
     readonly vu: number,
     readonly iteration: number,
+    readonly iterationInTest: number,
     readonly scenario: string,
     readonly scheduledAt: number,
   ) {}
@@ -82,6 +85,7 @@ export class IterationRunner {
   private readonly running = new Set<Iteration>();
   private readonly perVu = new Map<number, number>();
   private readonly current = new Map<number, Iteration>();
+  private startedInTest = 0;
 
   constructor(private readonly rt: ExecutorRuntime) {}
 
@@ -93,7 +97,7 @@ export class IterationRunner {
   start(vu: number, scheduledAt: number, onDone?: (vu: number) => void): Promise<void> {
     const iteration = this.perVu.get(vu) ?? 0;
     this.perVu.set(vu, iteration + 1);
-    const ctx = new Iteration(vu, iteration, this.rt.scenario, scheduledAt);
+    const ctx = new Iteration(vu, iteration, this.startedInTest++, this.rt.scenario, scheduledAt);
     this.running.add(ctx);
     this.current.set(vu, ctx);
     this.rt.vus.busy++;

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MIXES } from '../../loadtests/mixes.ts';
+import { MIXES, pickClass } from '../../loadtests/mixes.ts';
 import { loadMix, parseMix } from './mix-file.ts';
 
 const gen = { name: 'a', weight: 1, endpoint: 'generations' };
@@ -45,6 +45,14 @@ describe('parseMix', () => {
     expect(refused({ classes: [{ ...gen, name: 'a b' }] })).toBe('Invalid request mix: Expected `classes.0.name` to be a class name of letters, digits, _, . and -, got `a b` (string)');
     expect(refused({ classes: [] })).toBe('Invalid request mix: Expected `classes` to be an array of at least one request class, got `[]` (array)');
     expect(refused({ classes: [{ ...gen, quailty: 'low' }] })).toBe('Invalid request mix: Unknown field `quailty` in classes.0');
+    expect(refused({ classes: [gen], sequence: [0, 0, 1, 0, 3] })).toBe('Invalid request mix: Expected `sequence.2` to be a class index from 0 to 0 (the mix has 1 classes), got `1` (number)');
+    expect(refused({ classes: [gen], sequence: [0, -1] })).toBe('Invalid request mix: Expected `sequence.1` to be a class index (an integer >= 0), got `-1` (number)');
+  });
+
+  it('keeps a sequence: the classes of a replay, arrival by arrival', () => {
+    const mix = parseMix({ classes: [gen, { ...gen, name: 'b' }], sequence: [1, 0, 1] }, 'replayed');
+    expect(mix.sequence).toEqual([1, 0, 1]);
+    expect([0, 1, 2, 3].map((i) => pickClass(mix, 5, 0, i).name)).toEqual(['b', 'a', 'b', 'b']);
   });
 
   it('refuses what the API would: an edit without references, references on a generation, partial images without a stream, a streamed n > 1, two classes of one name', () => {

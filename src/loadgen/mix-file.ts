@@ -45,6 +45,7 @@ const mixSchema = z
     name: z.string({ error: 'a string' }).optional(),
     description: z.string({ error: 'a string' }).optional(),
     classes: z.array(requestClass, { error: 'an array of request classes' }).min(1, { error: 'an array of at least one request class' }),
+    sequence: z.array(z.number({ error: 'a class index (an integer >= 0)' }).int({ error: 'a class index (an integer >= 0)' }).min(0, { error: 'a class index (an integer >= 0)' })).optional(),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -53,6 +54,9 @@ const mixSchema = z
       if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: ['classes', i, 'name'], message: 'a name no other class has', input: c.name });
       seen.add(c.name);
     });
+    // One issue for the first index past the classes: a long sequence must not bury the message.
+    const past = m.sequence?.findIndex((i) => i >= m.classes.length) ?? -1;
+    if (past >= 0) ctx.addIssue({ code: 'custom', path: ['sequence', past], message: `a class index from 0 to ${m.classes.length - 1} (the mix has ${m.classes.length} classes)`, input: m.sequence![past] });
   });
 
 export type MixFileInput = z.input<typeof mixSchema>;
@@ -60,7 +64,7 @@ export type MixFileInput = z.input<typeof mixSchema>;
 /** A mix from data (a parsed file, or an object in code), validated, with every field filled. */
 export function parseMix(input: unknown, name: string, what = 'request mix'): RequestMix {
   const m = parseOrThrow(mixSchema, input, what);
-  return { name: m.name ?? name, description: m.description ?? `request mix ${name}`, classes: m.classes };
+  return { name: m.name ?? name, description: m.description ?? `request mix ${name}`, classes: m.classes, ...(m.sequence?.length ? { sequence: m.sequence } : {}) };
 }
 
 /**

@@ -50,7 +50,7 @@ export function sdkIteration(metrics: Metrics, o: SdkIterationOptions): { fn: It
     return undefined;
   };
   const fn: IterationFn = async (ctx) => {
-    const c = pickClass(mix, ctx.vu, ctx.iteration);
+    const c = pickClass(mix, ctx.vu, ctx.iteration, ctx.iterationInTest);
     const fields = { ...classFields(c, ctx.vu, ctx.iteration, o.model), prompt: `ratelab compare ${ctx.vu}-${ctx.iteration}` };
     const sent = o.clock.now();
     let status = 200;

@@ -20,7 +20,7 @@ describe('refusals by reason', () => {
     const metrics = new Metrics();
     defineMetrics(metrics);
     const counts = countRefusalReasons(metrics);
-    const ctx = { vu: 1, iteration: 0, scenario: 'peak', scheduledAt: 0, signal: new AbortController().signal };
+    const ctx = { vu: 1, iteration: 0, iterationInTest: 0, scenario: 'peak', scheduledAt: 0, signal: new AbortController().signal };
     const answer = (status: number, text: string) => recordAnswer(metrics, ctx, { status, text, headers: {}, sentAt: 0, firstByteAt: 1, doneAt: 2, class: 'gen-low', bytesSent: 10 });
     answer(429, refusalBody('deadline_unmeetable'));
     answer(503, refusalBody('circuit_open'));

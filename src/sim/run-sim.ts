@@ -75,7 +75,7 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
       return {
         default: async (ctx) => {
           const sentAt = clock.now();
-          const answer = await call(ctx.vu, ctx.iteration);
+          const answer = await call(ctx.vu, ctx.iteration, ctx.iterationInTest);
           const doneAt = clock.now();
           recordAnswer(metrics, ctx, { status: answer.status, text: answer.text, error: answer.error, headers: answer.timing, sentAt, firstByteAt: doneAt, doneAt, bytesSent: answer.bytesSent, class: answer.class, firstImageAt: answer.firstImageAt });
         },

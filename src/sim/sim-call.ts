@@ -47,7 +47,7 @@ const reset = (): Error => Object.assign(new Error('socket hang up'), { code: 'E
  * The HTTP path (the mock's `handle`, the gateway's `upstreamCall`) gives the same
  * answers; only the bytes are gone.
  */
-export function simCall(model: MockModel, limiter: Limiter | undefined, tier: number, mix: RequestMix, clock: Clock): (vu: number, iteration: number) => Promise<SimAnswer> {
+export function simCall(model: MockModel, limiter: Limiter | undefined, tier: number, mix: RequestMix, clock: Clock): (vu: number, iteration: number, inTest: number) => Promise<SimAnswer> {
   const headers = { authorization: `Bearer sk-tier${tier}-sim`, 'content-type': 'application/json' };
   const validation = { generations: model.validationFor('generations'), edits: model.validationFor('edits') };
   const direct = { headers, imageBody: false };
@@ -68,8 +68,8 @@ export function simCall(model: MockModel, limiter: Limiter | undefined, tier: nu
   // The bytes of an edit's references (the mock's multipart reader measures their dimensions: classEditInputs).
   const inputBytes = (c: RequestClass): number => (c.inputImages ? c.inputImages.count * inputImageBytes(c.inputImages.width, c.inputImages.height) : 0);
 
-  return async (vu, iteration) => {
-    const c = pickClass(mix, vu, iteration);
+  return async (vu, iteration, inTest) => {
+    const c = pickClass(mix, vu, iteration, inTest);
     const fields = classFields(c, vu, iteration, model.profile.defaultModel);
     const json = JSON.stringify(fields);
     const bytesSent = Buffer.byteLength(json) + inputBytes(c);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { constantArrivals, rampingArrivals, rateSegments } from '../loadgen/executors/arrival-schedule.ts';
 import { toMs } from '../core/duration.ts';
 import type { TraceLine } from '../gateway/trace-line.ts';
+import { pickClass } from '../../loadtests/mixes.ts';
 import { readTrace, replayOf } from './trace-replay.ts';
 
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
@@ -45,10 +46,27 @@ describe('replayOf', () => {
     expect(r.spanMs).toBeCloseTo(29_900, 0);
   });
 
-  it('×k sends k times the arrivals over the same curve', () => {
-    const at = arrivalsOf(replayOf(lines, { rateFactor: 2.5 }));
+  it('sends the trace\'s classes line by line: arrival i sends the class of the i-th request, whatever VU runs it', () => {
+    // Written as answers ended, so out of arrival order in the file: a slow edit is written after quicker requests that came later.
+    const shuffled = [line(2000), line(0, { endpoint: 'edits', inputImages: 1, inputImageSizes: ['512x512'] }), line(1000, { quality: 'high' }), line(3000, { quality: 'high' })];
+    const r = replayOf(shuffled);
+    const sent = Array.from({ length: 4 }, (_, i) => pickClass(r.mix, 99, 7 * i, i).name.split('-').slice(0, 2).join('-'));
+    expect(sent).toEqual(['edit-medium', 'gen-high', 'gen-medium', 'gen-high']);
+    expect(r.mix.sequence).toHaveLength(4);
+  });
+
+  it('×k sends k times the arrivals over the same curve, each line\'s class k times in the trace\'s order', () => {
+    const r = replayOf(lines, { rateFactor: 2.5 });
+    const at = arrivalsOf(r);
     expect(at).toHaveLength(400);
     expect(at.filter((t) => t < 20_000)).toHaveLength(150);
+    expect(r.mix.sequence).toHaveLength(400);
+    // Line L is arrivals ⌈2.5·L⌉ … below 2.5·(L+1): line 3 (an edit) arrivals 8, 9; line 4 (a generation) 10, 11, 12.
+    const names = (from: number, to: number) => r.mix.sequence!.slice(from, to).map((i) => r.mix.classes[i]!.endpoint);
+    expect(names(8, 12)).toEqual(['edits', 'edits', 'generations', 'generations']);
+    // Even lines get 3 arrivals and odd ones 2; every edit is an odd line (3, 7, 11, …): 40 edits × 2.
+    const edits = r.mix.sequence!.filter((i) => r.mix.classes[i]!.endpoint === 'edits').length;
+    expect(edits).toBe(80);
   });
 
   it('reads a time-scaled trace in production time, and leaves out requests the gateway could not read', () => {

@@ -42,7 +42,7 @@ export interface ReplayOptions {
 export interface TraceReplay {
   /** The trace's arrivals as a k6 ramping-arrival-rate in production time (run it at any time scale). */
   plan: ScenarioPlan;
-  /** The trace's request classes, weighted by how often each came. */
+  /** The trace's request classes, weighted by how often each came, and its sequence: arrival i sends the class of the trace's i-th request. */
   mix: RequestMix;
   /** Lines replayed, and lines left out (requests the gateway could not read: no class to send). */
   replayed: number;
@@ -98,15 +98,17 @@ const PER = 10;
 /**
  * A trace as load: its arrival curve (production time, binned) as a ramping-arrival-rate
  * whose every bin is a step (a 0 s stage to the bin's rate, then the bin at it), and its
- * classes as a mix weighted by their counts. Arrivals are spread evenly inside a bin; the
- * order of classes is drawn from the mix, not replayed line by line, so k6, the engine and
- * the sim replay it alike.
+ * classes line by line: the replay's i-th arrival sends the trace's i-th request's class
+ * (the mix's `sequence`, read by k6, the engine and the sim alike). Arrivals are spread
+ * evenly inside a bin. Which class comes when matters: a queue that builds early delays
+ * the classes that came early, and a per-class P95 of a few hundred requests moves with it.
  */
 export function replayOf(lines: readonly TraceLine[], o: ReplayOptions = {}): TraceReplay {
   const k = o.rateFactor ?? 1;
   if (!(k > 0)) throw new RangeError(`Expected \`--rate-factor\` to be a number > 0, got \`${k}\` (${typeof k})`);
-  const classes = new Map<string, { key: ClassKey; count: number }>();
-  const times: number[] = [];
+  const classes = new Map<string, { key: ClassKey; count: number; index: number }>();
+  // Each read line's production time and its class (an index in order of first appearance).
+  const arrivals: { t: number; cls: number }[] = [];
   let skipped = 0;
   const t0 = Date.parse(lines[0]!.at);
   for (const line of lines) {
@@ -116,19 +118,20 @@ export function replayOf(lines: readonly TraceLine[], o: ReplayOptions = {}): Tr
       continue;
     }
     const name = classNameOf(key);
-    const c = classes.get(name);
+    let c = classes.get(name);
     if (c) c.count++;
-    else classes.set(name, { key, count: 1 });
+    else classes.set(name, (c = { key, count: 1, index: classes.size }));
     // Each line says its gateway's scale: production time is as-run time ÷ it.
-    times.push((Date.parse(line.at) - t0) / line.timeScale);
+    arrivals.push({ t: (Date.parse(line.at) - t0) / line.timeScale, cls: c.index });
   }
-  if (times.length === 0) throw new ConfigError(`Expected a trace with at least one request the gateway read (with a model, quality and size), got ${lines.length} without`);
-  times.sort((a, b) => a - b);
-  const start = times[0]!;
-  const spanMs = times.at(-1)! - start;
+  if (arrivals.length === 0) throw new ConfigError(`Expected a trace with at least one request the gateway read (with a model, quality and size), got ${lines.length} without`);
+  // Lines are written as answers end: arrival order is by time (a stable sort keeps equal times in the file's order).
+  arrivals.sort((a, b) => a.t - b.t);
+  const start = arrivals[0]!.t;
+  const spanMs = arrivals.at(-1)!.t - start;
   const binMs = o.binMs ?? Math.max(1000, Math.ceil(spanMs / 2000 / 1000) * 1000);
   const bins = new Array<number>(Math.floor(spanMs / binMs) + 1).fill(0);
-  for (const t of times) bins[Math.floor((t - start) / binMs)]!++;
+  for (const a of arrivals) bins[Math.floor((a.t - start) / binMs)]!++;
   const stages: Stage[] = [];
   for (const count of bins) {
     const target = Math.round(count * k * PER);
@@ -136,23 +139,30 @@ export function replayOf(lines: readonly TraceLine[], o: ReplayOptions = {}): Tr
   }
   const peakPerMinute = (Math.max(...bins) * k * MINUTE) / binMs;
   const vus = arrivalVus(peakPerMinute);
+  // Classes most frequent first; the sequence names them by that order.
+  const ordered = [...classes.entries()].sort((a, b) => b[1].count - a[1].count);
+  const rank = new Array<number>(ordered.length);
+  ordered.forEach(([, c], i) => (rank[c.index] = i));
+  // Arrival j of the replay sends the class of line ⌊j ÷ k⌋: at ×2 each line's class twice, in the trace's order.
+  const sequence = Array.from({ length: Math.round(arrivals.length * k) }, (_, j) => rank[arrivals[Math.min(arrivals.length - 1, Math.floor(j / k))]!.cls]!);
   const mix: RequestMix = {
     name: 'trace',
-    description: `the trace's ${classes.size} request classes in its proportions`,
-    classes: [...classes.entries()].sort((a, b) => b[1].count - a[1].count).map(([name, c]) => ({ name, weight: c.count, ...c.key })),
+    description: `the trace's ${classes.size} request classes in its order`,
+    classes: ordered.map(([name, c]) => ({ name, weight: c.count, ...c.key })),
+    sequence,
   };
   const minutes = (spanMs / MINUTE).toFixed(1);
   return {
     plan: {
       name: 'custom',
-      description: `replay of ${times.length} traced requests over ${minutes} min${k === 1 ? '' : ` at ×${k}`}`,
+      description: `replay of ${arrivals.length} traced requests over ${minutes} min${k === 1 ? '' : ` at ×${k}`}`,
       options: {
         scenarios: { replay: { executor: 'ramping-arrival-rate', startRate: 0, timeUnit: `${binMs * PER}ms`, stages, ...vus, gracefulStop: `${GRACEFUL_STOP_MS}ms`, tags: { scenario_kind: 'replay' } } },
         thresholds: { ratelab_provider_429: ['rate<0.01'], 'checks{check:an image or a clear error}': ['rate>0.99'] },
       },
     },
     mix,
-    replayed: times.length,
+    replayed: arrivals.length,
     skipped,
     spanMs,
   };
