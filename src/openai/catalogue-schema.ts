@@ -9,7 +9,8 @@ import { z } from 'zod';
 export const QUALITY_NAMES = ['low', 'medium', 'high', 'xhigh', 'max'] as const;
 export const FORMAT_NAMES = ['png', 'jpeg', 'webp', 'gif', 'svg'] as const;
 export const ENDPOINT_NAMES = ['generations', 'edits'] as const;
-export const SOURCES = ['documented', 'reported', 'estimated'] as const;
+/** Where a figure comes from; `observed`: fitted by `ratelab calibrate` to a trace of your own traffic. */
+export const SOURCES = ['documented', 'reported', 'estimated', 'observed'] as const;
 
 const source = z.enum(SOURCES);
 const positive = z.number().positive({ error: 'a number > 0' });

@@ -69,8 +69,63 @@ describe('calibrate', () => {
     const c = calibrate(lines);
     expect(c.tooFew).toEqual([{ class: 'edit-high-1536x1024-3ref-gpt-image-1.5', samples: 12 }]);
     expect(c.fits.map((f) => f.class)).not.toContain('edit-high-1536x1024-3ref-gpt-image-1.5');
-    expect(c.limitsSeen).toEqual({ 'gpt-image-1.5': { requests: 250, tokens: 8_000_000 } });
+    // 250 images/min and 8M tokens/min are the catalogue's tier 5: nothing to write.
+    expect(c.limitsSeen).toEqual([{ model: 'gpt-image-1.5', requests: 250, tokens: 8_000_000, tier: 5 }]);
     for (const f of c.fits) expect(f.outputTokens.observed).toBe(f.outputTokens.catalogue);
+    expect(c.profile.models).toBeUndefined();
+    expect(c.profile.pool.contention).toBeUndefined();
+    expect(c.profile.limits).toBeUndefined();
+  });
+
+  it('writes the output tokens the provider charged where the catalogue says otherwise, and times requests by them', () => {
+    const heavier = lines.map((l) => (l.quality === 'medium' && l.size === '1024x1024' && l.usage ? { ...l, usage: { ...l.usage, outputTokens: Math.round(l.usage.outputTokens * 1.5) } } : l));
+    const c = calibrate(heavier);
+    const file = join(mkdtempSync(join(tmpdir(), 'ratelab-cal-')), 'calibrated.yaml');
+    writeFileSync(file, stringify(c.profile));
+    const facts = catalogueOf(loadProfile(file)).factsFor('gpt-image-1.5');
+    expect(facts.tokens.source).toBe('observed');
+    expect(outputTokens(facts.tokens, 'medium', { width: 1024, height: 1024 })).toBe(1584);
+    // Cells the trace agrees on keep the catalogue's figure.
+    expect(outputTokens(facts.tokens, 'high', { width: 1024, height: 1536 })).toBe(6240);
+    expect(c.tokens.find((t) => t.quality === 'medium')).toMatchObject({ observed: 1584, catalogue: 1056, size: '1024x1024' });
+  });
+
+  it('for a model priced by pixels, fits the 1024² figure per quality at the catalogue\'s exponent', () => {
+    const facts = catalogueOf(loadProfile('openai')).factsFor('gpt-image-2').tokens;
+    const sizes = [{ width: 1024, height: 1024 }, { width: 1536, height: 1024 }];
+    const onTwo = lines.slice(0, 200).map((l, i) => {
+      const dims = sizes[i % 2]!;
+      return { ...l, model: 'gpt-image-2', quality: 'high', size: `${dims.width}x${dims.height}`, usage: { inputTokens: 20, outputTokens: Math.round(1.2 * outputTokens(facts, 'high', dims)) } };
+    });
+    const fitted = calibrate(onTwo).profile.models?.['gpt-image-2']?.tokens;
+    if (fitted?.kind !== 'pixels') throw new Error(`expected pixel tokens, got ${JSON.stringify(fitted)}`);
+    expect(fitted.exponent).toBe(facts.kind === 'pixels' ? facts.exponent : NaN);
+    expect(fitted.at1024.high! / (1.2 * outputTokens(facts, 'high', sizes[0]!))).toBeCloseTo(1, 2);
+    expect(fitted.at1024.low).toBe(facts.kind === 'pixels' ? facts.at1024.low : NaN);
+  });
+
+  it('writes limits that are no catalogue tier\'s at the highest tier they reach (or --tier), and the overload answer the provider gave', () => {
+    const custom = lines.map((l, i) => ({
+      ...l,
+      rateLimit: l.rateLimit && { ...l.rateLimit, limitRequests: 60, limitTokens: 900_000 },
+      // One in ten last attempts a contention 429 (no limit code), one in 50 a limit 429.
+      ...(i % 10 === 0 ? { status: 429, upstreamStatus: 429, errorType: 'requests', errorCode: null } : i % 50 === 1 ? { status: 429, upstreamStatus: 429, errorType: 'requests', errorCode: 'rate_limit_exceeded' } : {}),
+    }));
+    const c = calibrate(custom);
+    // 60 IPM / 900k TPM reach tier 3 (50 / 800k), not tier 4 (150 / 3M).
+    expect(c.limitsSeen).toEqual([{ model: 'gpt-image-1.5', requests: 60, tokens: 900_000, tier: 3 }]);
+    expect(c.upstream).toMatchObject({ answers: custom.length, contention429: 112, limit429: 23, status503: 0 });
+    expect(c.profile.pool.contention).toEqual({ status: 429 });
+    const file = join(mkdtempSync(join(tmpdir(), 'ratelab-cal-')), 'calibrated.yaml');
+    writeFileSync(file, stringify(c.profile));
+    const profile = loadProfile(file);
+    expect(profile.pool.contention.status).toBe(429);
+    const table = catalogueOf(profile).factsFor('gpt-image-1.5').tiers.table;
+    expect(table['3']).toEqual({ ipm: 60, tpm: 900_000 });
+    expect(table['4']).toEqual({ ipm: 150, tpm: 3_000_000 });
+    expect(calibrate(custom, { tier: 2 }).limitsSeen[0]!.tier).toBe(2);
+    // A provider that sent no rate-limit headers at all: the mock omits them too.
+    expect(calibrate(lines.map((l) => ({ ...l, rateLimit: null }))).profile.limits).toEqual({ omitHeaders: true });
   });
 
   it('writes a profile the mock loads: the base extended, its background tenants and slowdown off (the trace already holds them)', () => {

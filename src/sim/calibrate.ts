@@ -7,6 +7,9 @@ import type { TraceLine } from '../gateway/trace-line.ts';
 import { qualityOf } from '../openai/cost.ts';
 import { parseWxH } from '../openai/sizes.ts';
 import { outputTokens } from '../openai/tokens.ts';
+import { Catalogue } from '../openai/catalogue.ts';
+import type { ModelOverride } from '../openai/catalogue-schema.ts';
+import { fitLimits, fitTokens, median, quantile, upstreamBehaviour, type LimitsSeen, type TokenCell, type UpstreamBehaviour } from './calibrate-facts.ts';
 import { classKeyOf, classNameOf, type ClassKey } from './trace-replay.ts';
 
 export interface CalibrateOptions {
@@ -14,6 +17,8 @@ export interface CalibrateOptions {
   base?: string;
   /** Fewest answered requests a class needs to be fitted (fewer: named, not guessed). Default 20. */
   minSamples?: number;
+  /** The tier limits the provider's headers said are written at, when they are no catalogue tier's. Default: the highest tier they reach. */
+  tier?: number;
 }
 
 /** One class: what the trace showed and what the fitted profile gives, production ms. */
@@ -24,6 +29,8 @@ export interface ClassFit {
   fitted: Quantiles;
   /** Output tokens per image: the trace's median, and what the catalogue says for the class. */
   outputTokens: { observed: number | null; catalogue: number };
+  /** Input tokens per request (prompt and references), the trace's median: shown, not fitted (usage does not split text from image tokens in a trace). */
+  inputTokens: number | null;
 }
 
 export interface Quantiles {
@@ -34,37 +41,41 @@ export interface Quantiles {
 
 export interface Calibration {
   /** The fitted profile's overrides over `base` (what `--out` writes, with `extends`). */
-  profile: { extends: string; name: string; description: string; latency: Partial<Profile['latency']>; pool: { background: { kind: 'none' }; slowdown: [number, number][] } };
+  profile: {
+    extends: string;
+    name: string;
+    description: string;
+    latency: Partial<Profile['latency']>;
+    pool: { background: { kind: 'none' }; slowdown: [number, number][]; contention?: { status: 429 | 503 } };
+    /** Output tokens and tier limits the trace showed, where they differ from the catalogue's. */
+    models?: Record<string, ModelOverride>;
+    limits?: { omitHeaders: true };
+  };
   fits: ClassFit[];
   /** Classes with fewer answered requests than `minSamples`: not fitted. */
   tooFew: { class: string; samples: number }[];
   /** Root mean square of log(fitted ÷ observed) over every fitted class's three quantiles: the fit's typical error as a ratio − 1. */
   typicalError: number;
-  /** The provider's own limits as its x-ratelimit-limit-* headers said them, per model (largest seen). */
-  limitsSeen: Record<string, { requests: number | null; tokens: number | null }>;
-  /** Share of upstream answers that were 429 or 503 (contention, limits): observed, not fitted. */
-  upstream: { answers: number; status429: number; status503: number };
+  /** Output tokens per image by model, quality and size: observed beside the catalogue's (written where they differ). */
+  tokens: TokenCell[];
+  /** The provider's own limits as its x-ratelimit-limit-* headers said them, per model (largest seen), and the tier they are. */
+  limitsSeen: LimitsSeen[];
+  /** How the provider answered: limit 429s, contention 429s and 503s, answers without rate-limit headers. */
+  upstream: UpstreamBehaviour;
 }
-
-/** Linear interpolation between order statistics (numpy's default). */
-function quantile(sorted: readonly number[], p: number): number {
-  const at = (sorted.length - 1) * p;
-  const lo = Math.floor(at);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
-}
-
-const median = (xs: number[]): number | null => (xs.length ? quantile([...xs].sort((a, b) => a - b), 0.5) : null);
 
 interface Observed {
   key: ClassKey;
   name: string;
   service: number[];
   tokens: number[];
+  inputTokens: number[];
 }
 
 /**
- * Fits a mock profile's latency to a trace. The mock times a request as the profile's
+ * Fits a mock profile to a trace: output tokens per model, quality and size and the
+ * provider's limits where they differ from the catalogue (calibrate-facts.ts), how it
+ * answered overload, and the latency. The mock times a request as the profile's
  * reference quantiles × a factor of its output tokens, images, references and format
  * (mock-server/model/latency.ts); so each class's observed service time (latency less the
  * gateway's queue, single-attempt answers only, production time) is matched by choosing the
@@ -76,32 +87,29 @@ interface Observed {
 export function calibrate(lines: readonly TraceLine[], o: CalibrateOptions = {}): Calibration {
   const baseName = o.base ?? 'openai';
   const base = loadProfile(baseName);
-  const catalogue = catalogueOf(base);
+  const baseCatalogue = catalogueOf(base);
   const minSamples = o.minSamples ?? 20;
+  // Tokens and limits first: the mock times a request by its tokens, so the latency is fitted on the fitted counts.
+  const tokens = fitTokens(lines, baseCatalogue);
+  const limits = fitLimits(lines, baseCatalogue, base.limits.requestsHeader, o.tier);
+  const overrides: Record<string, ModelOverride> = {};
+  for (const [id, over] of [...Object.entries(tokens.models), ...Object.entries(limits.models)]) overrides[id] = { ...overrides[id], ...over };
+  const models: Record<string, ModelOverride> = { ...base.models };
+  for (const [id, over] of Object.entries(overrides)) models[id] = { ...base.models[id], ...over };
+  const catalogue = Object.keys(overrides).length ? new Catalogue(undefined, models, 'calibrated profile', base.defaultModel) : baseCatalogue;
+  const upstream = upstreamBehaviour(lines);
   const byClass = new Map<string, Observed>();
-  const limitsSeen: Calibration['limitsSeen'] = {};
-  const upstream = { answers: 0, status429: 0, status503: 0 };
   for (const line of lines) {
-    if (line.upstreamStatus !== null) {
-      upstream.answers++;
-      if (line.upstreamStatus === 429) upstream.status429++;
-      if (line.upstreamStatus === 503) upstream.status503++;
-    }
-    if (line.model && line.rateLimit) {
-      const seen = (limitsSeen[line.model] ??= { requests: null, tokens: null });
-      const max = (a: number | null, b: number | null) => (b === null ? a : a === null ? b : Math.max(a, b));
-      seen.requests = max(seen.requests, line.rateLimit.limitRequests);
-      seen.tokens = max(seen.tokens, line.rateLimit.limitTokens);
-    }
     const key = classKeyOf(line);
     if (!key) continue;
     const name = classNameOf(key);
-    const c = byClass.get(name) ?? { key, name, service: [], tokens: [] };
+    const c = byClass.get(name) ?? { key, name, service: [], tokens: [], inputTokens: [] };
     byClass.set(name, c);
     // Only answers that ran once on the provider time the provider: a retry adds its backoff.
     if (line.status !== 200 || !line.completed || line.attempts !== 1) continue;
     c.service.push(Math.max(0, line.latencyMs - (line.queueMs ?? 0)) / line.timeScale);
     if (line.usage && line.n) c.tokens.push(line.usage.outputTokens / line.n);
+    if (line.usage) c.inputTokens.push(line.usage.inputTokens);
   }
   const fitted = [...byClass.values()].filter((c) => c.service.length >= minSamples);
   const tooFew = [...byClass.values()].filter((c) => c.service.length < minSamples).map((c) => ({ class: c.name, samples: c.service.length }));
@@ -153,7 +161,14 @@ export function calibrate(lines: readonly TraceLine[], o: CalibrateOptions = {})
   const bestFactors = factorsAt(best.fixedShare, best.perInputImage, requests);
   const fits: ClassFit[] = observed.map(({ c, q, request }, i) => {
     const f = bestFactors[i]!;
-    return { class: c.name, samples: c.service.length, observed: q, fitted: { p50: best.ref.p50 * f, p95: best.ref.p95 * f, p99: best.ref.p99 * f }, outputTokens: { observed: median(c.tokens), catalogue: request.tokens } };
+    return {
+      class: c.name,
+      samples: c.service.length,
+      observed: q,
+      fitted: { p50: best.ref.p50 * f, p95: best.ref.p95 * f, p99: best.ref.p99 * f },
+      outputTokens: { observed: median(c.tokens), catalogue: outputTokens(baseCatalogue.factsFor(c.key.model).tokens, qualityOf(c.key.quality), parseWxH(c.key.size) ?? { width: 1024, height: 1024 }) },
+      inputTokens: median(c.inputTokens),
+    };
   });
   const logs = fits.flatMap((f) => P.map((p) => Math.log(f.fitted[p] / Math.max(f.observed[p], 1))));
   const typicalError = logs.length ? Math.exp(Math.sqrt(logs.reduce((a, x) => a + x * x, 0) / logs.length)) - 1 : 0;
@@ -168,15 +183,20 @@ export function calibrate(lines: readonly TraceLine[], o: CalibrateOptions = {})
     profile: {
       extends: baseName,
       name: 'calibrated',
-      description: `${baseName} with latency fitted to ${lines.length} traced requests (${fits.length} classes)`,
+      description: `${baseName} with latency fitted to ${lines.length} traced requests (${fits.length} classes)${Object.keys(tokens.models).length ? ', output tokens' : ''}${Object.keys(limits.models).length ? ', tier limits' : ''} as observed`,
       latency: { p50, p95, p99, fixedShare: best.fixedShare, perInputImage: best.perInputImage, max: Math.max(base.latency.max, Math.ceil((1.5 * longest) / 1000) * 1000) },
       // The trace's times already hold the provider's contention at the load it saw: the base's background tenants and slowdown would count it twice.
-      pool: { background: { kind: 'none' }, slowdown: [[0, 1]] },
+      // Overload answered as the provider answered it: 429 without a limit code, or 503 "engine overloaded".
+      pool: { background: { kind: 'none' }, slowdown: [[0, 1]], ...(upstream.contention429 + upstream.status503 > 0 ? { contention: { status: upstream.contention429 > upstream.status503 ? 429 : 503 } } : {}) },
+      ...(Object.keys(overrides).length ? { models: overrides } : {}),
+      // A provider that never sent x-ratelimit-* headers (seen on the images endpoint): the mock omits them too.
+      ...(upstream.answers > 0 && upstream.withoutHeaders === upstream.answers ? { limits: { omitHeaders: true as const } } : {}),
     },
     fits,
     tooFew,
     typicalError,
-    limitsSeen,
+    tokens: tokens.cells,
+    limitsSeen: limits.seen,
     upstream,
   };
 }

@@ -1,0 +1,162 @@
+import type { Catalogue } from '../openai/catalogue.ts';
+import type { ModelOverride, QualityName, TierLimits } from '../openai/catalogue-schema.ts';
+import type { TraceLine } from '../gateway/trace-line.ts';
+import { QUALITY_NAMES } from '../openai/catalogue-schema.ts';
+import { parseWxH } from '../openai/sizes.ts';
+import { outputTokens } from '../openai/tokens.ts';
+
+/** Linear interpolation between order statistics (numpy's default). */
+export function quantile(sorted: readonly number[], p: number): number {
+  const at = (sorted.length - 1) * p;
+  const lo = Math.floor(at);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
+}
+
+export const median = (xs: readonly number[]): number | null => (xs.length ? quantile([...xs].sort((a, b) => a - b), 0.5) : null);
+
+/** One model's output tokens per image as the trace showed them, by quality and size, beside the catalogue's. */
+export interface TokenCell {
+  model: string;
+  quality: QualityName;
+  size: string;
+  samples: number;
+  observed: number;
+  catalogue: number;
+}
+
+/** A share off the catalogue below which the trace is taken to agree with it (usage is exact; rounding is not). */
+const AGREES = 0.02;
+
+/**
+ * Output tokens per image, fitted: for each model the trace used, the median tokens per
+ * image of each quality × size it answered (`usage.output_tokens ÷ n`), written over the
+ * catalogue's — cell by cell into a table, or, for a model priced by pixels, as the 1024²
+ * figure per quality that gives the observed counts at the catalogue's exponent (the median
+ * over sizes). A model whose every cell agrees with the catalogue gets no override. The
+ * mock then charges TPM and times each request from these counts, as the provider did.
+ */
+export function fitTokens(lines: readonly TraceLine[], catalogue: Catalogue): { cells: TokenCell[]; models: Record<string, ModelOverride> } {
+  const seen = new Map<string, { model: string; quality: QualityName; size: string; tokens: number[] }>();
+  for (const l of lines) {
+    if (l.status !== 200 || !l.completed || !l.usage || !l.model || !l.n || !l.size || !l.quality) continue;
+    if (!(QUALITY_NAMES as readonly string[]).includes(l.quality) || !parseWxH(l.size)) continue;
+    const key = `${l.model} ${l.quality} ${l.size}`;
+    const cell = seen.get(key) ?? { model: l.model, quality: l.quality as QualityName, size: l.size, tokens: [] };
+    seen.set(key, cell);
+    cell.tokens.push(l.usage.outputTokens / l.n);
+  }
+  const cells: TokenCell[] = [];
+  for (const c of seen.values()) {
+    if (!catalogue.has(c.model)) continue;
+    const catalogued = outputTokens(catalogue.factsFor(c.model).tokens, c.quality, parseWxH(c.size)!);
+    cells.push({ model: c.model, quality: c.quality, size: c.size, samples: c.tokens.length, observed: Math.round(median(c.tokens)!), catalogue: catalogued });
+  }
+  cells.sort((a, b) => a.model.localeCompare(b.model) || QUALITY_NAMES.indexOf(a.quality) - QUALITY_NAMES.indexOf(b.quality) || a.size.localeCompare(b.size));
+  const models: Record<string, ModelOverride> = {};
+  for (const model of new Set(cells.map((c) => c.model))) {
+    const own = cells.filter((c) => c.model === model);
+    if (own.every((c) => Math.abs(c.observed / Math.max(c.catalogue, 1) - 1) <= AGREES)) continue;
+    const tokens = catalogue.factsFor(model).tokens;
+    if (tokens.kind === 'table') {
+      const table: Partial<Record<QualityName, Record<string, number>>> = {};
+      for (const [q, row] of Object.entries(tokens.table)) table[q as QualityName] = { ...row };
+      for (const c of own) table[c.quality] = { ...table[c.quality], [c.size]: c.observed };
+      models[model] = { tokens: { kind: 'table', table, source: 'observed' } };
+    } else {
+      const at1024: Partial<Record<QualityName, number>> = { ...tokens.at1024 };
+      for (const q of new Set(own.map((c) => c.quality))) {
+        const per = own.filter((c) => c.quality === q).map((c) => {
+          const { width, height } = parseWxH(c.size)!;
+          return c.observed / ((width * height) / (1024 * 1024)) ** tokens.exponent;
+        });
+        at1024[q] = Math.max(1, Math.round(median(per)!));
+      }
+      models[model] = { tokens: { kind: 'pixels', at1024, exponent: tokens.exponent, source: 'observed', calibration: [] } };
+    }
+  }
+  return { cells, models };
+}
+
+/** The limits a model's answers carried (`x-ratelimit-limit-*`, the largest seen), and the catalogue tier they are, if any. */
+export interface LimitsSeen {
+  model: string;
+  requests: number | null;
+  tokens: number | null;
+  /** The catalogue tier with exactly these limits (null: none has them). */
+  tier: number | null;
+}
+
+const larger = (a: number | null, b: number | null): number | null => (b === null ? a : a === null ? b : Math.max(a, b));
+
+/**
+ * Limits learned from the provider's own headers: per model, the largest
+ * `x-ratelimit-limit-requests` and `-tokens` seen (what the account was allowed), matched to
+ * the catalogue's tier table. Limits that are no catalogue tier's (a custom agreement, a
+ * table that moved) are written into the model's tier table at `tier` (given, or the
+ * highest tier the limits reach), so the mock enforces what the provider did.
+ */
+export function fitLimits(
+  lines: readonly TraceLine[],
+  catalogue: Catalogue,
+  requestsHeader: 'ipm' | 'rpm',
+  tier?: number,
+): { seen: LimitsSeen[]; models: Record<string, ModelOverride> } {
+  const byModel = new Map<string, { requests: number | null; tokens: number | null }>();
+  for (const l of lines) {
+    if (!l.model || !l.rateLimit) continue;
+    const s = byModel.get(l.model) ?? { requests: null, tokens: null };
+    byModel.set(l.model, s);
+    s.requests = larger(s.requests, l.rateLimit.limitRequests);
+    s.tokens = larger(s.tokens, l.rateLimit.limitTokens);
+  }
+  const seen: LimitsSeen[] = [];
+  const models: Record<string, ModelOverride> = {};
+  for (const [model, s] of byModel) {
+    if (!catalogue.has(model)) continue;
+    const table = catalogue.factsFor(model).tiers.table;
+    const agrees = (t: TierLimits | null): boolean => t !== null && (s.requests === null || t[requestsHeader] === s.requests) && (s.tokens === null || t.tpm === s.tokens);
+    const match = Object.entries(table).find(([, t]) => agrees(t));
+    seen.push({ model, ...s, tier: match ? Number(match[0]) : null });
+    if (match || (s.requests === null && s.tokens === null)) continue;
+    const reached = Object.entries(table)
+      .filter(([, t]) => t !== null && (s.requests === null || (t[requestsHeader] ?? Infinity) <= s.requests) && (s.tokens === null || (t.tpm ?? Infinity) <= s.tokens))
+      .map(([n]) => Number(n));
+    const at = tier ?? (reached.length ? Math.max(...reached) : 1);
+    const limits: TierLimits = { ...(table[String(at)] ?? {}) };
+    if (s.requests !== null) limits[requestsHeader] = s.requests;
+    if (s.tokens !== null) limits.tpm = s.tokens;
+    models[model] = { tiers: { table: { ...table, [String(at)]: limits }, source: 'observed' } };
+    seen[seen.length - 1]!.tier = at;
+  }
+  return { seen, models };
+}
+
+/** How the provider answered overload, as far as last attempts show it. */
+export interface UpstreamBehaviour {
+  answers: number;
+  /** 429s that named a limit (`rate_limit_exceeded`, `insufficient_quota`): the account's. */
+  limit429: number;
+  /** 429s that named none, and 503s: the provider's contention. */
+  contention429: number;
+  status503: number;
+  /** Answers that carried no x-ratelimit-* headers (the images endpoint has been seen to omit them). */
+  withoutHeaders: number;
+}
+
+const LIMIT_CODES = new Set(['rate_limit_exceeded', 'insufficient_quota']);
+
+export function upstreamBehaviour(lines: readonly TraceLine[]): UpstreamBehaviour {
+  const u: UpstreamBehaviour = { answers: 0, limit429: 0, contention429: 0, status503: 0, withoutHeaders: 0 };
+  for (const l of lines) {
+    if (l.upstreamStatus === null) continue;
+    u.answers++;
+    if (l.upstreamStatus === 429) {
+      if (l.errorCode !== null && LIMIT_CODES.has(l.errorCode)) u.limit429++;
+      else u.contention429++;
+    }
+    if (l.upstreamStatus === 503) u.status503++;
+    if (!l.rateLimit || (l.rateLimit.limitRequests === null && l.rateLimit.limitTokens === null)) u.withoutHeaders++;
+  }
+  return u;
+}
