@@ -16,7 +16,8 @@ import { readTrace, replayOf } from '../src/sim/trace-replay.ts';
 const KNOWN = { p50: 15_000, p95: 40_000, p99: 60_000, fixedShare: 0.5, perInputImage: 0.3 };
 
 /**
- * Two classes of 750 requests each, over 20 minutes. A per-class P95 of n answers moves by
+ * Named as the trace names them (`gen-low-1024x1024-stream2-webp-…`), so the recording's and
+ * the replays' classes pair by prefix. Two classes of 750 requests each, over 20 minutes. A per-class P95 of n answers moves by
  * about √(0.05·0.95/n) ÷ φ(1.645) × σ from one run of a provider to the next (σ ≈ 0.6 for
  * these latencies): ±14 % at 150 answers, ±4.5 % at 750; below a few hundred, two honest runs
  * of one provider already disagree by more than the 10 % the loop is held to. Goodput counts
@@ -27,8 +28,8 @@ const MIX: RequestMix = {
   name: 'loop',
   description: 'streamed previews and edits of a small photo',
   classes: [
-    { name: 'preview', weight: 1, endpoint: 'generations', quality: 'low', size: '1024x1024', n: 1, format: 'webp', stream: true, partialImages: 2 },
-    { name: 'edit', weight: 1, endpoint: 'edits', quality: 'medium', size: '1024x1024', n: 1, format: 'png', inputImages: { count: 1, width: 256, height: 256 } },
+    { name: 'gen-low', weight: 1, endpoint: 'generations', quality: 'low', size: '1024x1024', n: 1, format: 'webp', stream: true, partialImages: 2 },
+    { name: 'edit-medium', weight: 1, endpoint: 'edits', quality: 'medium', size: '1024x1024', n: 1, format: 'png', inputImages: { count: 1, width: 256, height: 256 } },
   ],
 };
 
@@ -105,7 +106,7 @@ describe('record → calibrate → replay', () => {
       expect(r.requests, name).toBe(o.requests);
       expect(near(r.goodputImagesPerMinute, o.goodputImagesPerMinute), `${name} goodput ${r.goodputImagesPerMinute} vs ${o.goodputImagesPerMinute}`).toBeLessThan(0.1);
       for (const cls of ['gen-low', 'edit-medium']) {
-        const recorded = byClass(o.classes?.map((c) => ({ ...c, class: c.class === 'preview' ? 'gen-low' : 'edit-medium' })), cls);
+        const recorded = byClass(o.classes, cls);
         const got = byClass(r.classes, cls);
         expect(got.requests, `${name} ${cls}`).toBe(recorded.requests);
         expect(near(got.p95Ms!, recorded.p95Ms!), `${name} ${cls} P95 ${got.p95Ms} vs ${recorded.p95Ms}`).toBeLessThan(0.1);

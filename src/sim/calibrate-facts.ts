@@ -117,8 +117,10 @@ export function fitLimits(
     const table = catalogue.factsFor(model).tiers.table;
     const agrees = (t: TierLimits | null): boolean => t !== null && (s.requests === null || t[requestsHeader] === s.requests) && (s.tokens === null || t.tpm === s.tokens);
     const match = Object.entries(table).find(([, t]) => agrees(t));
-    seen.push({ model, ...s, tier: match ? Number(match[0]) : null });
-    if (match || (s.requests === null && s.tokens === null)) continue;
+    if (match || (s.requests === null && s.tokens === null)) {
+      seen.push({ model, ...s, tier: match ? Number(match[0]) : null });
+      continue;
+    }
     const reached = Object.entries(table)
       .filter(([, t]) => t !== null && (s.requests === null || (t[requestsHeader] ?? Infinity) <= s.requests) && (s.tokens === null || (t.tpm ?? Infinity) <= s.tokens))
       .map(([n]) => Number(n));
@@ -127,7 +129,7 @@ export function fitLimits(
     if (s.requests !== null) limits[requestsHeader] = s.requests;
     if (s.tokens !== null) limits.tpm = s.tokens;
     models[model] = { tiers: { table: { ...table, [String(at)]: limits }, source: 'observed' } };
-    seen[seen.length - 1]!.tier = at;
+    seen.push({ model, ...s, tier: at });
   }
   return { seen, models };
 }

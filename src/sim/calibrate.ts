@@ -64,6 +64,9 @@ export interface Calibration {
   upstream: UpstreamBehaviour;
 }
 
+/** Output tokens of one image of a class, as a catalogue says. */
+const classTokens = (catalogue: Catalogue, k: ClassKey): number => outputTokens(catalogue.factsFor(k.model).tokens, qualityOf(k.quality), parseWxH(k.size) ?? { width: 1024, height: 1024 });
+
 interface Observed {
   key: ClassKey;
   name: string;
@@ -117,7 +120,7 @@ export function calibrate(lines: readonly TraceLine[], o: CalibrateOptions = {})
   const refTokens = referenceTokens(base, catalogue);
   // What the mock's latency model reads of a class (its LatencyRequest), made once per class.
   const requestOf = (k: ClassKey): LatencyRequest => ({
-    tokens: outputTokens(catalogue.factsFor(k.model).tokens, qualityOf(k.quality), parseWxH(k.size) ?? { width: 1024, height: 1024 }),
+    tokens: classTokens(catalogue, k),
     format: k.format,
     n: k.n,
     inputImages: k.inputImages?.count ?? 0,
@@ -166,7 +169,7 @@ export function calibrate(lines: readonly TraceLine[], o: CalibrateOptions = {})
       samples: c.service.length,
       observed: q,
       fitted: { p50: best.ref.p50 * f, p95: best.ref.p95 * f, p99: best.ref.p99 * f },
-      outputTokens: { observed: median(c.tokens), catalogue: outputTokens(baseCatalogue.factsFor(c.key.model).tokens, qualityOf(c.key.quality), parseWxH(c.key.size) ?? { width: 1024, height: 1024 }) },
+      outputTokens: { observed: median(c.tokens), catalogue: classTokens(baseCatalogue, c.key) },
       inputTokens: median(c.inputTokens),
     };
   });
