@@ -10,6 +10,7 @@ import type { WarmUpResult } from '../src/loadgen/warm-up.ts';
 import { MIXES } from '../loadtests/mixes.ts';
 import type { ClassFigures } from '../src/report/run-facts.ts';
 import { startStack } from '../src/cli/start-stack.ts';
+import { parseGatewayConfig } from '../src/gateway/config.ts';
 import type { SummaryData } from '../src/report/k6-summary.ts';
 import { noChromium, renderReport } from './support/rendered-report.ts';
 
@@ -195,7 +196,10 @@ describe('ratelab loadtest (CLI)', () => {
   });
 
   it('--mix: sends each class of the mix through the gateway — multipart edits, streams read event by event — with figures per class', { timeout: 90_000 }, async () => {
-    const outcome = await runLoadtest({ scenario: 'custom', custom: { rate: 40, durationMs: 180_000 }, mix: MIXES.default!, timeScale: 0.01, tier: 3, profile: 'openai', seed: 7, outDir: mkdtempSync(join(tmpdir(), 'ratelab-mix-')) });
+    // Concurrency fixed above what the mix needs (40/min × its ~40 s mean ≈ 27 in flight): this test is about what the mix
+    // sends and reads, and the adaptive default's slow climb from 8 refused one edit as deadline_unmeetable on a busy CI machine.
+    const limiter = { concurrency: { mode: 'fixed' as const, limit: 64 } };
+    const outcome = await runLoadtest({ scenario: 'custom', custom: { rate: 40, durationMs: 180_000 }, mix: MIXES.default!, timeScale: 0.01, tier: 3, profile: 'openai', seed: 7, outDir: mkdtempSync(join(tmpdir(), 'ratelab-mix-')), gatewayConfig: parseGatewayConfig({ limiter }) });
     const summary = JSON.parse(readFileSync(outcome.files.summary, 'utf8')) as SummaryData & { ratelab: { mix: string; requests: number; classes: ClassFigures[] } };
     expect(summary.ratelab.mix).toBe('default');
     const byName = new Map(summary.ratelab.classes.map((c) => [c.class, c]));
