@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { checkMix } from '../src/loadgen/mix-file.ts';
 import { parseMultipart } from '../src/openai/multipart.ts';
-import { classFields, editBody, inputImageBytes, inputImagePng, MIXES, pickClass, type RequestMix } from './mixes.ts';
+import { apiKeyFor, classFields, DEV_KEY, editBody, inputImageBytes, inputImagePng, missingPriorityKeys, MIXES, pickClass, priorityKeysOf, type RequestMix } from './mixes.ts';
 
 describe('built-in mixes', () => {
   it.each(Object.keys(MIXES))('%s passes the mix file check', (name) => {
@@ -28,6 +28,24 @@ describe('pickClass', () => {
     expect(new Set(a).size).toBeGreaterThan(2);
     const one: RequestMix = { name: 'x', description: '', classes: [MIXES.edits!.classes[0]!] };
     expect(pickClass(one, 9, 9)).toBe(one.classes[0]);
+  });
+});
+
+describe('keys per priority', () => {
+  const [preview, edit, paid, free] = MIXES.priorities!.classes as [RequestMix['classes'][number], RequestMix['classes'][number], RequestMix['classes'][number], RequestMix['classes'][number]];
+
+  it('sends a class with its priority\'s key; with the dev key, the dev client of that priority', () => {
+    expect([preview, edit, paid, free].map((c) => apiKeyFor(c, { key: DEV_KEY }))).toEqual([`${DEV_KEY}-high`, `${DEV_KEY}-high`, DEV_KEY, `${DEV_KEY}-low`]);
+    const keys = { key: 'sk-app', byPriority: { high: 'sk-app-high', low: 'sk-app-low' } };
+    expect([preview, paid, free].map((c) => apiKeyFor(c, keys))).toEqual(['sk-app-high', 'sk-app', 'sk-app-low']);
+  });
+
+  it('reads API_KEY_<PRIORITY>, and names the priorities a run with its own key has no client for', () => {
+    const byPriority = priorityKeysOf({ API_KEY_HIGH: 'sk-h', API_KEY_LOW: '', API_KEY: 'sk-app', PATH: '/bin' });
+    expect(byPriority).toEqual({ high: 'sk-h' });
+    expect(missingPriorityKeys(MIXES.priorities!, { key: 'sk-app', byPriority })).toEqual(['low']);
+    expect(missingPriorityKeys(MIXES.priorities!, { key: DEV_KEY })).toEqual([]);
+    expect(missingPriorityKeys(MIXES.default!, { key: 'sk-app' })).toEqual([]);
   });
 });
 

@@ -7,6 +7,9 @@
 export const MIX_ENDPOINTS = ['generations', 'edits'] as const;
 export const MIX_QUALITIES = ['low', 'medium', 'high', 'auto'] as const;
 export const MIX_FORMATS = ['png', 'jpeg', 'webp'] as const;
+/** The gateway's priorities, best first (its clients' `priority`). */
+export const MIX_PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
+export type MixPriority = (typeof MIX_PRIORITIES)[number];
 
 /** Input images of an edit: how many, and their size (synthetic PNGs of about 3 × width × height bytes). */
 export interface MixInputImages {
@@ -34,6 +37,12 @@ export interface RequestClass {
   partialImages?: number;
   /** An edit's reference images (edits only, required there). */
   inputImages?: MixInputImages;
+  /**
+   * The gateway priority its requests go at (default `normal`). A gateway takes a priority
+   * from the client's key, so a class is sent with its priority's key (`apiKeyFor`); the
+   * simulator hands it to the limiter.
+   */
+  priority?: MixPriority;
 }
 
 export interface RequestMix {
@@ -89,9 +98,60 @@ export const MIXES: Record<string, RequestMix> = {
       { name: 'batch-four', weight: 10, endpoint: 'generations', quality: 'low', size: '1024x1024', n: 4, format: 'webp' },
     ],
   },
+  priorities: {
+    name: 'priorities',
+    description:
+      'a product with a paid and a free plan behind one account: paying users\' streamed previews and edits at high priority, their generations at normal, the free plan\'s at low',
+    classes: [
+      { name: 'paid-preview', weight: 30, endpoint: 'generations', quality: 'low', size: '1024x1024', n: 1, format: 'webp', stream: true, partialImages: 2, priority: 'high' },
+      { name: 'paid-edit', weight: 10, endpoint: 'edits', quality: 'medium', size: '1024x1024', n: 1, format: 'png', inputImages: { count: 1, width: 1024, height: 1024 }, priority: 'high' },
+      { name: 'paid-medium', weight: 30, endpoint: 'generations', quality: 'medium', size: '1024x1024', n: 1, format: 'png' },
+      { name: 'free-medium', weight: 30, endpoint: 'generations', quality: 'medium', size: '1024x1024', n: 1, format: 'png', priority: 'low' },
+    ],
+  },
 };
 
 export const DEFAULT_MIX = 'single';
+
+/** The key a gateway in dev mode (no clients configured) takes for `normal`; `sk-ratelab-dev-<priority>` for the others. */
+export const DEV_KEY = 'sk-ratelab-dev';
+
+/** The keys a run sends: the run's own (`API_KEY`), and one per priority where given (`API_KEY_HIGH`, ...). */
+export interface RunKeys {
+  key: string;
+  byPriority?: Partial<Record<MixPriority, string>>;
+}
+
+/**
+ * The key class `c`'s requests carry: its priority's own key when given; else, with the dev
+ * key, the dev client of that priority; else the run's key (the client's own priority).
+ * A run whose mix names priorities without keys for them is refused before it starts
+ * (`missingPriorityKeys`), so the last case serves only classes of the client's priority.
+ */
+export function apiKeyFor(c: RequestClass, keys: RunKeys): string {
+  const p = c.priority ?? 'normal';
+  const own = keys.byPriority?.[p];
+  if (own) return own;
+  if (keys.key === DEV_KEY && p !== 'normal') return `${DEV_KEY}-${p}`;
+  return keys.key;
+}
+
+/** `API_KEY_CRITICAL`, `API_KEY_HIGH`, `API_KEY_NORMAL`, `API_KEY_LOW`: the keys of the clients of each priority, as k6 and the CLI read them. */
+export function priorityKeysOf(env: Record<string, string | undefined>): Partial<Record<MixPriority, string>> {
+  const keys: Partial<Record<MixPriority, string>> = {};
+  for (const p of MIX_PRIORITIES) {
+    const key = env[`API_KEY_${p.toUpperCase()}`];
+    if (key) keys[p] = key;
+  }
+  return keys;
+}
+
+/** Priorities the mix sends that `keys` has no client for: a key that is neither the dev key nor given for that priority. */
+export function missingPriorityKeys(mix: RequestMix, keys: RunKeys): MixPriority[] {
+  if (keys.key === DEV_KEY) return [];
+  const used = new Set(mix.classes.map((c) => c.priority).filter((p): p is MixPriority => p !== undefined && p !== 'normal'));
+  return MIX_PRIORITIES.filter((p) => used.has(p) && !keys.byPriority?.[p]);
+}
 
 /** An integer hash of (vu, iteration): the same iteration picks the same class in every runtime. */
 function mixHash(vu: number, iteration: number): number {

@@ -51,11 +51,12 @@ describe('gateway --trace', () => {
     await sdk.images.generate({ model: 'gpt-image-1.5', prompt: PROMPT, quality: 'low', size: '1024x1536', output_format: 'webp' });
     const stream = await sdk.images.generate({ model: 'gpt-image-1.5', prompt: PROMPT, quality: 'medium', stream: true, partial_images: 2 });
     for await (const _event of stream) void _event;
-    await sdk.images.edit({ model: 'gpt-image-1.5', prompt: PROMPT, image: [await toFile(Buffer.from(inputImagePng(300, 200)), 'ref.png', { type: 'image/png' })], quality: 'low' });
+    // The dev client of priority high (a dev-mode gateway has one per priority): its line says so.
+    await new OpenAI({ apiKey: `${DEV_CLIENT_KEY}-high`, baseURL: stack.gateway.baseURL, maxRetries: 0 }).images.edit({ model: 'gpt-image-1.5', prompt: PROMPT, image: [await toFile(Buffer.from(inputImagePng(300, 200)), 'ref.png', { type: 'image/png' })], quality: 'low' });
     await expect(sdk.images.generate({ model: 'gpt-image-9', prompt: PROMPT })).rejects.toMatchObject({ status: 400 });
 
     const [gen, streamed, edit, bad] = await traced(4);
-    expect(gen).toMatchObject({ v: 1, client: 'dev', endpoint: 'generations', model: 'gpt-image-1.5', quality: 'low', size: '1024x1536', n: 1, format: 'webp', stream: false, inputImages: 0, status: 200, source: 'upstream', errorType: null, attempts: 1 });
+    expect(gen).toMatchObject({ v: 1, client: 'dev', priority: 'normal', endpoint: 'generations', model: 'gpt-image-1.5', quality: 'low', size: '1024x1536', n: 1, format: 'webp', stream: false, inputImages: 0, status: 200, source: 'upstream', errorType: null, attempts: 1 });
     expect(gen!.usage!.outputTokens).toBeGreaterThan(0);
     expect(gen!.firstImageMs).toBe(gen!.latencyMs);
     expect(gen!.rateLimit).toMatchObject({ limitRequests: expect.any(Number), remainingRequests: expect.any(Number), resetRequests: expect.stringMatching(/\d(ms|s|m)/) });
@@ -66,7 +67,7 @@ describe('gateway --trace', () => {
     expect(streamed!.firstImageMs!).toBeLessThan(streamed!.latencyMs);
     expect(streamed!.usage!.outputTokens).toBeGreaterThan(0);
 
-    expect(edit).toMatchObject({ endpoint: 'edits', inputImages: 1, inputImageSizes: ['300x200'], mask: false, status: 200, timeScale: 0.01 });
+    expect(edit).toMatchObject({ client: 'dev-high', priority: 'high', endpoint: 'edits', inputImages: 1, inputImageSizes: ['300x200'], mask: false, status: 200, timeScale: 0.01 });
     expect(edit!.requestBytes).toBeGreaterThan(inputImagePng(300, 200).length);
     expect(edit!.usage!.inputTokens).toBeGreaterThan(0);
 

@@ -11,6 +11,8 @@ import { MIXES } from '../loadtests/mixes.ts';
 import type { ClassFigures } from '../src/report/run-facts.ts';
 import { startStack } from '../src/cli/start-stack.ts';
 import { parseGatewayConfig } from '../src/gateway/config.ts';
+import type { TraceLine } from '../src/gateway/trace-line.ts';
+import { readTrace } from '../src/sim/trace-replay.ts';
 import type { SummaryData } from '../src/report/k6-summary.ts';
 import { noChromium, renderReport } from './support/rendered-report.ts';
 
@@ -217,9 +219,39 @@ describe('ratelab loadtest (CLI)', () => {
     expect(withFirst.length).toBeGreaterThan(outcome.points.length / 2);
     for (const p of withFirst) expect(p.firstImage!.p95).toBeGreaterThanOrEqual(p.firstImage!.p50);
     const report = readFileSync(outcome.files.report, 'utf8');
-    for (const c of MIXES.default!.classes) expect(report).toContain(`<tr><td><code>${c.name}</code></td><td>${c.weight} %</td><td>${byName.get(c.name)!.requests}</td>`);
+    for (const c of MIXES.default!.classes) expect(report).toContain(`<tr><td><code>${c.name}</code></td><td>${c.weight} %</td><td>normal</td><td>${byName.get(c.name)!.requests}</td>`);
     // Edits send their references: far more bytes than generations' JSON.
     expect(summary.metrics.data_sent!.values.count!).toBeGreaterThan(byName.get('edit-medium')!.requests * 3_000_000);
+  });
+
+  it("--mix priorities: each class goes with its priority's client key, the gateway queues it at that priority, and its trace says so", { timeout: 90_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ratelab-priorities-'));
+    const trace = join(dir, 'trace.jsonl');
+    // 4 in flight against ~15 the load needs: a queue builds, and the gateway serves it best priority first.
+    const limiter = { concurrency: { mode: 'fixed' as const, limit: 4 } };
+    const outcome = await runLoadtest({ scenario: 'custom', custom: { rate: 30, durationMs: 180_000 }, mix: MIXES.priorities!, timeScale: 0.01, tier: 3, profile: 'openai', seed: 7, outDir: join(dir, 'run'), gatewayConfig: parseGatewayConfig({ limiter, trace: { path: trace } }) });
+    const lines = readTrace(trace);
+    expect(lines.length).toBeGreaterThanOrEqual(85);
+    // Streams and edits are only the paid plan's (high); plain generations are the paid plan's (normal) or the free plan's (low).
+    const clientsOf = (pick: (l: TraceLine) => boolean) => new Set(lines.filter(pick).map((l) => `${l.client}:${l.priority}`));
+    expect(clientsOf((l) => l.stream === true || l.endpoint === 'edits')).toEqual(new Set(['dev-high:high']));
+    expect(clientsOf((l) => l.stream === false && l.endpoint === 'generations')).toEqual(new Set(['dev:normal', 'dev-low:low']));
+    // Where the time went: high waited least, low most (mean gateway queue time of each priority's answered requests).
+    const meanQueue = (p: string) => {
+      const q = lines.filter((l) => l.priority === p && l.queueMs !== null).map((l) => l.queueMs!);
+      return q.reduce((a, b) => a + b, 0) / q.length;
+    };
+    expect(meanQueue('high')).toBeLessThan(meanQueue('normal'));
+    expect(meanQueue('normal')).toBeLessThan(meanQueue('low'));
+    const classes = (outcome.summary as SummaryData & { ratelab: { classes: ClassFigures[] } }).ratelab.classes;
+    expect(classes.map((c) => [c.class, c.priority])).toEqual(MIXES.priorities!.classes.map((c) => [c.name, c.priority ?? 'normal']));
+    expect(readFileSync(outcome.files.report, 'utf8')).toContain('<tr><td><code>paid-preview</code></td><td>30 %</td><td>high</td>');
+  });
+
+  it('refuses a mix with priorities under a key of your own without a key for each priority, naming the variables', () => {
+    const run = spawnSync(process.execPath, ['bin/ratelab.js', 'loadtest', 'peak', '--mix', 'priorities', '--engine', 'embedded'], { encoding: 'utf8', env: { ...process.env, API_KEY: 'sk-my-app', API_KEY_HIGH: 'sk-my-app-high' } });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('Expected `API_KEY_LOW` in the environment (the key of the gateway client of each priority mix `priorities` sends at), got nothing');
   });
 
   it("--target: runs at the target's time scale unless told otherwise, and refuses a scale that differs from it", { timeout: 60_000 }, async () => {

@@ -11,7 +11,7 @@ import { Counter, Rate, Trend } from 'k6/metrics';
 import { LOADTEST_METRICS as M } from '../../src/metrics/catalogue.ts';
 import { parseGoDuration } from '../../src/core/duration.ts';
 import { customScenario, DEFAULT_CAPACITY, DEFAULT_TIME_SCALE, scenario, type LoadOptions, type RunnableScenario } from '../scenarios.ts';
-import { DEFAULT_MIX, MIXES, classFields, editBody, pickClass, type RequestMix } from '../mixes.ts';
+import { apiKeyFor, DEFAULT_MIX, MIXES, priorityKeysOf, classFields, editBody, pickClass, type RequestMix, type RunKeys } from '../mixes.ts';
 import { CHECKS, classifyAnswer, DEFAULT_LOADTEST_MODEL, errorOf, streamErrorOf } from './answers.ts';
 import { iterationTrace } from './traceparent.ts';
 
@@ -32,6 +32,8 @@ function mixOf(spec: string): RequestMix {
   return JSON.parse(open(spec)) as RequestMix;
 }
 const MIX = mixOf(__ENV.MIX || DEFAULT_MIX);
+/** A class's priority is its client's: API_KEY_CRITICAL, API_KEY_HIGH, API_KEY_NORMAL, API_KEY_LOW name those clients' keys. */
+const KEYS: RunKeys = { key: API_KEY, byPriority: priorityKeysOf(__ENV) };
 
 /** `custom`'s load from the environment: RATE (images/min) or VUS, and DURATION (a Go duration), at scale 1. */
 /** `custom`'s load: OPTIONS_FILE (k6 options as run, which `ratelab loadtest custom --options` writes), or RATE or VUS for DURATION. */
@@ -55,19 +57,20 @@ export function k6Script(name: RunnableScenario) {
   const firstImage = new Trend(M.timeToFirstImage.name, true);
   // k6's default, said aloud: a refusal (429, 503) or a provider 429 is a failed request; ratelab's rates say which it was.
   http.setResponseCallback(http.expectedStatuses({ min: 200, max: 399 }));
-  const params = { headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, timeout: `${Math.ceil(360 * TIME_SCALE + 30)}s` };
+  const params = { headers: { 'content-type': 'application/json' }, timeout: `${Math.ceil(360 * TIME_SCALE + 30)}s` };
 
   function iteration(): void {
     const c = pickClass(MIX, __VU, __ITER, exec.scenario.iterationInTest);
     const tags = { class: c.name };
+    const authorization = `Bearer ${apiKeyFor(c, KEYS)}`;
     // A trace per request, as the embedded engine starts one: the gateway and the mock continue it.
     const traceparent = iterationTrace(new Uint8Array(randomBytes(25)), TRACE_RATIO).header;
     let res;
     if (c.endpoint === 'edits') {
       const edit = editBody(c, __VU, __ITER, MODEL);
-      res = http.post(`${BASE_URL}/v1/images/edits`, edit.body.buffer, { ...params, headers: { authorization: params.headers.authorization, 'content-type': edit.contentType, traceparent }, tags });
+      res = http.post(`${BASE_URL}/v1/images/edits`, edit.body.buffer, { ...params, headers: { authorization, 'content-type': edit.contentType, traceparent }, tags });
     } else {
-      res = http.post(`${BASE_URL}/v1/images/generations`, JSON.stringify(classFields(c, __VU, __ITER, MODEL)), { ...params, headers: { ...params.headers, traceparent }, tags });
+      res = http.post(`${BASE_URL}/v1/images/generations`, JSON.stringify(classFields(c, __VU, __ITER, MODEL)), { ...params, headers: { ...params.headers, authorization, traceparent }, tags });
     }
     const body = typeof res.body === 'string' ? res.body : null;
     const upstreamStatus = Number(res.headers['X-Ratelab-Upstream-Status'] ?? NaN);

@@ -74,6 +74,6 @@ export function printBanner(gateway: RunningGateway, opts: { config?: string; ti
   console.log(`  limiter   ${opts.config ?? 'defaults: limits learned from the provider headers'}${opts.timeScale === 1 ? '' : `, time scale ${opts.timeScale}`}`);
   console.log(`  jobs      ${gateway.jobs.kind === 'bullmq' ? `BullMQ on ${redisWhere(opts.redis)}; limiter budgets shared in Redis` : 'in memory (set REDIS_URL to keep them across restarts and share limits between replicas)'}`);
   if (opts.trace) console.log(`  trace     ${opts.trace} (one JSON line per images request)`);
-  if (gateway.clients.devMode) console.log(`  dev mode  clients authenticate with ${DEV_CLIENT_KEY}`);
+  if (gateway.clients.devMode) console.log(`  dev mode  clients authenticate with ${DEV_CLIENT_KEY} (priority normal; ${DEV_CLIENT_KEY}-critical, -high, -low for the others)`);
   console.log(`  upstream keys from ${keySource}; they are never logged`);
 }

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { Registry } from 'prom-client';
-import { DEFAULT_MIX, MIXES, type RequestMix } from '../../loadtests/mixes.ts';
+import { DEFAULT_MIX, DEV_KEY, MIXES, missingPriorityKeys, priorityKeysOf, type RequestMix } from '../../loadtests/mixes.ts';
 import { DEFAULT_TIER, DEFAULT_TIME_SCALE, SCENARIO_NAMES, type CustomLoad, type RunnableScenario } from '../../loadtests/scenarios.ts';
 import { MAX_TIME_SCALE, MIN_TIME_SCALE } from '../core/time-scale.ts';
 import { expectationMessage } from '../core/validation.ts';
@@ -132,7 +132,7 @@ export function loadtestOptions(cmd: Command): Command {
     .option('--rate <images/min>', 'custom: arrivals per minute at scale 1 (open model, as k6 constant-arrival-rate)', numberOption('--rate', 0.01, 1e6))
     .option('--vus <n>', 'custom: VUs sending one request after another (closed model, as k6 constant-vus)', intOption('--vus', 1, 100_000))
     .option('--duration <duration>', 'custom: how long, in production time (10m)', durationOption('--duration'))
-    .option('--mix <name|file>', `what the iterations send: a built-in request mix (${Object.keys(MIXES).join(', ')}) or a YAML/JSON mix file; k6 reads the same (MIX)`, DEFAULT_MIX)
+    .option('--mix <name|file>', `what the iterations send: a built-in request mix (${Object.keys(MIXES).join(', ')}) or a YAML/JSON mix file; k6 reads the same (MIX). A class's priority is sent with its client's key: API_KEY_HIGH, API_KEY_LOW, ... (the dev keys by default)`, DEFAULT_MIX)
     .option('--options <file>', "custom: k6 options (scenarios, thresholds; JSON or YAML) in production time, run at --time-scale by either engine")
     .option('--trace-ratio <r>', 'each request starts a W3C trace (traceparent); this share is flagged sampled, so a parent-based sampler downstream keeps it', numberOption('--trace-ratio', 0, 1), 1)
     .option('--instances <n>', 'split the test across n engines (k6 processes with --engine k6), each on its execution segment, against one target; their samples are merged into one summary and report', intOption('--instances', 1, 64), 1)
@@ -213,6 +213,12 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
   const replay = o.trace === undefined ? undefined : replayOfTrace(scenarioName, o);
   const custom = replay ? { options: scaleOptions(replay.plan.options, o.timeScale), description: replay.plan.description } : customLoadOf(scenarioName, o);
   const mix = replay ? replay.mix : loadMix(o.mix);
+  const priorityKeys = priorityKeysOf(process.env);
+  const missing = missingPriorityKeys(mix, { key: o.apiKey, byPriority: priorityKeys });
+  if (missing.length > 0) {
+    const names = missing.map((p) => `\`API_KEY_${p.toUpperCase()}\``).join(', ');
+    throw new CliError(`Expected ${names} in the environment (the key of the gateway client of each priority mix \`${mix.name}\` sends at), got nothing. With --api-key other than ${DEV_KEY}, a class's priority comes from its own client's key; without it the class would go at your key's priority`);
+  }
   if (replay?.skipped) console.error(`  ${replay.skipped} traced requests left out: the gateway could not read them, so they have no class to send`);
   const outDir = o.out ?? join('results', `${scenarioName}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(outDir, { recursive: true });
@@ -241,6 +247,7 @@ export async function loadtestAction(name: string, o: LoadtestCommandOptions): P
     target: o.target,
     mockUrl: o.target ? o.mockUrl : undefined,
     apiKey: o.apiKey,
+    priorityKeys,
     model: o.model,
     tier: o.tier,
     profile: o.profile,

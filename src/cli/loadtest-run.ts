@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Agent } from 'undici';
 import { DEFAULT_LOADTEST_MODEL } from '../../loadtests/lib/answers.ts';
-import { DEFAULT_MIX, MIXES, type RequestMix } from '../../loadtests/mixes.ts';
+import { DEFAULT_MIX, DEV_KEY, MIXES, type RequestMix, type RunKeys } from '../../loadtests/mixes.ts';
 import { customScenario, scenario, type CustomLoad, type RunnableScenario, type ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { realClock } from '../core/clock.ts';
 import { toMs } from '../core/duration.ts';
@@ -45,6 +45,8 @@ export interface LoadtestSettings {
   /** The mock's base URL (for the recovery scenario's outage) when `target` is given. */
   mockUrl?: string;
   apiKey?: string;
+  /** Keys of the gateway clients of other priorities, for a mix's classes that name one (`API_KEY_HIGH`, ...). */
+  priorityKeys?: RunKeys['byPriority'];
   /** The model each request asks for; default the stack's profile's default model (or DEFAULT_LOADTEST_MODEL with a target). */
   model?: string;
   tier: number;
@@ -181,7 +183,7 @@ export async function runLoadtest(s: LoadtestSettings): Promise<LoadtestOutcome>
         if (s.registry) exposeK6Metrics(s.registry, metrics);
         const it = s.iteration
           ? s.iteration(metrics, { gatewayUrl, mockUrl })
-          : imageIteration(metrics, { baseURL: gatewayUrl, apiKey: s.apiKey ?? 'sk-ratelab-dev', model, clock, timeoutMs, connections, traces, ...(pool ? { dispatcher: pool } : {}), ...(s.mix ? { mix: s.mix } : {}) });
+          : imageIteration(metrics, { baseURL: gatewayUrl, apiKey: s.apiKey ?? DEV_KEY, ...(s.priorityKeys ? { priorityKeys: s.priorityKeys } : {}), model, clock, timeoutMs, connections, traces, ...(pool ? { dispatcher: pool } : {}), ...(s.mix ? { mix: s.mix } : {}) });
         closeIteration = it.close;
         return {
           default: it.fn,

@@ -47,7 +47,7 @@ export function registerStackCommand(program: Command): void {
         ...(opts.trace ? { trace: opts.trace } : {}),
       });
       console.log(profileSummary(mock.model.profile, { url: mock.url, timeScale: opts.timeScale, seed: opts.seed }));
-      console.log(`\nratelab gateway  ${gateway.baseURL}  (tier ${opts.tier} upstream account${gateway.clients.devMode ? `; clients use ${DEV_CLIENT_KEY}` : ''}; jobs ${gateway.jobs.kind === 'bullmq' ? 'in Redis' : 'in memory'})`);
+      console.log(`\nratelab gateway  ${gateway.baseURL}  (tier ${opts.tier} upstream account${gateway.clients.devMode ? `; clients use ${DEV_CLIENT_KEY}, or ${DEV_CLIENT_KEY}-high, -low, -critical for those priorities` : ''}; jobs ${gateway.jobs.kind === 'bullmq' ? 'in Redis' : 'in memory'})`);
       const stop = (): void => void close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

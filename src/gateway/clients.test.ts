@@ -1,13 +1,26 @@
 import { describe, expect, it } from 'vitest';
+import { apiKeyFor, DEV_KEY, MIX_PRIORITIES, MIXES } from '../../loadtests/mixes.ts';
 import { Clients, DEV_CLIENT_KEY, MissingClientKey } from './clients.ts';
 
 describe('Clients', () => {
-  it('accepts only the dev key when nothing is configured', () => {
+  it('accepts only the dev keys when nothing is configured, one per priority', () => {
     const clients = new Clients();
     expect(clients.devMode).toBe(true);
     expect(clients.identify(`Bearer ${DEV_CLIENT_KEY}`)).toMatchObject({ name: 'dev', priority: 'normal' });
+    for (const p of ['critical', 'high', 'low'] as const) expect(clients.identify(`Bearer ${DEV_CLIENT_KEY}-${p}`)).toMatchObject({ name: `dev-${p}`, priority: p });
+    expect(clients.identify(`Bearer ${DEV_CLIENT_KEY}-normal`)).toBeUndefined();
     expect(clients.identify('Bearer sk-other')).toBeUndefined();
     expect(clients.identify(DEV_CLIENT_KEY)).toBeUndefined();
+  });
+
+  it("names the same dev keys a load test's mix sends per priority", () => {
+    const clients = new Clients();
+    for (const p of MIX_PRIORITIES) expect(clients.identify(`Bearer ${apiKeyFor({ ...MIXES.single!.classes[0]!, priority: p }, { key: DEV_KEY })}`)?.priority).toBe(p);
+    expect(DEV_KEY).toBe(DEV_CLIENT_KEY);
+  });
+
+  it('is not in dev mode when one configured client happens to use the dev key', () => {
+    expect(new Clients([{ name: 'dev', key: DEV_CLIENT_KEY, priority: 'normal' }]).devMode).toBe(false);
   });
 
   it('maps configured keys (inline or from the environment) to names and priorities', () => {

@@ -1,6 +1,6 @@
 import { ConfigError } from '../core/validation.ts';
 import { gcraParams, gcraTake, gcraWait, type GcraParams, type GcraState } from '../limiter/gcra.ts';
-import type { PriorityName } from '../limiter/limiter.ts';
+import { PRIORITIES, type PriorityName } from '../limiter/limiter.ts';
 import type { ClientConfig } from './config.ts';
 
 export interface GatewayClient {
@@ -9,6 +9,15 @@ export interface GatewayClient {
 }
 
 export const DEV_CLIENT_KEY = 'sk-ratelab-dev';
+
+/**
+ * Without configured clients, one dev client per priority: `sk-ratelab-dev` is `normal`,
+ * `sk-ratelab-dev-<priority>` the others, so a load test's mix can send classes at their
+ * priorities (loadtests/mixes.ts `apiKeyFor`) against a gateway nobody configured.
+ */
+export const DEV_CLIENTS: readonly ClientConfig[] = (Object.keys(PRIORITIES) as PriorityName[]).map((priority) =>
+  priority === 'normal' ? { name: 'dev', key: DEV_CLIENT_KEY, priority } : { name: `dev-${priority}`, key: `${DEV_CLIENT_KEY}-${priority}`, priority },
+);
 
 interface Entry extends GatewayClient {
   quota: { params: GcraParams; state: GcraState; images: number } | undefined;
@@ -43,7 +52,7 @@ export class Clients {
     env: NodeJS.ProcessEnv = process.env,
     now = Date.now(),
   ) {
-    const list: readonly ClientConfig[] = entries ?? [{ name: 'dev', key: DEV_CLIENT_KEY, priority: 'normal' }];
+    const list: readonly ClientConfig[] = entries ?? DEV_CLIENTS;
     uniqueNames(list);
     const owners = new Map<string, { name: string; index: number }>();
     for (const [index, c] of list.entries()) {
@@ -63,8 +72,9 @@ export class Clients {
     return [...this.byKey.keys()];
   }
 
+  /** No clients configured: only the dev keys open the gateway. */
   get devMode(): boolean {
-    return this.byKey.has(DEV_CLIENT_KEY) && this.byKey.size === 1;
+    return this.byKey.size === DEV_CLIENTS.length && DEV_CLIENTS.every((c) => this.byKey.has(c.key!));
   }
 
   identify(authorization: string | undefined): GatewayClient | undefined {

@@ -320,6 +320,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       endedAt: Date.now(),
       timeScale,
       client: client.name,
+      priority: client.priority,
       endpoint,
       ...(input ? { image: input.image } : {}),
       requestBytes,

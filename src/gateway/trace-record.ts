@@ -2,6 +2,7 @@ import { errorOf } from '../../loadtests/lib/answers.ts';
 import type { Endpoint } from '../openai/catalogue-schema.ts';
 import type { OpenAIErrorBody } from '../openai/errors.ts';
 import type { ImageRequest } from '../openai/request.ts';
+import type { PriorityName } from '../limiter/limiter.ts';
 import { TRACE_VERSION, type TraceLine } from './trace-line.ts';
 
 /** What the gateway knows of one answered request, gathered as it goes. */
@@ -10,6 +11,8 @@ export interface TraceFacts {
   endedAt: number;
   timeScale: number;
   client: string;
+  /** The client's priority: what its requests waited at. */
+  priority: PriorityName;
   endpoint: Endpoint;
   /** Absent when the request was refused before it was read (bad body, unknown model, quota). */
   image?: ImageRequest;
@@ -63,6 +66,7 @@ export function traceLine(f: TraceFacts): TraceLine {
     at: new Date(f.arrivedAt).toISOString(),
     timeScale: f.timeScale,
     client: f.client,
+    priority: f.priority,
     endpoint: f.endpoint,
     model: img?.model ?? null,
     quality: img?.quality ?? null,

@@ -1,6 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { CHECKS, classifyAnswer, errorOf, isExpectedStatus, streamErrorOf, type ErrorFacts } from '../../loadtests/lib/answers.ts';
-import { DEFAULT_MIX, MIXES, pickClass, type RequestMix } from '../../loadtests/mixes.ts';
+import { apiKeyFor, DEFAULT_MIX, MIXES, pickClass, type RequestMix, type RunKeys } from '../../loadtests/mixes.ts';
 import type { Clock } from '../core/clock.ts';
 import { IMAGE_EVENT } from '../openai/stream-events.ts';
 import { classRequest } from './class-request.ts';
@@ -15,6 +15,8 @@ export interface ImageIterationOptions {
   /** The gateway's (or any OpenAI-compatible) base URL without /v1, e.g. http://127.0.0.1:4020. */
   baseURL: string;
   apiKey: string;
+  /** Keys for classes of other priorities (`API_KEY_HIGH`, ...); with the dev key, the dev client of each priority is the default. */
+  priorityKeys?: RunKeys['byPriority'];
   /** The model every request asks for. */
   model: string;
   clock: Clock;
@@ -43,12 +45,15 @@ export function imageIteration(metrics: Metrics, o: ImageIterationOptions): { fn
   const dispatcher = o.dispatcher ?? connectionPool(o);
   const base = o.baseURL.replace(/\/$/, '');
   const mix = o.mix ?? MIXES[DEFAULT_MIX]!;
-  const json = { authorization: `Bearer ${o.apiKey}`, 'content-type': 'application/json' };
+  const keys: RunKeys = { key: o.apiKey, ...(o.priorityKeys ? { byPriority: o.priorityKeys } : {}) };
+  // Headers per class, made once: a class's priority picks its client key.
+  const json = new Map(mix.classes.map((c) => [c, { authorization: `Bearer ${apiKeyFor(c, keys)}`, 'content-type': 'application/json' }]));
   const fn: IterationFn = async (ctx) => {
     const c = pickClass(mix, ctx.vu, ctx.iteration, ctx.iterationInTest);
     const req = classRequest(c, ctx.vu, ctx.iteration, o.model);
     const t = o.traces?.next();
-    const plain: Record<string, string> = req.body instanceof Uint8Array ? { authorization: json.authorization, 'content-type': req.contentType } : json;
+    const own = json.get(c)!;
+    const plain: Record<string, string> = req.body instanceof Uint8Array ? { authorization: own.authorization, 'content-type': req.contentType } : own;
     const headers = t ? { ...plain, traceparent: t.header } : plain;
     const sent = o.clock.now();
     let status = 0;

@@ -24,7 +24,7 @@ describe('loadMix', () => {
   });
 
   it('refuses a word that is neither a mix nor a file, with the nearest name', () => {
-    expect(() => loadMix('defualt')).toThrow('Expected `--mix` to be a built-in mix (single, default, edits, previews) or a mix file, got `defualt` (string). Did you mean `default`?');
+    expect(() => loadMix('defualt')).toThrow('Expected `--mix` to be a built-in mix (single, default, edits, previews, priorities) or a mix file, got `defualt` (string). Did you mean `default`?');
   });
 });
 
@@ -46,7 +46,13 @@ describe('parseMix', () => {
     expect(refused({ classes: [] })).toBe('Invalid request mix: Expected `classes` to be an array of at least one request class, got `[]` (array)');
     expect(refused({ classes: [{ ...gen, quailty: 'low' }] })).toBe('Invalid request mix: Unknown field `quailty` in classes.0');
     expect(refused({ classes: [gen], sequence: [0, 0, 1, 0, 3] })).toBe('Invalid request mix: Expected `sequence.2` to be a class index from 0 to 0 (the mix has 1 classes), got `1` (number)');
+    expect(refused({ classes: [{ ...gen, priority: 'urgent' }] })).toBe('Invalid request mix: Expected `classes.0.priority` to be one of "critical", "high", "normal", "low", got `urgent` (string)');
     expect(refused({ classes: [gen], sequence: [0, -1] })).toBe('Invalid request mix: Expected `sequence.1` to be a class index (an integer >= 0), got `-1` (number)');
+  });
+
+  it("keeps a class's priority, and leaves it unsaid when not given (normal)", () => {
+    const mix = parseMix({ classes: [{ ...gen, priority: 'low' }, { ...gen, name: 'b' }] }, 'ranked');
+    expect(mix.classes.map((c) => c.priority)).toEqual(['low', undefined]);
   });
 
   it('keeps a sequence: the classes of a replay, arrival by arrival', () => {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { MIX_ENDPOINTS, MIX_FORMATS, MIX_QUALITIES, MIXES, type RequestMix } from '../../loadtests/mixes.ts';
+import { MIX_ENDPOINTS, MIX_FORMATS, MIX_PRIORITIES, MIX_QUALITIES, MIXES, type RequestMix } from '../../loadtests/mixes.ts';
 import { readConfigFile } from '../core/config-file.ts';
 import { suggest } from '../core/suggest.ts';
 import { ConfigError, parseOrThrow } from '../core/validation.ts';
@@ -31,6 +31,7 @@ const requestClass = z
     stream: z.boolean({ error: 'true or false' }).optional(),
     partialImages: intFromTo(0, 3).optional(),
     inputImages: inputImages.optional(),
+    priority: z.enum(MIX_PRIORITIES, { error: oneOf(MIX_PRIORITIES) }).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -82,9 +82,9 @@ function classTable(classes: ClassFigures[]): string {
   const time = (ms: number | null): string => (ms === null ? '—' : readable(ms));
   const rows = classes.map(
     (c) =>
-      `<tr><td><code>${escape(c.class)}</code></td><td>${(100 * c.share).toFixed(0)} %</td><td>${c.requests}</td><td>${c.images}</td><td>${time(c.p50Ms)}</td><td>${time(c.p95Ms)}</td><td>${time(c.firstImageP95Ms)}</td></tr>`,
+      `<tr><td><code>${escape(c.class)}</code></td><td>${(100 * c.share).toFixed(0)} %</td><td>${c.priority}</td><td>${c.requests}</td><td>${c.images}</td><td>${time(c.p50Ms)}</td><td>${time(c.p95Ms)}</td><td>${time(c.firstImageP95Ms)}</td></tr>`,
   );
-  return `<table id="classes"><tr><th>class</th><th>share of the mix</th><th>requests</th><th>images</th><th>P50 (images)</th><th>P95 (images)</th><th>P95 to first image</th></tr>\n${rows.join('\n')}</table>
+  return `<table id="classes"><tr><th>class</th><th>share of the mix</th><th>priority</th><th>requests</th><th>images</th><th>P50 (images)</th><th>P95 (images)</th><th>P95 to first image</th></tr>\n${rows.join('\n')}</table>
 <p class="sub">Each class's requests carry a <code>class</code> tag: thresholds like <code>http_req_duration{class:${escape(classes[0]?.class ?? 'name')}}</code> apply to one class. A streamed class's first image is its first partial image.</p>`;
 }
 

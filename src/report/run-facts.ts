@@ -1,7 +1,7 @@
 import type { SlowRequest } from '../loadgen/iteration-traces.ts';
 import { LOADTEST_METRICS } from '../metrics/catalogue.ts';
 import type { Trend } from '../loadgen/trend.ts';
-import type { RequestMix } from '../../loadtests/mixes.ts';
+import type { MixPriority, RequestMix } from '../../loadtests/mixes.ts';
 import { CHECKS } from '../../loadtests/lib/answers.ts';
 import type { ScenarioPlan } from '../../loadtests/scenarios.ts';
 import type { RunResult } from '../loadgen/engine.ts';
@@ -38,6 +38,8 @@ export interface ClassFigures {
   class: string;
   /** Its share of the mix's weights. */
   share: number;
+  /** The gateway priority it was sent at. */
+  priority: MixPriority;
   requests: number;
   images: number;
   /** Median and P95 of its successful requests, ms at scale 1 (null: no image). */
@@ -137,6 +139,6 @@ function classFigures(run: RunResult, mix: RequestMix, timeScale: number): Class
   return mix.classes.map((c) => {
     const [reqs, ok, first, image] = classSubMetrics(c.name).map((name) => run.metrics.get(name));
     const at1 = (trend: Trend | undefined, p: number): number | null => (trend && trend.count > 0 ? trend.percentile(p) / timeScale : null);
-    return { class: c.name, share: c.weight / total, requests: reqs?.sum ?? 0, images: image?.passes ?? 0, p50Ms: at1(ok?.trend, 50), p95Ms: at1(ok?.trend, 95), firstImageP95Ms: at1(first?.trend, 95) };
+    return { class: c.name, share: c.weight / total, priority: c.priority ?? 'normal', requests: reqs?.sum ?? 0, images: image?.passes ?? 0, p50Ms: at1(ok?.trend, 50), p95Ms: at1(ok?.trend, 95), firstImageP95Ms: at1(first?.trend, 95) };
   });
 }

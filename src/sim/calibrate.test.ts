@@ -65,6 +65,13 @@ describe('calibrate', () => {
     for (const f of c.fits) for (const p of ['p50', 'p95', 'p99'] as const) expect(Math.abs(f.fitted[p] / f.observed[p] - 1), `${f.class} ${p}`).toBeLessThan(0.05);
   });
 
+  it('fits one class whatever priorities its requests waited at: the provider times what is asked, not the queue', () => {
+    const ranked = lines.map((l, i) => ({ ...l, priority: (['high', 'normal', 'low'] as const)[i % 3] }));
+    const [a, b] = [calibrate(lines), calibrate(ranked)];
+    expect(b.fits.map((f) => [f.class, f.samples])).toEqual(a.fits.map((f) => [f.class, f.samples]));
+    expect(b.profile.latency).toEqual(a.profile.latency);
+  });
+
   it('names a class with too few samples instead of fitting it, and reports the limits and the tokens the trace showed', () => {
     const c = calibrate(lines);
     expect(c.tooFew).toEqual([{ class: 'edit-high-1536x1024-3ref-gpt-image-1.5', samples: 12 }]);

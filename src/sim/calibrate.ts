@@ -103,10 +103,12 @@ export function calibrate(lines: readonly TraceLine[], o: CalibrateOptions = {})
   const upstream = upstreamBehaviour(lines);
   const byClass = new Map<string, Observed>();
   for (const line of lines) {
-    const key = classKeyOf(line);
-    if (!key) continue;
+    const traced = classKeyOf(line);
+    if (!traced) continue;
+    // The provider times a request by what it asks, not by the gateway priority it waited at: one class for every priority.
+    const { priority: _waitedAt, ...key } = traced;
     const name = classNameOf(key);
-    const c = byClass.get(name) ?? { key, name, service: [], tokens: [], inputTokens: [] };
+    const c: Observed = byClass.get(name) ?? { key, name, service: [], tokens: [], inputTokens: [] };
     byClass.set(name, c);
     // Only answers that ran once on the provider time the provider: a retry adds its backoff.
     if (line.status !== 200 || !line.completed || line.attempts !== 1) continue;

@@ -93,7 +93,8 @@ export function simCall(model: MockModel, limiter: Limiter | undefined, tier: nu
       return { status, text: status === 200 ? '' : res.body, timing: {}, bytesSent, class: c.name, firstImageAt: seen.firstImageAt, ...(status === 200 && seen.streamError ? { error: seen.streamError } : {}) };
     }
     // Priced exactly as the gateway prices it: from the validated request.
-    const execution = await limiter.execute(task(image, seen), { cost: costInputOf(image) });
+    // At the class's priority, as the gateway takes it from the class's client key.
+    const execution = await limiter.execute(task(image, seen), { cost: costInputOf(image), priority: c.priority ?? 'normal' });
     // What the gateway's executionAnswer gives, less the provider's headers, which a client's metrics never read.
     const timing = executionTiming(execution, 'sim');
     // The body the gateway's errorAnswer would send, without encoding it to bytes and parsing it back.

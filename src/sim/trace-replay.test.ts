@@ -83,6 +83,17 @@ describe('replayOf', () => {
     expect(r.mix.classes.find((c) => c.stream)).toMatchObject({ partialImages: 2, format: 'webp' });
   });
 
+  it("keeps the priority a request waited at in its class (a line without one, from an older gateway, is normal)", () => {
+    const r = replayOf([line(0, { client: 'web-high', priority: 'high' }), line(100), line(200, { priority: 'normal' }), line(300, { client: 'batch', priority: 'low' })]);
+    expect(r.mix.classes).toEqual([
+      expect.objectContaining({ name: 'gen-medium-1024x1024-gpt-image-1.5', weight: 2 }),
+      expect.objectContaining({ name: 'gen-medium-1024x1024-pri-high-gpt-image-1.5', weight: 1, priority: 'high' }),
+      expect.objectContaining({ name: 'gen-medium-1024x1024-pri-low-gpt-image-1.5', weight: 1, priority: 'low' }),
+    ]);
+    expect(r.mix.classes[0]!.priority).toBeUndefined();
+    expect(Array.from({ length: 4 }, (_, i) => pickClass(r.mix, 1, i, i).priority ?? 'normal')).toEqual(['high', 'normal', 'normal', 'low']);
+  });
+
   it('refuses a rate factor that is not > 0', () => {
     expect(() => replayOf(lines, { rateFactor: 0 })).toThrow('Expected `--rate-factor` to be a number > 0, got `0` (number)');
   });

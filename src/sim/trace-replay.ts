@@ -51,8 +51,8 @@ export interface TraceReplay {
   spanMs: number;
 }
 
-/** A class's identity: what the mock and the limiter price and time. */
-export type ClassKey = Pick<RequestClass, 'endpoint' | 'model' | 'quality' | 'size' | 'n' | 'format' | 'stream' | 'partialImages' | 'inputImages'>;
+/** A class's identity: what the mock and the limiter price and time, and the priority it waits at. */
+export type ClassKey = Pick<RequestClass, 'endpoint' | 'model' | 'quality' | 'size' | 'n' | 'format' | 'stream' | 'partialImages' | 'inputImages' | 'priority'>;
 
 /** A traced request's class; undefined for one the gateway could not read (no model, quality or size). */
 export function classKeyOf(line: TraceLine): ClassKey | undefined {
@@ -72,16 +72,19 @@ export function classKeyOf(line: TraceLine): ClassKey | undefined {
     format,
     ...(line.stream ? { stream: true, partialImages: line.partialImages ?? 0 } : {}),
     ...(inputs ? { inputImages: inputs } : {}),
+    // A line of a gateway before priorities were traced, or of a normal client: the default, left unsaid.
+    ...(line.priority && line.priority !== 'normal' ? { priority: line.priority } : {}),
   };
 }
 
-/** A class's name: endpoint, quality, size, then what sets it apart (n, stream, references, format), then the model. */
+/** A class's name: endpoint, quality, size, then what sets it apart (n, stream, references, format, a priority other than normal), then the model. */
 export function classNameOf(k: ClassKey): string {
   const parts = [k.endpoint === 'edits' ? 'edit' : 'gen', k.quality, k.size];
   if (k.n > 1) parts.push(`n${k.n}`);
   if (k.stream) parts.push(`stream${k.partialImages ?? 0}`);
   if (k.inputImages) parts.push(`${k.inputImages.count}ref`);
   if (k.format !== 'png') parts.push(k.format);
+  if (k.priority && k.priority !== 'normal') parts.push(`pri-${k.priority}`);
   return `${parts.join('-')}-${k.model}`;
 }
 
