@@ -24,7 +24,8 @@ import type { SummaryData } from '../report/k6-summary.ts';
 import { scrapeGateway, type GatewayGauges } from '../report/scrape.ts';
 import type { ProviderCounts, RunFigures, RunSummary } from '../report/run-facts.ts';
 import { RunRecorder } from '../report/run-recorder.ts';
-import { arrivalsPerMinute, capacityNeeded, verdict } from '../report/verdict.ts';
+import { arrivalsPerMinute, capacityNeeded, queueFacts, verdict } from '../report/verdict.ts';
+import { LOADTEST_METRICS as M } from '../metrics/catalogue.ts';
 import { productionTime } from '../report/production-time.ts';
 import { loadProfile } from '../../mock-server/profiles/index.ts';
 import { loadTestCapacity, profileTiers } from '../sim/capacity.ts';
@@ -274,7 +275,7 @@ export async function finishRun(r: FinishedRun): Promise<LoadtestOutcome> {
         }
       : {}),
   };
-  ratelab.verdict = runVerdict(plan, ratelab, run, s, capacity);
+  ratelab.verdict = runVerdict(plan, ratelab, run, s, capacity, points);
   const after = await s.afterRun?.({ run, points, startedAt: run.startedAt });
   if (after) ratelab[after.key] = after.data;
   const summary = recorder.summary(run, ratelab);
@@ -302,8 +303,10 @@ export async function finishRun(r: FinishedRun): Promise<LoadtestOutcome> {
 }
 
 /** The verdict of a run: its figures in production time, and the capacity (and tier) its load needs to go unrefused. */
-function runVerdict(plan: ScenarioPlan, r: RunFigures, run: RunResult, s: LoadtestSettings, capacity: number): string {
+function runVerdict(plan: ScenarioPlan, r: RunFigures, run: RunResult, s: LoadtestSettings, capacity: number, points: readonly SeriesPoint[]): string {
   const p95 = run.metrics.get('http_req_duration{status:200}')?.trend;
+  const wait = run.metrics.get(M.queueWait.name)?.trend;
+  const queue = queueFacts(points, wait && wait.count > 0 ? wait.percentile(95) / s.timeScale : undefined);
   const arrivals = arrivalsPerMinute(plan.options, s.timeScale);
   const maxWaitMs = toMs(s.gatewayConfig?.limiter.queue.maxWait ?? 300_000);
   const imagesPerMinute = arrivals ? capacityNeeded(arrivals, maxWaitMs) : undefined;
@@ -319,6 +322,7 @@ function runVerdict(plan: ScenarioPlan, r: RunFigures, run: RunResult, s: Loadte
     provider429Rate: r.provider429Rate,
     p95Ms: p95 && p95.count > 0 ? p95.percentile(95) / s.timeScale : undefined,
     ...(imagesPerMinute !== undefined ? { needed: { imagesPerMinute, safety, tier } } : {}),
+    ...(queue ? { queue } : {}),
   });
 }
 

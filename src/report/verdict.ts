@@ -69,6 +69,39 @@ export interface VerdictFacts {
    * the limiter's `safety` share; and the smallest tier with that limit.
    */
   needed?: { imagesPerMinute: number; safety: number; tier: number | undefined };
+  /** The gateway's queue, when its gauges were read: where the wait came from. */
+  queue?: QueueFacts;
+}
+
+export interface QueueFacts {
+  /** P95 of the time requests waited in the gateway's queue, production ms. */
+  waitP95Ms: number;
+  /** Of the intervals with requests waiting, the share in which every concurrency slot was busy (the rest waited on the budgets: the account's limits). */
+  concurrencyBoundShare: number;
+  /** The highest concurrency limit while requests waited. */
+  maxLimit: number;
+}
+
+/**
+ * Where the gateway's queue came from, read off its gauges at each interval: requests waiting
+ * with every concurrency slot busy (`inFlight >= limit`) waited on the concurrency limit;
+ * waiting with slots free, on the budgets (the account's limits). Undefined when nobody waited.
+ */
+export function queueFacts(points: readonly { queueDepth?: number; inFlight?: number; concurrencyLimit?: number }[], waitP95Ms: number | undefined): QueueFacts | undefined {
+  const queued = points.filter((p) => (p.queueDepth ?? 0) > 0 && p.inFlight !== undefined && p.concurrencyLimit !== undefined);
+  if (queued.length === 0 || waitP95Ms === undefined) return undefined;
+  const bound = queued.filter((p) => p.inFlight! >= p.concurrencyLimit!).length;
+  return { waitP95Ms, concurrencyBoundShare: bound / queued.length, maxLimit: Math.max(...queued.map((p) => p.concurrencyLimit!)) };
+}
+
+/** A sentence on the queue when it made a good part of the P95: which limit held requests, and what to change. */
+function queueSentence(q: QueueFacts, p95Ms: number): string | undefined {
+  if (q.waitP95Ms < 0.25 * p95Ms) return undefined;
+  const wait = `Much of that P95 was the gateway's own queue (P95 wait ${readable(q.waitP95Ms)})`;
+  if (q.concurrencyBoundShare >= 0.5) {
+    return `${wait}: for ${Math.round(100 * q.concurrencyBoundShare)} % of the time requests waited, every concurrency slot was busy (limit up to ${q.maxLimit}) while the budgets had room, so the gateway's concurrency limit, not the account, made the wait. Raise \`concurrency.limit\` (or \`max\`), or let \`ratelab tune\` choose it.`;
+  }
+  return `${wait}, with concurrency slots free for ${Math.round(100 * (1 - q.concurrencyBoundShare))} % of the time requests waited: the account's limits (the budgets) made the wait; more throughput takes a higher tier or more accounts.`;
 }
 
 /** The run in one paragraph, in production time: what was delivered, what was refused, and what serving it would take. */
@@ -79,6 +112,8 @@ export function verdict(f: VerdictFacts): string {
     f.refusalRate > 0 ? `${pct(f.refusalRate)} of requests (${Math.round(f.refusalRate * f.requests)}) were refused by the gateway: they could not start within its queue's wait.` : 'The gateway refused nothing.',
     f.provider429Rate > 0 ? `${pct(f.provider429Rate)} got a provider 429.` : 'No provider 429 reached a client.',
   ];
+  const queue = f.queue && f.p95Ms !== undefined ? queueSentence(f.queue, f.p95Ms) : undefined;
+  if (queue) parts.push(queue);
   if (f.needed && f.refusalRate > 0) {
     const tier = f.needed.tier === undefined ? 'more than any tier of this profile: add upstreams' : `tier ${f.needed.tier} or higher`;
     const limit = Math.ceil(f.needed.imagesPerMinute / f.needed.safety);
