@@ -39,17 +39,29 @@ export class FixedConcurrency implements ConcurrencyLimit {
  *   short > long × tolerance, requests are queueing upstream, and the limit moves toward
  *   limit × tolerance·long/short. Comparing averages, not the minimum, matters here: image
  *   latencies spread 2–3× around their median with no load at all;
- * - additive increase (+1 per limit's worth of successes) while the limit is in use;
+ * - slow start first, as TCP's: +1 per success while every slot is busy, so the limit
+ *   doubles each round trip, until the first contention answer or the first latency
+ *   gradient below 1 (what TCP's ssthresh marks). Without it the climb from `limit` is +1 per
+ *   round trip: at 30–90 s an image, 8 → 40 takes a quarter of an hour, while the account
+ *   has room and the gateway's queue grows;
+ * - then additive increase (+1 per limit's worth of successes) while the limit is in use;
  * - bounds [min, max].
  * Unlike Netflix's Gradient2 (which ignores drops), a contention 429 always lowers it.
  */
 export class AdaptiveConcurrency implements ConcurrencyLimit {
   readonly adaptive = true;
   private limit: number;
+  private slowStart: boolean;
   private readonly tracks = new Map<string, LatencyTrack>();
 
   constructor(private readonly config: LimiterConfig['concurrency']) {
     this.limit = config.limit;
+    this.slowStart = config.slowStart;
+  }
+
+  /** Whether it is still in slow start (no contention or queueing upstream seen yet). */
+  get inSlowStart(): boolean {
+    return this.slowStart;
   }
 
   get current(): number {
@@ -57,13 +69,18 @@ export class AdaptiveConcurrency implements ConcurrencyLimit {
   }
 
   onContention(): void {
+    this.slowStart = false;
     this.limit = Math.max(this.config.min, this.limit * this.config.decrease);
   }
 
   onSuccess(latencyMs: number, requestClass: string, inFlight: number): void {
     const gradient = this.gradient(requestClass, latencyMs);
     if (gradient < 1) {
+      this.slowStart = false;
       this.limit = Math.max(this.config.min, this.limit * (1 - this.config.smoothing * (1 - gradient)));
+    } else if (this.slowStart) {
+      // Only a limit that binds grows: slots left idle say nothing about what the provider takes.
+      if (inFlight >= this.current) this.limit = Math.min(this.config.max, this.limit + 1);
     } else if (inFlight * 2 >= this.limit) {
       this.limit = Math.min(this.config.max, this.limit + 1 / Math.max(1, this.limit));
     }

@@ -45,6 +45,11 @@ export const limiterConfigSchema = z
         limit: intAtLeast(1).default(8),
         min: intAtLeast(1).default(1),
         max: intAtLeast(1).default(256),
+        /**
+         * Adaptive: from `limit`, +1 per success while every slot is busy (the limit doubles each
+         * round trip) until the first contention answer or latency gradient; then +1 per round trip.
+         */
+        slowStart: z.boolean().default(true),
         /** Multiplicative decrease on contention (429 without rate_limit_exceeded, 503) and timeouts. */
         decrease: numberBetween(0.1, 0.99).default(0.9),
         /** Short-term latency above long-term × tolerance is read as queueing upstream, and shrinks the limit. */

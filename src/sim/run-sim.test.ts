@@ -92,6 +92,15 @@ describe('runSim over a day', () => {
     expect(JSON.stringify(b.summary)).toBe(JSON.stringify(a.summary));
   });
 
+  it("the adaptive limiter's slow start: a tier-5 account serves the default mix's steady load, where +1 per round trip from 8 left most of it refused", { timeout: 60_000 }, async () => {
+    const run = (slowStart: boolean) => runSim({ scenario: 'steady', profile: 'openai', tier: 5, seed: 1, mix: MIXES.default!, limiter: { concurrency: { slowStart } } });
+    const [slow, additive] = await Promise.all([run(true), run(false)]);
+    // Measured: 1 750 of 1 750 images with it; 391 without (1 216 refused as deadline_unmeetable).
+    expect(slow.summary.ratelab.images).toBe(slow.summary.ratelab.requests);
+    expect(additive.summary.ratelab.images).toBeLessThan(additive.summary.ratelab.requests / 2);
+    expect(slow.summary.ratelab.provider429Rate).toBe(0);
+  });
+
   it("sends each class at its priority: under the peak's overload the paid plan's classes keep their P95 and the free plan's waits and is refused", { timeout: 60_000 }, async () => {
     const mix = MIXES.priorities!;
     // The same classes with every priority left out: what the account gives them without one.
@@ -100,13 +109,13 @@ describe('runSim over a day', () => {
     const of = (r: typeof ranked) => new Map(r!.summary.ratelab.classes!.map((c) => [c.class, c]));
     const [p, e] = [of(ranked), of(equal)];
     expect([...p.values()].map((c) => c.priority)).toEqual(['high', 'high', 'normal', 'low']);
-    // High: every request an image, far sooner than when all wait alike (measured: P95 26 s against 314 s).
+    // High: every request an image, far sooner than when all wait alike (measured: paid-preview P95 26 s against 314 s).
     for (const name of ['paid-preview', 'paid-edit']) {
       expect(p.get(name)!.images, name).toBe(p.get(name)!.requests);
       expect(p.get(name)!.p95Ms!, name).toBeLessThan(e.get(name)!.p95Ms! / 4);
     }
-    // The same shape at normal and at low: low waits behind, and takes the refusals (measured: 57 of 224 images).
-    expect(p.get('free-medium')!.p95Ms!).toBeGreaterThan(p.get('paid-medium')!.p95Ms!);
+    // The same shape at normal and at low: low waits behind and takes the refusals (measured: 58 of 218 images). Its P95 is not
+    // compared: the free requests that got through are the ones that came before the queue did.
     expect(p.get('paid-medium')!.images).toBe(p.get('paid-medium')!.requests);
     expect(p.get('free-medium')!.images).toBeLessThan(p.get('free-medium')!.requests / 2);
     // Without priorities the two shapes fare alike.
