@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inputImagePng } from '../loadtests/mixes.ts';
 import { startStack, type RunningStack } from '../src/cli/start-stack.ts';
 import { DEV_CLIENT_KEY } from '../src/gateway/clients.ts';
+import { CATALOGUE } from '../src/openai/catalogue.ts';
+import { inputImageTokens } from '../src/openai/tokens.ts';
 import { startGateway } from '../src/gateway/gateway.ts';
 import { traceLineSchema, type TraceLine } from '../src/gateway/trace-line.ts';
 
@@ -70,6 +72,10 @@ describe('gateway --trace', () => {
     expect(edit).toMatchObject({ client: 'dev-high', priority: 'high', endpoint: 'edits', inputImages: 1, inputImageSizes: ['300x200'], mask: false, status: 200, timeScale: 0.01 });
     expect(edit!.requestBytes).toBeGreaterThan(inputImagePng(300, 200).length);
     expect(edit!.usage!.inputTokens).toBeGreaterThan(0);
+    // The reference's share of the input tokens, as the answer's input_tokens_details split it (what calibrate fits per model).
+    expect(edit!.usage!.inputImageTokens).toBe(inputImageTokens(CATALOGUE.factsFor('gpt-image-1.5').inputImageTokens, { width: 300, height: 200 }, undefined));
+    expect(gen!.usage!.inputImageTokens).toBe(0);
+    expect(streamed!.usage!.inputImageTokens).toBe(0);
 
     expect(bad).toMatchObject({ status: 400, source: 'gateway', model: null, errorType: 'invalid_request_error', firstImageMs: null, usage: null });
     expect(bad!.errorCode).not.toBeNull();

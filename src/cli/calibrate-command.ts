@@ -39,6 +39,11 @@ export function calibrationReport(c: Calibration, trace: string): string {
     for (const t of differ) lines.push(`  ${t.model} ${t.quality} ${t.size}: ${t.observed} (catalogue ${t.catalogue}, ${pct(t.observed / Math.max(t.catalogue, 1) - 1)}; ${t.samples} answers)`);
   } else if (c.tokens.length) lines.push('output tokens per image: as the catalogue says for every model, quality and size the trace answered');
   const written = c.profile.models ?? {};
+  for (const r of c.inputImageTokens) {
+    const how = r.separated ? 'base + perTile × tiles by least squares' : 'every reference had one tile count: the catalogue\'s pair scaled';
+    const state = written[r.model]?.inputImageTokens ? 'written into the profile' : 'as the catalogue says';
+    lines.push(`tokens per reference image for ${r.model}: base ${r.observed.base} + ${r.observed.perTile} per tile (catalogue ${r.catalogue.base} + ${r.catalogue.perTile}; ${r.samples} edits, ${how}): ${state}`);
+  }
   for (const s of c.limitsSeen) {
     const said = `${s.requests ?? '?'} requests/min, ${s.tokens ?? '?'} tokens/min (x-ratelimit-limit-*)`;
     if (written[s.model]?.tiers) lines.push(`limits the provider said for ${s.model}: ${said}, no catalogue tier's: written as tier ${s.tier} (run the mock and the sim with --tier ${s.tier})`);

@@ -3,7 +3,7 @@ import { trace } from '@opentelemetry/api';
 import { createParser } from 'eventsource-parser';
 import { SPAN_EVENTS } from '../metrics/spans.ts';
 import type { AttemptContext } from '../limiter/limiter.ts';
-import { IMAGE_EVENT_TYPE } from '../openai/stream-events.ts';
+import { IMAGE_EVENT_TYPE, type AnswerUsage } from '../openai/stream-events.ts';
 import type { Redactor } from './redact.ts';
 import { passedHeaders } from './upstream-call.ts';
 
@@ -24,7 +24,7 @@ export class StreamRelay {
   firstAttemptAt: number | undefined;
   /** When the first image event (partial or final) was relayed, and the completed event's usage: for the trace. */
   firstImageAt: number | undefined;
-  usage: { input_tokens?: number; output_tokens?: number } | undefined;
+  usage: AnswerUsage | undefined;
   /** The headers the client got. */
   sentHeaders: Record<string, string> = {};
   private outcome: Response | undefined;
@@ -62,7 +62,7 @@ export class StreamRelay {
         }
         if (!event.event?.endsWith('.completed')) return;
         try {
-          const usage = (JSON.parse(event.data) as { usage?: { input_tokens?: number; output_tokens?: number } }).usage;
+          const usage = (JSON.parse(event.data) as { usage?: AnswerUsage }).usage;
           this.usage = usage;
           if (usage) ctx.reportUsage(usage);
         } catch {

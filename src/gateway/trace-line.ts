@@ -64,7 +64,14 @@ export const traceLineSchema = z
     firstImageMs: ms.nullable().describe('To the first image the client could show: a stream\'s first partial (or final) image; else the whole answer; null without an image.'),
     queueMs: ms.nullable(),
     attempts: count.nullable(),
-    usage: z.object({ inputTokens: count, outputTokens: count }).strict().nullable(),
+    usage: z
+      .object({
+        inputTokens: count,
+        outputTokens: count,
+        inputImageTokens: count.optional().describe('Of the input tokens, the reference images\' (`input_tokens_details.image_tokens`): what calibrate fits the per-image token model to. Absent when the provider did not split them.'),
+      })
+      .strict()
+      .nullable(),
     rateLimit: rateLimitSchema.nullable(),
   })
   .strict();

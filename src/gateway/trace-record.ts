@@ -2,6 +2,7 @@ import { errorOf } from '../../loadtests/lib/answers.ts';
 import type { Endpoint } from '../openai/catalogue-schema.ts';
 import type { OpenAIErrorBody } from '../openai/errors.ts';
 import type { ImageRequest } from '../openai/request.ts';
+import type { AnswerUsage } from '../openai/stream-events.ts';
 import type { PriorityName } from '../limiter/limiter.ts';
 import { TRACE_VERSION, type TraceLine } from './trace-line.ts';
 
@@ -27,7 +28,7 @@ export interface TraceFacts {
   /** The error the client got, when the gateway sent it; else read from `body`. */
   error?: OpenAIErrorBody;
   body?: Buffer;
-  usage?: { input_tokens?: number; output_tokens?: number } | undefined;
+  usage?: AnswerUsage | undefined;
   /** A stream's first image event. */
   firstImageAt?: number;
 }
@@ -60,7 +61,11 @@ export function traceLine(f: TraceFacts): TraceLine {
   const ok = f.status === 200 && f.completed;
   const error = ok ? undefined : f.error ? { errorType: f.error.type ?? undefined, errorCode: f.error.code ?? undefined } : errorOf(f.body?.toString('utf8'));
   const latencyMs = Math.max(0, f.endedAt - f.arrivedAt);
-  const usage = f.usage && (f.usage.input_tokens !== undefined || f.usage.output_tokens !== undefined) ? { inputTokens: f.usage.input_tokens ?? 0, outputTokens: f.usage.output_tokens ?? 0 } : null;
+  const imageTokens = f.usage?.input_tokens_details?.image_tokens;
+  const usage =
+    f.usage && (f.usage.input_tokens !== undefined || f.usage.output_tokens !== undefined)
+      ? { inputTokens: f.usage.input_tokens ?? 0, outputTokens: f.usage.output_tokens ?? 0, ...(imageTokens !== undefined ? { inputImageTokens: imageTokens } : {}) }
+      : null;
   return {
     v: TRACE_VERSION,
     at: new Date(f.arrivedAt).toISOString(),

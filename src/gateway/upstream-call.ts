@@ -8,6 +8,7 @@ import type { AttemptContext } from '../limiter/limiter.ts';
 import type { ReadAnswer } from '../limiter/outcome.ts';
 import type { UpstreamBody } from './request-input.ts';
 import type { Redactor } from './redact.ts';
+import type { AnswerUsage } from '../openai/stream-events.ts';
 import type { StreamRelay } from './stream-relay.ts';
 
 /** Response headers worth passing back from the provider: ids, limits, retry hints. */
@@ -81,13 +82,13 @@ export function upstreamCall(upstream: { name: string; baseURL: string; key: str
 }
 
 /** The `usage` of an image answer's JSON body, read from its tail. */
-export function readUsage(bytes: Buffer): { input_tokens?: number; output_tokens?: number } | undefined {
+export function readUsage(bytes: Buffer): AnswerUsage | undefined {
   // The usage object sits at the end of the body; parse only that tail, not the images.
   const text = bytes.subarray(Math.max(0, bytes.length - 512)).toString('utf8');
   const match = /"usage":(\{.*\})\}\s*$/.exec(text);
   if (!match) return undefined;
   try {
-    return JSON.parse(match[1]!) as { input_tokens?: number; output_tokens?: number };
+    return JSON.parse(match[1]!) as AnswerUsage;
   } catch {
     return undefined;
   }

@@ -16,6 +16,13 @@ export interface StreamUsage {
   total_tokens: number;
 }
 
+/** An answer's `usage` as the gateway reads it (a JSON body's tail, or a stream's completed event): every field may be missing. */
+export interface AnswerUsage {
+  input_tokens?: number;
+  output_tokens?: number;
+  input_tokens_details?: { image_tokens?: number; text_tokens?: number };
+}
+
 /** `image_generation.*` for generations, `image_edit.*` for edits. */
 export const eventPrefix = (endpoint: Endpoint): string => (endpoint === 'edits' ? 'image_edit' : 'image_generation');
 

@@ -3,7 +3,7 @@ import type { ModelOverride, QualityName, TierLimits } from '../openai/catalogue
 import type { TraceLine } from '../gateway/trace-line.ts';
 import { QUALITY_NAMES } from '../openai/catalogue-schema.ts';
 import { parseWxH } from '../openai/sizes.ts';
-import { outputTokens } from '../openai/tokens.ts';
+import { inputImageTokens, outputTokens } from '../openai/tokens.ts';
 
 /** Linear interpolation between order statistics (numpy's default). */
 export function quantile(sorted: readonly number[], p: number): number {
@@ -76,6 +76,74 @@ export function fitTokens(lines: readonly TraceLine[], catalogue: Catalogue): { 
     }
   }
   return { cells, models };
+}
+
+/** One model's tokens per reference image (`base + perTile × tiles`) as the trace showed them, beside the catalogue's. */
+export interface InputImageTokensFit {
+  model: string;
+  /** Edits answered with the image tokens split out (`usage.inputImageTokens`). */
+  samples: number;
+  observed: { base: number; perTile: number };
+  catalogue: { base: number; perTile: number };
+  /** Whether the trace's references were of more than one tile count: else `base` and `perTile` cannot be told apart, and both are scaled by one factor. */
+  separated: boolean;
+}
+
+/**
+ * Tokens per reference image, fitted: for each model, the edits whose usage split out image
+ * tokens give `image tokens = base × references + perTile × Σ tiles` (tiles as the catalogue
+ * cuts each reference's size, `tile` and `fitWithin` kept), solved by least squares. When
+ * every reference had the same tile count the two cannot be told apart, so the catalogue's
+ * pair is scaled by the median ratio. `input_fidelity: high` is not in a trace: its extra
+ * tokens land in `base`. A model within 2 % of its catalogue gets no override; else the mock
+ * charges TPM for references from the fitted pair (`source: observed`).
+ */
+export function fitInputImageTokens(lines: readonly TraceLine[], catalogue: Catalogue): { fits: InputImageTokensFit[]; models: Record<string, ModelOverride> } {
+  const byModel = new Map<string, { refs: number; tiles: number; tokens: number }[]>();
+  for (const l of lines) {
+    if (l.status !== 200 || !l.completed || l.endpoint !== 'edits' || !l.model || !catalogue.has(l.model)) continue;
+    const tokens = l.usage?.inputImageTokens;
+    const sizes = (l.inputImageSizes ?? []).map(parseWxH);
+    if (tokens === undefined || sizes.length === 0 || sizes.some((d) => !d)) continue;
+    const facts = catalogue.factsFor(l.model).inputImageTokens;
+    // Tiles of each reference: the catalogue's count less its base (perTile × tiles), ÷ perTile, with no fidelity extra.
+    const tiles = sizes.reduce((a, d) => a + (inputImageTokens({ ...facts, base: 0, perTile: 1 }, d!, undefined)), 0);
+    const rows = byModel.get(l.model) ?? [];
+    byModel.set(l.model, rows);
+    rows.push({ refs: sizes.length, tiles, tokens });
+  }
+  const fits: InputImageTokensFit[] = [];
+  const models: Record<string, ModelOverride> = {};
+  for (const [model, rows] of byModel) {
+    const facts = catalogue.factsFor(model).inputImageTokens;
+    const cat = { base: facts.base, perTile: facts.perTile };
+    const predicted = (b: number, t: number) => rows.map((r) => b * r.refs + t * r.tiles);
+    // Normal equations of tokens ≈ base·refs + perTile·tiles.
+    let [aa, ab, bb, ay, by] = [0, 0, 0, 0, 0];
+    for (const r of rows) {
+      aa += r.refs * r.refs;
+      ab += r.refs * r.tiles;
+      bb += r.tiles * r.tiles;
+      ay += r.refs * r.tokens;
+      by += r.tiles * r.tokens;
+    }
+    const det = aa * bb - ab * ab;
+    const separated = new Set(rows.map((r) => r.tiles / r.refs)).size > 1 && Math.abs(det) > 1e-9 * aa * bb;
+    let observed: { base: number; perTile: number };
+    if (separated) {
+      observed = { base: Math.max(0, Math.round((ay * bb - by * ab) / det)), perTile: Math.max(0, Math.round((aa * by - ab * ay) / det)) };
+    } else {
+      const atCatalogue = predicted(cat.base, cat.perTile);
+      const k = median(rows.map((r, i) => r.tokens / Math.max(atCatalogue[i]!, 1)))!;
+      observed = { base: Math.round(cat.base * k), perTile: Math.round(cat.perTile * k) };
+    }
+    fits.push({ model, samples: rows.length, observed, catalogue: cat, separated });
+    const [fitted, catalogued] = [predicted(observed.base, observed.perTile), predicted(cat.base, cat.perTile)];
+    const off = median(fitted.map((f, i) => Math.abs(f / Math.max(catalogued[i]!, 1) - 1)))!;
+    if (off > AGREES) models[model] = { inputImageTokens: { ...observed, source: 'observed' } };
+  }
+  fits.sort((a, b) => a.model.localeCompare(b.model));
+  return { fits, models };
 }
 
 /** The limits a model's answers carried (`x-ratelimit-limit-*`, the largest seen), and the catalogue tier they are, if any. */

@@ -9,7 +9,8 @@ import { catalogueOf, loadProfile } from '../../mock-server/profiles/index.ts';
 import { createRng } from '../core/rng.ts';
 import { probit } from '../core/probit.ts';
 import type { TraceLine } from '../gateway/trace-line.ts';
-import { outputTokens } from '../openai/tokens.ts';
+import { inputImageTokens, outputTokens } from '../openai/tokens.ts';
+import { parseWxH } from '../openai/sizes.ts';
 import { calibrate } from './calibrate.ts';
 
 const KNOWN = { p50: 15_000, p95: 40_000, p99: 60_000, fixedShare: 0.5, perInputImage: 0.3 };
@@ -109,6 +110,33 @@ describe('calibrate', () => {
     expect(fitted.exponent).toBe(facts.kind === 'pixels' ? facts.exponent : NaN);
     expect(fitted.at1024.high! / (1.2 * outputTokens(facts, 'high', sizes[0]!))).toBeCloseTo(1, 2);
     expect(fitted.at1024.low).toBe(facts.kind === 'pixels' ? facts.at1024.low : NaN);
+  });
+
+  it("fits the tokens of each reference image from edits whose usage split them out, and writes them where the catalogue says otherwise", () => {
+    const facts = catalogueOf(loadProfile('openai')).factsFor('gpt-image-1.5').inputImageTokens;
+    const truth = { ...facts, base: facts.base + 40, perTile: Math.round(facts.perTile * 1.3) };
+    const sizes = [['512x512'], ['1024x1024'], ['1536x1024', '512x512'], ['1024x1024', '1024x1024', '256x256']];
+    const edits = lines.slice(0, 240).map((l, i) => {
+      const refs = sizes[i % sizes.length]!;
+      const imageTokens = refs.reduce((a, s) => a + inputImageTokens(truth, parseWxH(s)!, undefined), 0);
+      return { ...l, endpoint: 'edits' as const, inputImages: refs.length, inputImageSizes: refs, usage: { inputTokens: 20 + imageTokens, outputTokens: l.usage!.outputTokens, inputImageTokens: imageTokens } };
+    });
+    const c = calibrate(edits);
+    expect(c.inputImageTokens).toEqual([{ model: 'gpt-image-1.5', samples: 240, observed: { base: truth.base, perTile: truth.perTile }, catalogue: { base: facts.base, perTile: facts.perTile }, separated: true }]);
+    const file = join(mkdtempSync(join(tmpdir(), 'ratelab-cal-')), 'calibrated.yaml');
+    writeFileSync(file, stringify(c.profile));
+    const loaded = catalogueOf(loadProfile(file)).factsFor('gpt-image-1.5').inputImageTokens;
+    expect(loaded).toMatchObject({ base: truth.base, perTile: truth.perTile, tile: facts.tile, fitWithin: facts.fitWithin, source: 'observed' });
+    // One tile count only: base and perTile cannot be told apart, so the catalogue's pair is scaled by what the trace charged.
+    const alike = edits.map((l) => ({ ...l, inputImages: 1, inputImageSizes: ['1024x1024'], usage: { ...l.usage, inputImageTokens: Math.round(1.5 * inputImageTokens(facts, { width: 1024, height: 1024 }, undefined)) } }));
+    const scaled = calibrate(alike).inputImageTokens[0]!;
+    expect(scaled.separated).toBe(false);
+    expect(scaled.observed.base / facts.base).toBeCloseTo(1.5, 1);
+    expect(scaled.observed.perTile / facts.perTile).toBeCloseTo(1.5, 1);
+    // A trace that agrees with the catalogue writes nothing; lines without the split (older gateways) are not read.
+    const agreeing = edits.map((l) => ({ ...l, usage: { ...l.usage, inputImageTokens: l.inputImageSizes!.reduce((a, s) => a + inputImageTokens(facts, parseWxH(s)!, undefined), 0) } }));
+    expect(calibrate(agreeing).profile.models).toBeUndefined();
+    expect(calibrate(edits.map((l) => ({ ...l, usage: { inputTokens: l.usage.inputTokens, outputTokens: l.usage.outputTokens } }))).inputImageTokens).toEqual([]);
   });
 
   it('writes limits that are no catalogue tier\'s at the highest tier they reach (or --tier), and the overload answer the provider gave', () => {

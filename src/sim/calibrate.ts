@@ -9,7 +9,7 @@ import { parseWxH } from '../openai/sizes.ts';
 import { outputTokens } from '../openai/tokens.ts';
 import { Catalogue } from '../openai/catalogue.ts';
 import type { ModelOverride } from '../openai/catalogue-schema.ts';
-import { fitLimits, fitTokens, median, quantile, upstreamBehaviour, type LimitsSeen, type TokenCell, type UpstreamBehaviour } from './calibrate-facts.ts';
+import { fitInputImageTokens, fitLimits, fitTokens, median, quantile, upstreamBehaviour, type InputImageTokensFit, type LimitsSeen, type TokenCell, type UpstreamBehaviour } from './calibrate-facts.ts';
 import { classKeyOf, classNameOf, type ClassKey } from './trace-replay.ts';
 
 export interface CalibrateOptions {
@@ -29,7 +29,7 @@ export interface ClassFit {
   fitted: Quantiles;
   /** Output tokens per image: the trace's median, and what the catalogue says for the class. */
   outputTokens: { observed: number | null; catalogue: number };
-  /** Input tokens per request (prompt and references), the trace's median: shown, not fitted (usage does not split text from image tokens in a trace). */
+  /** Input tokens per request (prompt and references), the trace's median; the references' share is fitted per model (`Calibration.inputImageTokens`). */
   inputTokens: number | null;
 }
 
@@ -60,6 +60,8 @@ export interface Calibration {
   tokens: TokenCell[];
   /** The provider's own limits as its x-ratelimit-limit-* headers said them, per model (largest seen), and the tier they are. */
   limitsSeen: LimitsSeen[];
+  /** Tokens per reference image per model (from edits whose usage split image tokens out): observed beside the catalogue's (written where they differ). */
+  inputImageTokens: InputImageTokensFit[];
   /** How the provider answered: limit 429s, contention 429s and 503s, answers without rate-limit headers. */
   upstream: UpstreamBehaviour;
 }
@@ -95,8 +97,9 @@ export function calibrate(lines: readonly TraceLine[], o: CalibrateOptions = {})
   // Tokens and limits first: the mock times a request by its tokens, so the latency is fitted on the fitted counts.
   const tokens = fitTokens(lines, baseCatalogue);
   const limits = fitLimits(lines, baseCatalogue, base.limits.requestsHeader, o.tier);
+  const references = fitInputImageTokens(lines, baseCatalogue);
   const overrides: Record<string, ModelOverride> = {};
-  for (const [id, over] of [...Object.entries(tokens.models), ...Object.entries(limits.models)]) overrides[id] = { ...overrides[id], ...over };
+  for (const [id, over] of [...Object.entries(tokens.models), ...Object.entries(limits.models), ...Object.entries(references.models)]) overrides[id] = { ...overrides[id], ...over };
   const models: Record<string, ModelOverride> = { ...base.models };
   for (const [id, over] of Object.entries(overrides)) models[id] = { ...base.models[id], ...over };
   const catalogue = Object.keys(overrides).length ? new Catalogue(undefined, models, 'calibrated profile', base.defaultModel) : baseCatalogue;
@@ -188,7 +191,7 @@ export function calibrate(lines: readonly TraceLine[], o: CalibrateOptions = {})
     profile: {
       extends: baseName,
       name: 'calibrated',
-      description: `${baseName} with latency fitted to ${lines.length} traced requests (${fits.length} classes)${Object.keys(tokens.models).length ? ', output tokens' : ''}${Object.keys(limits.models).length ? ', tier limits' : ''} as observed`,
+      description: `${baseName} with latency fitted to ${lines.length} traced requests (${fits.length} classes)${Object.keys(tokens.models).length ? ', output tokens' : ''}${Object.keys(limits.models).length ? ', tier limits' : ''}${Object.keys(references.models).length ? ', reference image tokens' : ''} as observed`,
       latency: { p50, p95, p99, fixedShare: best.fixedShare, perInputImage: best.perInputImage, max: Math.max(base.latency.max, Math.ceil((1.5 * longest) / 1000) * 1000) },
       // The trace's times already hold the provider's contention at the load it saw: the base's background tenants and slowdown would count it twice.
       // Overload answered as the provider answered it: 429 without a limit code, or 503 "engine overloaded".
@@ -202,6 +205,7 @@ export function calibrate(lines: readonly TraceLine[], o: CalibrateOptions = {})
     typicalError,
     tokens: tokens.cells,
     limitsSeen: limits.seen,
+    inputImageTokens: references.fits,
     upstream,
   };
 }
