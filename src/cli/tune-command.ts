@@ -11,6 +11,8 @@ import { runSim } from '../sim/run-sim.ts';
 import { humanDuration } from '../core/duration.ts';
 import { recommendationRisks } from '../sim/tune-risks.ts';
 import { tune, type Scored } from '../sim/tune.ts';
+import { mixCost } from '../sim/plan.ts';
+import type { RequestMix } from '../../loadtests/mixes.ts';
 import { runLoadtest } from './loadtest-run.ts';
 import { scaleOptions } from './options-file.ts';
 import { simLoadOf, simTargetOptions, type SimTarget } from './sim-options.ts';
@@ -26,8 +28,25 @@ interface TuneCommandOptions extends SimTarget {
   validateScale: number;
 }
 
-const row = (s: Scored) =>
-  `| ${s.name} | ${s.figures.images.toFixed(0)} | ${s.figures.goodput.toFixed(1)} | ${humanDuration(s.figures.p95)} | ${(100 * s.figures.provider429Rate).toFixed(2)} % | ${(100 * s.figures.refusalRate).toFixed(2)} % | ${s.feasible ? 'yes' : 'no'} |`;
+/** A front row; with a mix of several classes, the slowest class's P95 beside the run's (the P95 limit holds for every class). */
+const row = (s: Scored, perClass: boolean) =>
+  `| ${s.name} | ${s.figures.images.toFixed(0)} | ${s.figures.goodput.toFixed(1)} | ${humanDuration(s.figures.p95)} |${perClass ? ` ${humanDuration(s.figures.worst.p95)} (${s.figures.worst.cls}) |` : ''} ${(100 * s.figures.provider429Rate).toFixed(2)} % | ${(100 * s.figures.refusalRate).toFixed(2)} % | ${s.feasible ? 'yes' : 'no'} |`;
+
+/** The recommendation per class: its share of the mix, P95, P95 to the first image and catalogue price per image; then the mix's cost. */
+export function classLines(best: Scored, mix: RequestMix, profile: string): string[] {
+  const cost = mixCost(mix, profile);
+  const lines: string[] = [];
+  if (best.figures.classes) {
+    lines.push('per class (recommended, simulated, production time):', '| class | share | P95 | P95 to first image | $ per image |', '|---|---|---|---|---|');
+    const time = (ms: number | null) => (ms === null ? '—' : humanDuration(ms));
+    for (const c of best.figures.classes) {
+      const price = cost.byClass.find((x) => x.class === c.class);
+      lines.push(`| ${c.class} | ${price ? `${(100 * price.share).toFixed(0)} %` : '—'} | ${time(c.p95)} | ${time(c.firstImageP95)} | ${price ? `$${price.perImage.toFixed(4)}` : '—'} |`);
+    }
+  }
+  lines.push(`cost (catalogue prices): $${cost.perImage.toFixed(4)} per image, $${cost.per1000.toFixed(2)} per 1 000 images; at the recommendation's goodput (${best.figures.goodput.toFixed(1)} images/min) $${(cost.perImage * best.figures.goodput * 60).toFixed(2)} an hour`);
+  return lines;
+}
 
 export function registerTuneCommand(program: Command): void {
   simTargetOptions(program.command('tune'))
@@ -63,9 +82,11 @@ export function registerTuneCommand(program: Command): void {
       const ipm = loadTestLimits(loadProfile(o.profile), o.tier)?.ipm;
       // The account's bucket starts full (as OpenAI's does): a run can deliver a minute's worth beyond the limit.
       const goodputHeader = ipm === undefined ? 'goodput (img/min)' : `goodput (img/min; limit ${ipm}, its bucket starts full)`;
-      console.log(`| candidate | images | ${goodputHeader} | P95 | provider 429 | refusals | meets limits |\n|---|---|---|---|---|---|---|`);
-      for (const s of front) console.log(row(s));
-      if (!best) throw new CliError(`Expected a candidate with provider 429 rate ≤ ${o.max429Rate} and P95 ≤ ${humanDuration(o.p95)}, got none: relax --max-429-rate or --p95`);
+      const perClass = mix.classes.length > 1;
+      console.log(`| candidate | images | ${goodputHeader} | P95 |${perClass ? ' slowest class P95 |' : ''} provider 429 | refusals | meets limits |\n|---|---|---|---|${perClass ? '---|' : ''}---|---|---|`);
+      for (const s of front) console.log(row(s, perClass));
+      if (!best) throw new CliError(`Expected a candidate with provider 429 rate ≤ ${o.max429Rate} and P95 ≤ ${humanDuration(o.p95)}${perClass ? ' in every class' : ''}, got none: relax --max-429-rate or --p95`);
+      const perClassLines = classLines(best, mix, o.profile);
       const config = parseLimiterConfig(best.config);
       const risks = recommendationRisks(best, ipm);
       const header = [
@@ -73,9 +94,11 @@ export function registerTuneCommand(program: Command): void {
         `# recommended: ${best.name}`,
         `# expected (simulated, production time): ${best.figures.images.toFixed(0)} images delivered, goodput ${best.figures.goodput.toFixed(1)} images/min, P95 ${humanDuration(best.figures.p95)}, provider 429 ${(100 * best.figures.provider429Rate).toFixed(2)} %, refusals ${(100 * best.figures.refusalRate).toFixed(2)} %`,
         ...risks.map((r) => `# risk: ${r}`),
+        ...perClassLines.map((l) => `# ${l}`),
       ].join('\n');
       writeFileSync(o.out, `${header}\n${stringify(best.config)}`);
       console.log(`\nrecommended: ${best.name}`);
+      console.log(perClassLines.join('\n'));
       if (risks.length) console.log(`risks the simulator cannot see:\n${risks.map((r) => `  - ${r}`).join('\n')}`);
       console.log(`wrote ${o.out}`);
       if (!o.validate) return;

@@ -6,9 +6,9 @@ import { classEditInputs } from '../loadgen/class-request.ts';
 import { costInputOf } from '../openai/cost.ts';
 import { priceOf } from '../openai/prices.ts';
 import { validateImageFields } from '../openai/request.ts';
-import type { RunSummary } from '../report/run-facts.ts';
 import { profileTiers } from './capacity.ts';
 import { runSim } from './run-sim.ts';
+import { worstClass } from './worst-class.ts';
 
 export interface PlanTargets {
   /** Every class's P95 (successful requests), production ms. */
@@ -82,22 +82,6 @@ export function mixCost(mix: RequestMix, profileName: string): Omit<Plan['cost']
   return { perImage, per1000: perImage * 1000, byClass };
 }
 
-function worst(summary: RunSummary): { p95: number; cls: string; firstImage: number } {
-  const classes = summary.ratelab.classes;
-  if (classes?.length) {
-    let p95 = 0;
-    let cls = '';
-    let firstImage = 0;
-    for (const c of classes) {
-      if ((c.p95Ms ?? 0) > p95) [p95, cls] = [c.p95Ms ?? 0, c.class];
-      firstImage = Math.max(firstImage, c.firstImageP95Ms ?? 0);
-    }
-    return { p95, cls, firstImage };
-  }
-  const m = summary.metrics;
-  return { p95: m['http_req_duration{status:200}']?.values['p(95)'] ?? 0, cls: summary.ratelab.mix, firstImage: m.ratelab_time_to_first_image?.values['p(95)'] ?? 0 };
-}
-
 /** One account's share of the demand as a plan in production time. */
 function demandPlan(o: PlanOptions, perAccount: number): ScenarioPlan {
   if (o.day) {
@@ -125,7 +109,7 @@ export async function plan(o: PlanOptions): Promise<Plan> {
     for (let accounts = 1; accounts <= maxAccounts; accounts++) {
       const r = await runSim({ scenario: demandPlan(o, o.demand / accounts), profile: o.profile, tier, seed: o.seed ?? 1, mix: o.mix, ...(o.limiter ? { limiter: o.limiter } : {}) });
       const f = r.summary.ratelab;
-      const w = worst(r.summary);
+      const w = worstClass(r.summary);
       const misses: string[] = [];
       if (w.p95 > o.targets.p95Ms) misses.push(`P95 of ${w.cls} ${Math.round(w.p95 / 1000)} s > ${Math.round(o.targets.p95Ms / 1000)} s`);
       if (o.targets.firstImageP95Ms !== undefined && w.firstImage > o.targets.firstImageP95Ms) misses.push(`P95 to first image ${Math.round(w.firstImage / 1000)} s > ${Math.round(o.targets.firstImageP95Ms / 1000)} s`);

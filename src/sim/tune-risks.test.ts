@@ -7,7 +7,7 @@ const scored = (config: Scored['config'], figures: Partial<Scored['figures']> = 
   name: 'x',
   config,
   feasible: true,
-  figures: { images: 700, goodput: 46, p95: 30_000, provider429Rate: 0, refusalRate: 0, lost: 0, ...figures },
+  figures: { images: 700, goodput: 46, p95: 30_000, worst: { p95: 30_000, cls: 'single' }, provider429Rate: 0, refusalRate: 0, lost: 0, ...figures },
 });
 
 describe('recommendationRisks', () => {

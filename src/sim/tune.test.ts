@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MIXES } from '../../loadtests/mixes.ts';
 import { refinements } from './tune-refinements.ts';
 import { paretoFront, tune, type Candidate, type Figures, type Scored } from './tune.ts';
 
@@ -11,7 +12,7 @@ const point = (name: string, f: Partial<Figures>): Scored => ({
   name,
   config: {},
   feasible: true,
-  figures: { images: 100, goodput: 10, p95: 1000, provider429Rate: 0, refusalRate: 0, lost: 0, ...f },
+  figures: { images: 100, goodput: 10, p95: 1000, worst: { p95: 1000, cls: 'single' }, provider429Rate: 0, refusalRate: 0, lost: 0, ...f },
 });
 
 describe('tune', () => {
@@ -66,5 +67,22 @@ describe('tune', () => {
     const refined = scored.slice(2);
     expect(refined.every((s) => s.name.startsWith(grid[0]!.name))).toBe(true);
     for (const key of ['burst', 'maxSize', 'baseDelay', 'budgetRatio', 'maxAttempts']) expect(refined.some((s) => JSON.stringify(s.config).includes(`"${key}"`))).toBe(true);
+  });
+
+  it('for a mix, holds --p95 against the slowest class and reports each class, over the seeds', { timeout: 60_000 }, async () => {
+    const o = { profile: 'openai', tier: 5, scenario: 'steady' as const, max429Rate: 0.01, seeds: [1, 2], mix: MIXES.default!, candidates: [grid[1]!], refine: false };
+    const { scored } = await tune({ ...o, p95Ms: 3_600_000 });
+    const f = scored[0]!.figures;
+    expect(f.classes!.map((c) => c.class)).toEqual(MIXES.default!.classes.map((c) => c.name));
+    const slowest = f.classes!.reduce((a, b) => (b.p95! > a.p95! ? b : a));
+    expect(f.worst).toEqual({ p95: slowest.p95, cls: slowest.class });
+    // The slowest class is slower than the run's P95 (most requests are quicker classes).
+    expect(f.worst.p95).toBeGreaterThan(f.p95);
+    // A limit between the two: the run's P95 would pass, the slowest class does not.
+    const between = await tune({ ...o, p95Ms: (f.p95 + f.worst.p95) / 2 });
+    expect(between.scored[0]!.feasible).toBe(false);
+    // A streamed class's first image comes before its whole answer.
+    const preview = f.classes!.find((c) => c.class === 'gen-preview')!;
+    expect(preview.firstImageP95!).toBeLessThan(preview.p95!);
   });
 });
