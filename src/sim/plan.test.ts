@@ -3,7 +3,7 @@ import { MIXES } from '../../loadtests/mixes.ts';
 import { parseGatewayConfig } from '../gateway/config.ts';
 import { CATALOGUE } from '../openai/catalogue.ts';
 import { priceOf } from '../openai/prices.ts';
-import { mixCost, plan, plannedGatewayConfig } from './plan.ts';
+import { bestLimiter, mixCost, plan, plannedGatewayConfig, type LimiterTried } from './plan.ts';
 
 const targets = { p95Ms: 360_000, max429Rate: 0.01, maxRefusalRate: 0.01 };
 
@@ -53,5 +53,35 @@ describe('plan', () => {
       ['account-2', 'UPSTREAM_2_API_KEY'],
       ['account-3', 'UPSTREAM_3_API_KEY'],
     ]);
+  });
+
+  it("tries the tuner's grid where the limiter decides an option: a limiter too tight for one account does not cost a second", { timeout: 60_000 }, async () => {
+    // 30 images/min at tier 3 (IPM 50): 4 in flight at ~20 s an image serve ~12 a minute, and the queue past 5 minutes is refused.
+    const o = { profile: 'openai', mix: MIXES.single!, demand: 30, durationMs: 10 * 60_000, targets, tiers: [3], maxAccounts: 2, limiter: { concurrency: { mode: 'fixed' as const, limit: 4 } } };
+    const kept = await plan({ ...o, searchLimiter: false });
+    expect(kept.recommended).toMatchObject({ accounts: 2, limiter: 'the given limiter' });
+    expect(kept.limiters).toHaveLength(1);
+    const searched = await plan(o);
+    expect(searched.recommended).toMatchObject({ tier: 3, accounts: 1, meets: true });
+    expect(searched.recommended!.limiter).not.toBe('the given limiter');
+    // The given limiter first, missing; the one chosen meets with the lowest slowest-class P95, at the default headroom.
+    expect(searched.limiters[0]).toMatchObject({ name: 'the given limiter', option: { meets: false } });
+    expect(searched.limiter!.option).toBe(searched.recommended);
+    for (const l of searched.limiters.filter((l) => l.option.meets)) expect(l.option.worstP95Ms).toBeGreaterThanOrEqual(searched.limiter!.option.worstP95Ms);
+    expect(searched.limiter!.config.budgets).toMatchObject({ safety: 0.9 });
+    expect(parseGatewayConfig(plannedGatewayConfig(searched.recommended!, 'https://api.openai.com/v1', searched.limiter!.config)).limiter.budgets.safety).toBe(0.9);
+  });
+
+  it('keeps the given limiter where no other is more than 5 % quicker, and searches no option whose accounts cannot take their share', { timeout: 60_000 }, async () => {
+    // 130/min for half an hour on one or two tier-3 accounts (IPM 50 × 0.9): no limiter serves that; three can.
+    const p = await plan({ profile: 'openai', mix: MIXES.single!, demand: 130, durationMs: 30 * 60_000, targets, tiers: [3], maxAccounts: 4 });
+    expect(p.tried.slice(0, 2).map((t) => t.limiter)).toEqual(['the defaults', 'the defaults']);
+    expect(p.recommended!.accounts).toBeGreaterThanOrEqual(3);
+    expect(p.limiters.length).toBeGreaterThan(1);
+    expect(bestLimiter(p.limiters)).toBe(p.limiter);
+    const [given, quicker] = [p.limiters[0]!, p.limiters.find((l) => l.option.meets && l !== p.limiters[0])!];
+    const at = (l: LimiterTried, ms: number): LimiterTried => ({ ...l, option: { ...l.option, meets: true, worstP95Ms: ms } });
+    expect(bestLimiter([at(given, 104_000), at(quicker, 100_000)])!.name).toBe(given.name);
+    expect(bestLimiter([at(given, 106_000), at(quicker, 100_000)])!.name).toBe(quicker.name);
   });
 });

@@ -1,13 +1,14 @@
 import { classFields, type RequestMix } from '../../loadtests/mixes.ts';
 import { customScenario, DIURNAL_CURVE, scenario, type ScenarioPlan } from '../../loadtests/scenarios.ts';
 import { catalogueOf, loadProfile } from '../../mock-server/profiles/index.ts';
-import type { LimiterConfigInput } from '../limiter/config.ts';
+import { parseLimiterConfig, type LimiterConfigInput } from '../limiter/config.ts';
 import { classEditInputs } from '../loadgen/class-request.ts';
 import { costInputOf } from '../openai/cost.ts';
 import { priceOf } from '../openai/prices.ts';
 import { validateImageFields } from '../openai/request.ts';
-import { profileTiers } from './capacity.ts';
+import { loadTestLimits, profileTiers } from './capacity.ts';
 import { runSim } from './run-sim.ts';
+import { defaultCandidates } from './tune.ts';
 import { worstClass } from './worst-class.ts';
 
 export interface PlanTargets {
@@ -36,7 +37,16 @@ export interface PlanOptions {
   /** Most accounts (upstreams) tried per tier. Default 8. */
   maxAccounts?: number;
   seed?: number;
+  /** The gateway's limiter every option is simulated with. Default: its defaults. */
   limiter?: LimiterConfigInput;
+  /**
+   * Where the limiter could be what decides an option — it meets the targets (which limiter
+   * meets them soonest), or it misses them though each account's IPM could take its share —
+   * also try the tuner's grid at the default headroom (safety 0.9: concurrency adaptive,
+   * fixed 16 or fixed 64 × maxWait 1, 2 or 5 min), and keep the one that meets the targets
+   * with the lowest slowest-class P95: the limiter settings to use. Default true.
+   */
+  searchLimiter?: boolean;
   onProgress?: (tried: PlanOption) => void;
 }
 
@@ -55,12 +65,24 @@ export interface PlanOption {
   meets: boolean;
   /** What it missed, in words. */
   misses: string[];
+  /** The limiter these figures were simulated with (`the defaults`, `the given limiter`, or a grid point's name). */
+  limiter: string;
+}
+
+/** A limiter tried for the recommended option, and how that option fared with it. */
+export interface LimiterTried {
+  name: string;
+  config: LimiterConfigInput;
+  option: PlanOption;
 }
 
 export interface Plan {
   tried: PlanOption[];
   /** The fewest accounts that meet every target, at the lowest tier that needs no more. */
   recommended: PlanOption | undefined;
+  /** The limiters tried for the recommendation (the given one first), and the one to use: it meets the targets with the lowest slowest-class P95 (its figures are the recommendation's). */
+  limiters: LimiterTried[];
+  limiter: LimiterTried | undefined;
   /** USD per image of the mix (its classes' catalogue prices, weighted), per 1 000 images, and per 30-day month at the demand. */
   cost: { perImage: number; per1000: number; perMonth: number; byClass: { class: string; share: number; perImage: number }[] };
 }
@@ -98,45 +120,95 @@ function demandPlan(o: PlanOptions, perAccount: number): ScenarioPlan {
  * `maxAccounts`); each account gets an even share of the demand and the gateway's limiter.
  * Accounts are simulated one at a time (they share nothing but the demand), so N accounts
  * are one simulation at demand ÷ N: the gateway's routing to the upstream with the most
- * headroom is taken as an even split.
+ * headroom is taken as an even split. Where the limiter could decide an option, the tuner's
+ * grid is tried too (`searchLimiter`), so an option is not passed over for a limiter setting.
  */
 export async function plan(o: PlanOptions): Promise<Plan> {
   const profile = loadProfile(o.profile);
   const tiers = o.tiers ?? profileTiers(profile, true);
   const maxAccounts = o.maxAccounts ?? 8;
   const tried: PlanOption[] = [];
+  let limiters: LimiterTried[] = [];
   for (const tier of tiers) {
+    const ipm = loadTestLimits(profile, tier)?.ipm;
     for (let accounts = 1; accounts <= maxAccounts; accounts++) {
-      const r = await runSim({ scenario: demandPlan(o, o.demand / accounts), profile: o.profile, tier, seed: o.seed ?? 1, mix: o.mix, ...(o.limiter ? { limiter: o.limiter } : {}) });
-      const f = r.summary.ratelab;
-      const w = worstClass(r.summary);
-      const misses: string[] = [];
-      if (w.p95 > o.targets.p95Ms) misses.push(`P95 of ${w.cls} ${Math.round(w.p95 / 1000)} s > ${Math.round(o.targets.p95Ms / 1000)} s`);
-      if (o.targets.firstImageP95Ms !== undefined && w.firstImage > o.targets.firstImageP95Ms) misses.push(`P95 to first image ${Math.round(w.firstImage / 1000)} s > ${Math.round(o.targets.firstImageP95Ms / 1000)} s`);
-      if (f.provider429Rate > o.targets.max429Rate) misses.push(`provider 429s ${(100 * f.provider429Rate).toFixed(2)} % > ${(100 * o.targets.max429Rate).toFixed(2)} %`);
-      if (f.gatewayRefusalRate > o.targets.maxRefusalRate) misses.push(`refusals ${(100 * f.gatewayRefusalRate).toFixed(2)} % > ${(100 * o.targets.maxRefusalRate).toFixed(2)} %`);
-      const option: PlanOption = {
-        tier,
-        accounts,
-        goodput: f.goodputImagesPerMinute * accounts,
-        worstP95Ms: w.p95,
-        worstClass: w.cls,
-        worstFirstImageP95Ms: w.firstImage,
-        provider429Rate: f.provider429Rate,
-        refusalRate: f.gatewayRefusalRate,
-        meets: misses.length === 0,
-        misses,
-      };
-      tried.push(option);
-      o.onProgress?.(option);
-      if (option.meets) break;
+      const given = await evaluate(o, tier, accounts, o.limiter);
+      // A limiter cannot add capacity: an account whose IPM cannot take its share misses whatever the limiter.
+      const worthSearching = o.searchLimiter !== false && (given.meets || ipm === undefined || o.demand / accounts <= LIMITER_HEADROOM * ipm);
+      const here = worthSearching ? await limitersFor(o, tier, accounts, given) : [{ name: given.limiter, config: o.limiter ?? {}, option: given }];
+      const chosen = bestLimiter(here) ?? here[0]!;
+      tried.push(chosen.option);
+      o.onProgress?.(chosen.option);
+      if (chosen.option.meets) {
+        if (recommendedAt(tried) === chosen.option) limiters = here;
+        break;
+      }
     }
   }
+  const recommended = recommendedAt(tried);
+  const limiter = recommended ? limiters.find((l) => l.option === recommended) : undefined;
+  const cost = mixCost(o.mix, o.profile);
+  return { tried, recommended, limiters: recommended ? limiters : [], limiter, cost: { ...cost, perMonth: cost.perImage * o.demand * 60 * 24 * 30 } };
+}
+
+/** Of the limiters that meet the targets, the lowest slowest-class P95; the given one unless another is more than 5 % quicker (not worth a change). */
+export function bestLimiter(limiters: readonly LimiterTried[]): LimiterTried | undefined {
+  const quickest = limiters.filter((l) => l.option.meets).sort((a, b) => a.option.worstP95Ms - b.option.worstP95Ms)[0];
+  const given = limiters[0];
+  if (given?.option.meets && quickest && given.option.worstP95Ms <= quickest.option.worstP95Ms * 1.05) return given;
+  return quickest;
+}
+
+/** `accounts` accounts of `tier` with `limiter`, simulated at their share of the demand, held against the targets. */
+async function evaluate(o: PlanOptions, tier: number, accounts: number, limiter: LimiterConfigInput | undefined, name = o.limiter ? 'the given limiter' : 'the defaults'): Promise<PlanOption> {
+  const r = await runSim({ scenario: demandPlan(o, o.demand / accounts), profile: o.profile, tier, seed: o.seed ?? 1, mix: o.mix, ...(limiter ? { limiter } : {}) });
+  const f = r.summary.ratelab;
+  const w = worstClass(r.summary);
+  const misses: string[] = [];
+  if (w.p95 > o.targets.p95Ms) misses.push(`P95 of ${w.cls} ${Math.round(w.p95 / 1000)} s > ${Math.round(o.targets.p95Ms / 1000)} s`);
+  if (o.targets.firstImageP95Ms !== undefined && w.firstImage > o.targets.firstImageP95Ms) misses.push(`P95 to first image ${Math.round(w.firstImage / 1000)} s > ${Math.round(o.targets.firstImageP95Ms / 1000)} s`);
+  if (f.provider429Rate > o.targets.max429Rate) misses.push(`provider 429s ${(100 * f.provider429Rate).toFixed(2)} % > ${(100 * o.targets.max429Rate).toFixed(2)} %`);
+  if (f.gatewayRefusalRate > o.targets.maxRefusalRate) misses.push(`refusals ${(100 * f.gatewayRefusalRate).toFixed(2)} % > ${(100 * o.targets.maxRefusalRate).toFixed(2)} %`);
+  return {
+    tier,
+    accounts,
+    goodput: f.goodputImagesPerMinute * accounts,
+    worstP95Ms: w.p95,
+    worstClass: w.cls,
+    worstFirstImageP95Ms: w.firstImage,
+    provider429Rate: f.provider429Rate,
+    refusalRate: f.gatewayRefusalRate,
+    meets: misses.length === 0,
+    misses,
+    limiter: name,
+  };
+}
+
+/** Share of an account's IPM a limiter's budgets use by default (budgets.safety): demand above it is refused or waits, whatever the limiter. */
+const LIMITER_HEADROOM = 0.9;
+
+/** The fewest accounts that meet every target, at the lowest tier that needs no more. */
+function recommendedAt(tried: readonly PlanOption[]): PlanOption | undefined {
   const meeting = tried.filter((t) => t.meets);
   const fewest = Math.min(...meeting.map((t) => t.accounts));
-  const recommended = meeting.find((t) => t.accounts === fewest);
-  const cost = mixCost(o.mix, o.profile);
-  return { tried, recommended, cost: { ...cost, perMonth: cost.perImage * o.demand * 60 * 24 * 30 } };
+  return meeting.find((t) => t.accounts === fewest);
+}
+
+/**
+ * The limiters tried for an option: the one every option runs with, then the tuner's grid at
+ * the default headroom (budgets.safety 0.9: none that spends the account's whole limit,
+ * which other clients of the account or a provider counting differently turn into 429s).
+ */
+async function limitersFor(o: PlanOptions, tier: number, accounts: number, given: PlanOption): Promise<LimiterTried[]> {
+  const out: LimiterTried[] = [{ name: given.limiter, config: o.limiter ?? {}, option: given }];
+  const seen = new Set([JSON.stringify(parseLimiterConfig(o.limiter ?? {}))]);
+  for (const c of defaultCandidates().filter((c) => c.config.budgets?.safety === LIMITER_HEADROOM)) {
+    const key = JSON.stringify(parseLimiterConfig(c.config));
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ name: c.name, config: c.config, option: await evaluate(o, tier, accounts, c.config, c.name) });
+  }
+  return out;
 }
 
 /** A gateway.yaml to start from: one upstream per account (keys from the environment, never in the file) and the limiter the plan simulated. */
