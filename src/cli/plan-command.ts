@@ -89,7 +89,8 @@ export function registerPlanCommand(program: Command): void {
       if (demand === undefined) throw new CliError('Expected `--demand` (images per minute) or a `--trace` to take it from, got neither');
       const mix = replay ? replay.mix : loadMix(o.mix);
       const limiter = o.limiter ? loadLimiterConfig(o.limiter) : undefined;
-      const progress = (t: PlanOption) => process.stderr.write(`plan: tier ${t.tier} × ${t.accounts}: ${t.meets ? 'meets the targets' : t.misses.join('; ')}\n`);
+      const given = limiter ? 'the given limiter' : 'the defaults';
+      const progress = (t: PlanOption) => process.stderr.write(`plan: tier ${t.tier} × ${t.accounts}: ${t.meets ? 'meets the targets' : t.misses.join('; ')}${t.limiter === given ? '' : ` (limiter ${t.limiter})`}\n`);
       const p = await plan({
         profile: o.profile,
         mix,

@@ -40,11 +40,11 @@ export interface PlanOptions {
   /** The gateway's limiter every option is simulated with. Default: its defaults. */
   limiter?: LimiterConfigInput;
   /**
-   * Where the limiter could be what decides an option — it meets the targets (which limiter
-   * meets them soonest), or it misses them though each account's IPM could take its share —
-   * also try the tuner's grid at the default headroom (safety 0.9: concurrency adaptive,
-   * fixed 16 or fixed 64 × maxWait 1, 2 or 5 min), and keep the one that meets the targets
-   * with the lowest slowest-class P95: the limiter settings to use. Default true.
+   * Where an option misses the targets though each account's IPM could take its share, and
+   * for the recommendation, also try the tuner's grid at the default headroom (safety 0.9:
+   * concurrency adaptive, fixed 16 or fixed 64 × maxWait 1, 2 or 5 min), and keep the one
+   * that meets the targets with the lowest slowest-class P95: an option is not passed over
+   * for a limiter setting, and the recommendation comes with the limiter to use. Default true.
    */
   searchLimiter?: boolean;
   onProgress?: (tried: PlanOption) => void;
@@ -128,25 +128,35 @@ export async function plan(o: PlanOptions): Promise<Plan> {
   const tiers = o.tiers ?? profileTiers(profile, true);
   const maxAccounts = o.maxAccounts ?? 8;
   const tried: PlanOption[] = [];
-  let limiters: LimiterTried[] = [];
+  // The limiters tried per option searched, by option.
+  const searched = new Map<PlanOption, LimiterTried[]>();
+  // The demand's peak over its mean: the evening of a day, 1 for a constant demand.
+  const peak = o.day ? Math.max(...DIURNAL_CURVE) / DAY_MEAN : 1;
   for (const tier of tiers) {
     const ipm = loadTestLimits(profile, tier)?.ipm;
     for (let accounts = 1; accounts <= maxAccounts; accounts++) {
-      const given = await evaluate(o, tier, accounts, o.limiter);
-      // A limiter cannot add capacity: an account whose IPM cannot take its share misses whatever the limiter.
-      const worthSearching = o.searchLimiter !== false && (given.meets || ipm === undefined || o.demand / accounts <= LIMITER_HEADROOM * ipm);
-      const here = worthSearching ? await limitersFor(o, tier, accounts, given) : [{ name: given.limiter, config: o.limiter ?? {}, option: given }];
-      const chosen = bestLimiter(here) ?? here[0]!;
-      tried.push(chosen.option);
-      o.onProgress?.(chosen.option);
-      if (chosen.option.meets) {
-        if (recommendedAt(tried) === chosen.option) limiters = here;
-        break;
+      let option = await evaluate(o, tier, accounts, o.limiter);
+      // A limiter cannot add capacity: an account whose IPM cannot take its share at the demand's peak misses whatever the limiter.
+      if (!option.meets && o.searchLimiter !== false && (ipm === undefined || (peak * o.demand) / accounts <= LIMITER_HEADROOM * ipm)) {
+        const here = await limitersFor(o, tier, accounts, option);
+        option = (bestLimiter(here) ?? here[0]!).option;
+        searched.set(option, here);
       }
+      tried.push(option);
+      o.onProgress?.(option);
+      if (option.meets) break;
     }
   }
-  const recommended = recommendedAt(tried);
-  const limiter = recommended ? limiters.find((l) => l.option === recommended) : undefined;
+  let recommended = recommendedAt(tried);
+  let limiters: LimiterTried[] = [];
+  if (recommended) {
+    // Which limiter to use: for the recommendation, the quickest of the grid that meets the targets too.
+    limiters = searched.get(recommended) ?? (o.searchLimiter === false ? [{ name: recommended.limiter, config: o.limiter ?? {}, option: recommended }] : await limitersFor(o, recommended.tier, recommended.accounts, recommended));
+    const chosen = bestLimiter(limiters)!;
+    tried[tried.indexOf(recommended)] = chosen.option;
+    recommended = chosen.option;
+  }
+  const limiter = limiters.find((l) => l.option === recommended);
   const cost = mixCost(o.mix, o.profile);
   return { tried, recommended, limiters: recommended ? limiters : [], limiter, cost: { ...cost, perMonth: cost.perImage * o.demand * 60 * 24 * 30 } };
 }
