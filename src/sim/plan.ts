@@ -69,7 +69,7 @@ export interface PlanOption {
   limiter: string;
 }
 
-/** A limiter tried for the recommended option, and how that option fared with it. */
+/** A limiter tried for an option (searched ones, and the recommendation), and how the option fared with it. */
 export interface LimiterTried {
   name: string;
   config: LimiterConfigInput;

@@ -5,7 +5,6 @@ import { loadTestLimits } from './capacity.ts';
 import { parseLimiterConfig, type LimiterConfigInput } from '../limiter/config.ts';
 import { refinements, type Refinement } from './tune-refinements.ts';
 import { runSim, type SimResult } from './run-sim.ts';
-import { worstClass } from './worst-class.ts';
 
 /** One point of the search space, as a limiter config fragment. */
 export interface Candidate {
@@ -79,10 +78,10 @@ export function defaultCandidates(): Candidate[] {
 async function figuresOf(o: TuneOptions, c: Candidate): Promise<Figures> {
   const runs: SimResult[] = [];
   for (const seed of o.seeds) runs.push(await runSim({ scenario: o.scenario, profile: o.profile, tier: o.tier, seed, limiter: c.config, ...(o.mix ? { mix: o.mix } : {}) }));
-  const mean = (f: (r: (typeof runs)[number], i: number) => number) => runs.reduce((a, r, i) => a + f(r, i), 0) / runs.length;
+  const mean = (f: (r: (typeof runs)[number]) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
   const rl = (r: (typeof runs)[number]) => r.summary.ratelab;
-  const worst = runs.map((r) => worstClass(r.summary));
-  // The seeds' slowest classes may differ: the one slowest on average over the seeds is named.
+  const p95 = mean((r) => r.summary.metrics['http_req_duration{status:200}']?.values['p(95)'] ?? 0);
+  // The seeds' slowest classes may differ: the one slowest on average over the seeds is named (a one-class run is its own).
   const meanOf = (xs: (number | null | undefined)[]): number | null => {
     const known = xs.filter((x): x is number => x !== null && x !== undefined);
     return known.length ? known.reduce((a, b) => a + b, 0) / known.length : null;
@@ -93,11 +92,11 @@ async function figuresOf(o: TuneOptions, c: Candidate): Promise<Figures> {
   });
   const slowest = classes?.length ? classes.reduce((a, b) => ((b.p95 ?? 0) > (a.p95 ?? 0) ? b : a)) : undefined;
   return {
-    worst: slowest ? { p95: slowest.p95 ?? 0, cls: slowest.class } : { p95: mean((_, i) => worst[i]!.p95), cls: worst[0]!.cls },
+    worst: slowest ? { p95: slowest.p95 ?? 0, cls: slowest.class } : { p95, cls: rl(runs[0]!).mix },
     ...(classes?.length ? { classes } : {}),
     images: mean((r) => rl(r).images),
     goodput: mean((r) => rl(r).goodputImagesPerMinute),
-    p95: mean((r) => r.summary.metrics['http_req_duration{status:200}']?.values['p(95)'] ?? 0),
+    p95,
     provider429Rate: mean((r) => rl(r).provider429Rate),
     refusalRate: mean((r) => rl(r).gatewayRefusalRate),
     lost: mean((r) => rl(r).lostRequests),
