@@ -33,13 +33,17 @@ describe('verdict', () => {
 
   const base = { capacity: 250, requests: 1750, images: 1750, goodput: 107, refusalRate: 0, provider429Rate: 0, p95Ms: 240_000 };
 
-  it('says when the concurrency limit, not the account, made the wait: requests queued with every slot busy', () => {
+  it('says when requests waited on the concurrency limit (every slot busy), and whether the account had room for more', () => {
     // 8 in flight of 8 while 40 wait: the limit binds; the budgets never held anyone.
     const points = [{ queueDepth: 0, inFlight: 3, concurrencyLimit: 8 }, ...Array(9).fill({ queueDepth: 40, inFlight: 8, concurrencyLimit: 8 }), { queueDepth: 5, inFlight: 12, concurrencyLimit: 16 }];
     const q = queueFacts(points, 150_000)!;
     expect(q).toEqual({ waitP95Ms: 150_000, concurrencyBoundShare: 0.9, maxLimit: 16 });
     expect(verdict({ ...base, queue: q })).toContain(
-      "Much of that P95 was the gateway's own queue (P95 wait 2m30s): for 90 % of the time requests waited, every concurrency slot was busy (limit up to 16) while the budgets had room, so the gateway's concurrency limit, not the account, made the wait. Raise `concurrency.limit` (or `max`), or let `ratelab tune` choose it.",
+      "Much of that P95 was the gateway's own queue (P95 wait 2m30s): for 90 % of the time requests waited, every concurrency slot was busy (limit up to 16), so they waited on the gateway's concurrency limit first, while the account delivered 107.0 of its 250 images/min: raise `concurrency.limit` (or `max`), or let `ratelab tune` choose it.",
+    );
+    // The same queue with the account at its limit: a higher concurrency limit would not help.
+    expect(verdict({ ...base, goodput: 240, queue: q })).toContain(
+      'so they waited on the gateway\'s concurrency limit first; the account was near its limit too (240.0 of its 250 images/min), so a higher concurrency limit alone would not deliver more.',
     );
   });
 

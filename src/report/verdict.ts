@@ -95,13 +95,17 @@ export function queueFacts(points: readonly { queueDepth?: number; inFlight?: nu
 }
 
 /** A sentence on the queue when it made a good part of the P95: which limit held requests, and what to change. */
-function queueSentence(q: QueueFacts, p95Ms: number): string | undefined {
-  if (q.waitP95Ms < 0.25 * p95Ms) return undefined;
+function queueSentence(q: QueueFacts, f: VerdictFacts & { p95Ms: number }): string | undefined {
+  if (q.waitP95Ms < 0.25 * f.p95Ms) return undefined;
   const wait = `Much of that P95 was the gateway's own queue (P95 wait ${readable(q.waitP95Ms)})`;
-  if (q.concurrencyBoundShare >= 0.5) {
-    return `${wait}: for ${Math.round(100 * q.concurrencyBoundShare)} % of the time requests waited, every concurrency slot was busy (limit up to ${q.maxLimit}) while the budgets had room, so the gateway's concurrency limit, not the account, made the wait. Raise \`concurrency.limit\` (or \`max\`), or let \`ratelab tune\` choose it.`;
+  if (q.concurrencyBoundShare < 0.5) {
+    return `${wait}, with concurrency slots free for ${Math.round(100 * (1 - q.concurrencyBoundShare))} % of the time requests waited: the account's limits (the budgets) made the wait; more throughput takes a higher tier or more accounts.`;
   }
-  return `${wait}, with concurrency slots free for ${Math.round(100 * (1 - q.concurrencyBoundShare))} % of the time requests waited: the account's limits (the budgets) made the wait; more throughput takes a higher tier or more accounts.`;
+  const bound = `${wait}: for ${Math.round(100 * q.concurrencyBoundShare)} % of the time requests waited, every concurrency slot was busy (limit up to ${q.maxLimit}), so they waited on the gateway's concurrency limit first`;
+  // Whether a higher limit would deliver more: only if the account had room.
+  const use = `${f.goodput.toFixed(1)} of its ${f.capacity} images/min`;
+  if (f.goodput < 0.9 * f.capacity) return `${bound}, while the account delivered ${use}: raise \`concurrency.limit\` (or \`max\`), or let \`ratelab tune\` choose it.`;
+  return `${bound}; the account was near its limit too (${use}), so a higher concurrency limit alone would not deliver more.`;
 }
 
 /** The run in one paragraph, in production time: what was delivered, what was refused, and what serving it would take. */
@@ -112,7 +116,7 @@ export function verdict(f: VerdictFacts): string {
     f.refusalRate > 0 ? `${pct(f.refusalRate)} of requests (${Math.round(f.refusalRate * f.requests)}) were refused by the gateway: they could not start within its queue's wait.` : 'The gateway refused nothing.',
     f.provider429Rate > 0 ? `${pct(f.provider429Rate)} got a provider 429.` : 'No provider 429 reached a client.',
   ];
-  const queue = f.queue && f.p95Ms !== undefined ? queueSentence(f.queue, f.p95Ms) : undefined;
+  const queue = f.queue && f.p95Ms !== undefined ? queueSentence(f.queue, { ...f, p95Ms: f.p95Ms }) : undefined;
   if (queue) parts.push(queue);
   if (f.needed && f.refusalRate > 0) {
     const tier = f.needed.tier === undefined ? 'more than any tier of this profile: add upstreams' : `tier ${f.needed.tier} or higher`;
