@@ -1,6 +1,6 @@
 import { ConfigError } from '../core/validation.ts';
 import { gcraParams, gcraTake, gcraWait, type GcraParams, type GcraState } from '../limiter/gcra.ts';
-import { PRIORITIES, type PriorityName } from '../limiter/limiter.ts';
+import { PRIORITY_NAMES, type PriorityName } from '../limiter/types.ts';
 import type { ClientConfig } from './config.ts';
 
 export interface GatewayClient {
@@ -15,7 +15,7 @@ export const DEV_CLIENT_KEY = 'sk-ratelab-dev';
  * `sk-ratelab-dev-<priority>` the others, so a load test's mix can send classes at their
  * priorities (loadtests/mixes.ts `apiKeyFor`) against a gateway nobody configured.
  */
-export const DEV_CLIENTS: readonly ClientConfig[] = (Object.keys(PRIORITIES) as PriorityName[]).map((priority) =>
+export const DEV_CLIENTS: readonly ClientConfig[] = PRIORITY_NAMES.map((priority) =>
   priority === 'normal' ? { name: 'dev', key: DEV_CLIENT_KEY, priority } : { name: `dev-${priority}`, key: `${DEV_CLIENT_KEY}-${priority}`, priority },
 );
 

@@ -5,10 +5,10 @@ import { ConfigError, duration, intAtLeast, parseOrThrow } from '../core/validat
 import { uniqueNames } from './clients.ts';
 import { limiterConfigSchema } from '../limiter/config.ts';
 import { modelOverrideSchema } from '../openai/catalogue-schema.ts';
-import { PRIORITIES } from '../limiter/limiter.ts';
+import { PRIORITY_NAMES } from '../limiter/types.ts';
 
-const priority = z.enum(Object.keys(PRIORITIES) as [keyof typeof PRIORITIES, ...(keyof typeof PRIORITIES)[]], {
-  error: `one of ${Object.keys(PRIORITIES).join(', ')}`,
+const priority = z.enum(PRIORITY_NAMES, {
+  error: `one of ${PRIORITY_NAMES.join(', ')}`,
 });
 const name = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, { error: 'a name of letters, digits, _ . - (at most 63)' });
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'an environment variable name like UPSTREAM_API_KEY' });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PRIORITIES, type PriorityName } from '../limiter/types.ts';
+import { PRIORITY_NAMES } from '../limiter/types.ts';
 
 /** A trace file's rotation unless configured: 100 MiB a file, 5 rotated files kept. */
 export const TRACE_DEFAULTS = { maxBytes: 100 * 1024 * 1024, keep: 5 } as const;
@@ -40,7 +40,7 @@ export const traceLineSchema = z
     at: z.iso.datetime().describe('When the gateway had the request, ISO 8601 (wall clock, as run: a time-scaled run\'s trace is scaled).'),
     timeScale: z.number().positive().describe('The gateway\'s time scale: every time and duration of the line is as run; divided by it, production time.'),
     client: text.describe('The gateway client\'s name (never its key).'),
-    priority: z.enum(Object.keys(PRIORITIES) as [PriorityName, ...PriorityName[]]).optional().describe('The client\'s priority, what the request waited at in the gateway\'s queue (absent in lines of gateways before it was written: normal).'),
+    priority: z.enum(PRIORITY_NAMES).optional().describe('The client\'s priority, what the request waited at in the gateway\'s queue (absent in lines of gateways before it was written: normal).'),
     endpoint: z.enum(['generations', 'edits']),
     model: text.nullable(),
     quality: text.nullable(),

@@ -4,10 +4,10 @@ import { counter, gauge, histogram } from '../metrics/register.ts';
 import type { FailureKind } from './classify.ts';
 import { DIMENSIONS } from './cost.ts';
 import type { Limiter } from './limiter.ts';
+import { PRIORITY_NAMES } from './types.ts';
 
 export type LimiterMetrics = ReturnType<typeof createLimiterMetrics>;
 
-const PRIORITY_NAMES = ['critical', 'high', 'normal', 'low'];
 const CIRCUIT_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
 interface Shared {

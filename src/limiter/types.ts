@@ -10,6 +10,8 @@ import type { LimiterStore, StoreSnapshot } from './store.ts';
 
 export const PRIORITIES = { critical: 0, high: 1, normal: 2, low: 3 } as const;
 export type PriorityName = keyof typeof PRIORITIES;
+/** The priorities' names, best first (index = level): for enums and labels. */
+export const PRIORITY_NAMES = Object.keys(PRIORITIES) as [PriorityName, ...PriorityName[]];
 
 export interface AttemptContext {
   /** 1 for the first attempt. */

@@ -77,10 +77,6 @@ export class Catalogue {
   }
 
   /** Every model, retired ones included (they are answered as OpenAI answers them). */
-  has(id: string): boolean {
-    return this.byId.has(id);
-  }
-
   ids(): string[] {
     return [...this.byId.keys()];
   }

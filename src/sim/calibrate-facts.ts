@@ -48,8 +48,9 @@ export function fitTokens(lines: readonly TraceLine[], catalogue: Catalogue): { 
   }
   const cells: TokenCell[] = [];
   for (const c of seen.values()) {
-    if (!catalogue.has(c.model)) continue;
-    const catalogued = outputTokens(catalogue.factsFor(c.model).tokens, c.quality, parseWxH(c.size)!);
+    const known = catalogue.get(c.model);
+    if (!known) continue;
+    const catalogued = outputTokens(known.tokens, c.quality, parseWxH(c.size)!);
     cells.push({ model: c.model, quality: c.quality, size: c.size, samples: c.tokens.length, observed: Math.round(median(c.tokens)!), catalogue: catalogued });
   }
   cells.sort((a, b) => a.model.localeCompare(b.model) || QUALITY_NAMES.indexOf(a.quality) - QUALITY_NAMES.indexOf(b.quality) || a.size.localeCompare(b.size));
@@ -101,15 +102,16 @@ export interface InputImageTokensFit {
 export function fitInputImageTokens(lines: readonly TraceLine[], catalogue: Catalogue): { fits: InputImageTokensFit[]; models: Record<string, ModelOverride> } {
   const byModel = new Map<string, { refs: number; tiles: number; tokens: number }[]>();
   for (const l of lines) {
-    if (l.status !== 200 || !l.completed || l.endpoint !== 'edits' || !l.model || !catalogue.has(l.model)) continue;
+    const known = l.model ? catalogue.get(l.model) : undefined;
+    if (l.status !== 200 || !l.completed || l.endpoint !== 'edits' || !known) continue;
     const tokens = l.usage?.inputImageTokens;
     const sizes = (l.inputImageSizes ?? []).map(parseWxH);
     if (tokens === undefined || sizes.length === 0 || sizes.some((d) => !d)) continue;
-    const facts = catalogue.factsFor(l.model).inputImageTokens;
-    // Tiles of each reference: the catalogue's count less its base (perTile × tiles), ÷ perTile, with no fidelity extra.
+    const facts = known.inputImageTokens;
+    // Tiles of the references, as the catalogue's own tiling counts them: its token formula at base 0 and one token a tile.
     const tiles = sizes.reduce((a, d) => a + (inputImageTokens({ ...facts, base: 0, perTile: 1 }, d!, undefined)), 0);
-    const rows = byModel.get(l.model) ?? [];
-    byModel.set(l.model, rows);
+    const rows = byModel.get(known.id) ?? [];
+    byModel.set(known.id, rows);
     rows.push({ refs: sizes.length, tiles, tokens });
   }
   const fits: InputImageTokensFit[] = [];
@@ -181,8 +183,9 @@ export function fitLimits(
   const seen: LimitsSeen[] = [];
   const models: Record<string, ModelOverride> = {};
   for (const [model, s] of byModel) {
-    if (!catalogue.has(model)) continue;
-    const table = catalogue.factsFor(model).tiers.table;
+    const known = catalogue.get(model);
+    if (!known) continue;
+    const table = known.tiers.table;
     const agrees = (t: TierLimits | null): boolean => t !== null && (s.requests === null || t[requestsHeader] === s.requests) && (s.tokens === null || t.tpm === s.tokens);
     const match = Object.entries(table).find(([, t]) => agrees(t));
     if (match || (s.requests === null && s.tokens === null)) {

@@ -47,7 +47,7 @@ export interface Calibration {
     description: string;
     latency: Partial<Profile['latency']>;
     pool: { background: { kind: 'none' }; slowdown: [number, number][]; contention?: { status: 429 | 503 } };
-    /** Output tokens and tier limits the trace showed, where they differ from the catalogue's. */
+    /** Output tokens, tokens per reference image and tier limits the trace showed, where they differ from the catalogue's. */
     models?: Record<string, ModelOverride>;
     limits?: { omitHeaders: true };
   };
