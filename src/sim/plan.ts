@@ -158,7 +158,7 @@ export async function plan(o: PlanOptions): Promise<Plan> {
   }
   const limiter = limiters.find((l) => l.option === recommended);
   const cost = mixCost(o.mix, o.profile);
-  return { tried, recommended, limiters: recommended ? limiters : [], limiter, cost: { ...cost, perMonth: cost.perImage * o.demand * 60 * 24 * 30 } };
+  return { tried, recommended, limiters, limiter, cost: { ...cost, perMonth: cost.perImage * o.demand * 60 * 24 * 30 } };
 }
 
 /** Of the limiters that meet the targets, the lowest slowest-class P95; the given one unless another is more than 5 % quicker (not worth a change). */
@@ -194,8 +194,8 @@ async function evaluate(o: PlanOptions, tier: number, accounts: number, limiter:
   };
 }
 
-/** Share of an account's IPM a limiter's budgets use by default (budgets.safety): demand above it is refused or waits, whatever the limiter. */
-const LIMITER_HEADROOM = 0.9;
+/** Share of an account's IPM a limiter's budgets use by default (budgets.safety, 0.9): demand above it is refused or waits, whatever the limiter. */
+const LIMITER_HEADROOM = parseLimiterConfig({}).budgets.safety;
 
 /** The fewest accounts that meet every target, at the lowest tier that needs no more. */
 function recommendedAt(tried: readonly PlanOption[]): PlanOption | undefined {
