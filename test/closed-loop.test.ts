@@ -34,12 +34,13 @@ const MIX: RequestMix = {
 };
 
 /**
- * The gateway's limiter in all three runs: its defaults (adaptive concurrency from 8, with a
- * slow start). Before the slow start the limit climbed +1 per round trip, so where its queue
- * built depended on the order of a few early answers and class P95s came out 15–17 % apart
- * (issue 13's notes); now it reaches what the load needs in a few round trips.
+ * The gateway's limiter in all three runs: a fixed concurrency the load uses about half of.
+ * The adaptive default (slow start included) closes the loop too, but the order in which
+ * requests reach the mock, and so which of its seeded draws each class gets, then follows
+ * the limit's path: calibrate's fit against the trace moved past this test's 5 % on one
+ * clean-clone CI run of four (edit P95 5.7 %). Issue 13's note has the figures.
  */
-const LIMITER = {};
+const LIMITER = { concurrency: { mode: 'fixed' as const, limit: 32 } };
 const SCALE = 0.02;
 const TIER = 5;
 const SEED = 7;
